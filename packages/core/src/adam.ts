@@ -1,0 +1,166 @@
+import {
+  type CommonOptions,
+  Optimizer,
+  type ParamArray,
+  type ResolvedCommon,
+} from './optimizer.js';
+import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+
+/** Options of {@link Adam} (and {@link AdamW}). */
+export interface AdamOptions extends CommonOptions {
+  /** Decay rate of the first moment, in [0, 1); default 0.9. */
+  beta1?: number;
+  /** Decay rate of the second moment, in [0, 1); default 0.999. */
+  beta2?: number;
+  /** Added to the denominator, >= 0; default 1e-8. */
+  eps?: number;
+  /** Keep the running maximum of the second moment (AMSGrad, PyTorch semantics); default false. */
+  amsgrad?: boolean;
+}
+
+/** The validated options an {@link Adam} holds. */
+export interface ResolvedAdamOptions extends ResolvedCommon {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  amsgrad: boolean;
+}
+
+const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad'];
+
+/** @internal */
+export const ADAM_DEFAULTS: ResolvedAdamOptions = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+  clipValue: null,
+  clipNorm: null,
+  nonFinite: 'throw',
+};
+
+/**
+ * Adam (Kingma & Ba, 2015) with PyTorch's `torch.optim.Adam` semantics, in one fused,
+ * allocation-free pass over typed arrays.
+ *
+ * For step `t = 1, 2, ...` with gradient `g` (after clipping), per element:
+ *
+ * ```text
+ * g  = maximize ? -g : g
+ * g  = g + weightDecay * p                          (L2; AdamW decays p instead)
+ * m  = beta1 * m + (1 - beta1) * g
+ * v  = beta2 * v + (1 - beta2) * g * g
+ * v' = amsgrad ? (vMax = max(vMax, v)) : v
+ * p  = p - (lr / (1 - beta1^t)) * m / (sqrt(v') / sqrt(1 - beta2^t) + eps)
+ * ```
+ *
+ * Where `eps` sits: it is added to `sqrt(v_hat)`, the bias-corrected root second
+ * moment, exactly as in PyTorch and in the paper's Algorithm 1 (and in the seed,
+ * which writes `m_hat / (sqrt(v_hat) + eps)`; the two are algebraically equal, the
+ * form above saves a division per element). Keras and TF.js instead fold the bias
+ * correction into the learning rate and add `eps` to the *uncorrected* `sqrt(v)`:
+ * `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps_hat)`, their
+ * "epsilon hat". That is the same as ours with `eps = eps_hat / sqrt(1 - beta2^t)`,
+ * so early in training the TF default `eps` acts far larger. Use the same `eps`
+ * number in both and the trajectories differ.
+ *
+ * The per-step scalars (`1 - beta^t`, step size, `sqrt`) are computed once per step;
+ * in float32 the arithmetic is done in float64 and rounded when stored.
+ *
+ * @example
+ * ```ts
+ * import { Adam } from '@adamflow/core';
+ * const params = new Float64Array([-0.354, -1.375]);
+ * const opt = new Adam(params, { lr: 0.1 });
+ * for (let i = 0; i < 1000; i++) {
+ *   // gradient of (p0 - 4)^2 + (p1 - 3)^2
+ *   opt.step([2 * (params[0]! - 4), 2 * (params[1]! - 3)]);
+ * }
+ * // params ≈ [4, 3]
+ * ```
+ */
+export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
+  /** `'adam'` (a getter, so it is known while the base constructor validates). */
+  get kind(): 'adam' | 'adamw' {
+    return 'adam';
+  }
+  /** First-moment estimates `m`, same length and type as params. Read-only for callers. */
+  readonly firstMoment: ParamArray;
+  /** Second-moment estimates `v`. Read-only for callers. */
+  readonly secondMoment: ParamArray;
+  /** AMSGrad's running maximum of `v` (zeros while `amsgrad` is off). Read-only for callers. */
+  readonly maxSecondMoment: ParamArray;
+  /** True in AdamW: weight decay multiplies params instead of adding to the gradient. */
+  protected get decoupled(): boolean {
+    return false;
+  }
+
+  /**
+   * @param params - the parameters, updated in place.
+   * @param options - {@link AdamOptions}; defaults lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-8.
+   */
+  constructor(params: ParamArray, options?: AdamOptions) {
+    super(params, options, ADAM_DEFAULTS, ADAM_KEYS);
+    const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
+    this.firstMoment = new Buffer(params.length);
+    this.secondMoment = new Buffer(params.length);
+    this.maxSecondMoment = new Buffer(params.length);
+  }
+
+  protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {
+    const name = this.kind;
+    unitInterval(`${name}: beta1`, merged.beta1);
+    unitInterval(`${name}: beta2`, merged.beta2);
+    nonNegativeFinite(`${name}: eps`, merged.eps);
+    boolean(`${name}: amsgrad`, merged.amsgrad);
+    return this.resolveCommon(merged);
+  }
+
+  protected stateBuffers(): Record<string, ParamArray> {
+    return { m: this.firstMoment, v: this.secondMoment, vMax: this.maxSecondMoment };
+  }
+
+  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
+    const p = this.params;
+    const m = this.firstMoment;
+    const v = this.secondMoment;
+    const vMax = this.maxSecondMoment;
+    const n = p.length;
+    const t = this.t;
+    // Per-step scalars, once (PyTorch's order of operations, for exactness).
+    const stepSize = lr / (1 - beta1 ** t);
+    const bias2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const oneMinusBeta1 = 1 - beta1;
+    const oneMinusBeta2 = 1 - beta2;
+    const l2 = this.decoupled ? 0 : weightDecay;
+    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
+    const applyDecay = this.decoupled && weightDecay !== 0;
+    const sign = maximize ? -1 : 1;
+    const bound = clipValue ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      // scale and sign are exactly ±1 unless clipping/maximize are on, so these are exact.
+      let g = grad[i]! * scale;
+      if (g > bound) g = bound;
+      else if (g < -bound) g = -bound;
+      g *= sign;
+      let pi = p[i]!;
+      if (applyDecay) pi *= decay;
+      if (l2 !== 0) g += l2 * pi;
+      const mi = beta1 * m[i]! + oneMinusBeta1 * g;
+      const vi = beta2 * v[i]! + oneMinusBeta2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      let vHat = vi;
+      if (amsgrad) {
+        // Math.max propagates NaN, as torch.maximum does.
+        vHat = Math.max(vMax[i]!, vi);
+        vMax[i] = vHat;
+      }
+      p[i] = pi - (stepSize * mi) / (Math.sqrt(vHat) / bias2Sqrt + eps);
+    }
+  }
+}

@@ -1,0 +1,438 @@
+import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
+import { AdamflowError } from './errors.js';
+import type { Schedule } from './schedule.js';
+import {
+  boolean,
+  describe,
+  knownKeys,
+  nonNegativeFinite,
+  oneOf,
+  positiveFinite,
+} from './validate.js';
+
+/** The parameter vectors an optimizer can update in place. */
+export type ParamArray = Float32Array | Float64Array;
+
+/** The optimizers of this package, as named in snapshots and the registry. */
+export type OptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+
+/**
+ * What `step()` does with a gradient holding NaN or ±Infinity:
+ * - `'throw'` (default): throw an {@link AdamflowError} with code
+ *   `ADAMFLOW_ERR_NON_FINITE_GRADIENT`; params, moments and step count stay exactly as they were.
+ * - `'skip'`: do nothing but count the step in `skippedSteps`; `step()` returns false.
+ * - `'propagate'`: no check at all (one pass over the gradient fewer); NaN spreads
+ *   into the parameters as it would in PyTorch.
+ */
+export type NonFinitePolicy = 'throw' | 'skip' | 'propagate';
+
+/** Options every optimizer takes. */
+export interface CommonOptions {
+  /** Learning rate: a positive finite number, or a {@link Schedule} of the step index. */
+  lr?: number | Schedule;
+  /** Weight decay coefficient, >= 0 (L2 in Adam/SGD/RMSProp, decoupled in AdamW). */
+  weightDecay?: number;
+  /** Ascend the objective instead of descending it. */
+  maximize?: boolean;
+  /** Clamp every gradient entry to `[-clipValue, clipValue]` before anything else; `null` is off. */
+  clipValue?: number | null;
+  /**
+   * Rescale the gradient so its L2 norm is at most `clipNorm` (PyTorch's
+   * `clip_grad_norm_`: factor `min(1, clipNorm / (norm + 1e-6))`); `null` is off.
+   * Costs one extra read pass over the gradient. Applied before `clipValue`.
+   */
+  clipNorm?: number | null;
+  /** See {@link NonFinitePolicy}. */
+  nonFinite?: NonFinitePolicy;
+}
+
+/** The resolved common options, as held and snapshotted. */
+export interface ResolvedCommon {
+  lr: number | Schedule;
+  weightDecay: number;
+  maximize: boolean;
+  clipValue: number | null;
+  clipNorm: number | null;
+  nonFinite: NonFinitePolicy;
+}
+
+/** The snapshot format's version; bumped on any incompatible change. */
+export const STATE_VERSION = 1;
+
+/**
+ * A versioned, JSON-safe snapshot of everything an optimizer holds. Float buffers
+ * are the exact bytes, little-endian, in base64, so a restore is bitwise.
+ */
+export interface OptimizerState {
+  format: 'adamflow.optimizer';
+  version: number;
+  kind: OptimizerKind;
+  dtype: 'float32' | 'float64';
+  length: number;
+  stepCount: number;
+  skippedSteps: number;
+  /** Hyperparameters; `lr` is null when it was a schedule (functions do not serialize). */
+  hyper: Record<string, number | boolean | string | null>;
+  /** `params` and every state buffer, base64 of little-endian bytes. */
+  buffers: Record<string, string>;
+  /** Small per-kind flags (e.g. whether SGD's momentum buffer is initialised). */
+  flags: Record<string, boolean>;
+}
+
+const COMMON_KEYS = ['lr', 'weightDecay', 'maximize', 'clipValue', 'clipNorm', 'nonFinite'];
+const POLICIES: readonly NonFinitePolicy[] = ['throw', 'skip', 'propagate'];
+
+/**
+ * The base every optimizer extends: validation, learning-rate schedules, clipping,
+ * the non-finite policy, snapshots. Subclasses supply one fused update pass.
+ *
+ * The order of operations in a step, each a named piece as in optax's `chain`:
+ * check finiteness → clip by global norm → clip by value → (subclass) maximize sign,
+ * weight decay, moments, bias correction, parameter update.
+ *
+ * @typeParam Options - the constructor options of the subclass.
+ * @typeParam Resolved - the validated options it holds.
+ */
+export abstract class Optimizer<
+  Options extends CommonOptions = CommonOptions,
+  Resolved extends ResolvedCommon = ResolvedCommon,
+> {
+  /** Which optimizer this is (subclasses define it as a prototype getter). */
+  abstract get kind(): OptimizerKind;
+  /** The parameters, updated in place by `step()`. */
+  readonly params: ParamArray;
+  /** The validated hyperparameters; change them with `set()`. */
+  protected hyper: Resolved;
+  /** Applied steps since construction or `reset()`. Drives bias correction and schedules. */
+  protected t = 0;
+  /** Steps refused by `nonFinite: 'skip'`. */
+  protected skipped = 0;
+
+  protected constructor(
+    params: unknown,
+    options: Options | undefined,
+    defaults: Resolved,
+    ownKeys: readonly string[],
+  ) {
+    // kind is a prototype getter in every subclass, so it is defined here already.
+    const name = (this as { readonly kind: OptimizerKind }).kind;
+    if (!(params instanceof Float64Array || params instanceof Float32Array)) {
+      throw new TypeError(
+        `${name}: params must be a Float64Array or Float32Array (it is updated in place), got ${describe(params)}; wrap numbers with new Float64Array([...])`,
+      );
+    }
+    if (params.length === 0) {
+      throw new RangeError(`${name}: params must hold at least one parameter, got length 0`);
+    }
+    this.params = params;
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
+    }
+    const given = options ?? {};
+    knownKeys(name, given, [...COMMON_KEYS, ...ownKeys]);
+    this.hyper = this.resolve({ ...defaults, ...stripUndefined(given) } as Resolved);
+  }
+
+  /** Validates merged options; subclasses check their own and call `resolveCommon`. */
+  protected abstract resolve(merged: Resolved): Resolved;
+
+  /**
+   * The fused, allocation-free pass over all parameters.
+   * @param grad - the raw gradient (already checked for finiteness when asked).
+   * @param lr - this step's learning rate.
+   * @param scale - the global-norm clipping factor (exactly 1 when off).
+   */
+  protected abstract update(grad: ArrayLike<number>, lr: number, scale: number): void;
+
+  /** The state buffers to snapshot, by name (params excluded). */
+  protected abstract stateBuffers(): Record<string, ParamArray>;
+
+  /** Per-kind flags to snapshot. */
+  protected stateFlags(): Record<string, boolean> {
+    return {};
+  }
+
+  /** Restores per-kind flags from a validated snapshot. */
+  protected loadFlags(_flags: Record<string, boolean>): void {}
+
+  /** Applied steps so far (the `t` of the bias correction). */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Steps skipped under `nonFinite: 'skip'`. */
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  /** A copy of the current hyperparameters. */
+  get options(): Readonly<Resolved> {
+    return { ...this.hyper };
+  }
+
+  /** The learning rate the next `step()` will use (the schedule's value, if any). */
+  get lr(): number {
+    return this.currentLr();
+  }
+
+  /**
+   * Changes hyperparameters between steps. All given options are validated first;
+   * if any is invalid it throws and nothing changes.
+   *
+   * @param options - the options to change; the rest keep their values.
+   * @example
+   * ```ts
+   * import { Adam } from '@adamflow/core';
+   * const opt = new Adam(new Float64Array(2), { lr: 0.1 });
+   * opt.set({ lr: 0.01, beta1: 0.8 });
+   * ```
+   */
+  set(options: Partial<Options>): void {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`set: options must be an object, got ${describe(options)}`);
+    }
+    knownKeys(`${this.kind}.set`, options, Object.keys(this.hyper));
+    this.hyper = this.resolve({ ...this.hyper, ...stripUndefined(options) } as Resolved);
+  }
+
+  /**
+   * Takes one optimization step with `grad`, updating `params` in place.
+   *
+   * @param grad - one gradient entry per parameter (any array-like of numbers).
+   * @returns true if the step was applied, false if `nonFinite: 'skip'` skipped it.
+   * @throws TypeError/RangeError on a malformed gradient or a bad scheduled rate;
+   *   AdamflowError `ADAMFLOW_ERR_NON_FINITE_GRADIENT` under `nonFinite: 'throw'`.
+   *   State is unchanged whenever it throws.
+   */
+  step(grad: ArrayLike<number>): boolean {
+    const n = this.params.length;
+    if (grad === null || typeof grad !== 'object' || typeof grad.length !== 'number') {
+      throw new TypeError(
+        `${this.kind}.step: grad must be an array or typed array of numbers, got ${describe(grad)}`,
+      );
+    }
+    if (grad.length !== n) {
+      throw new RangeError(
+        `${this.kind}.step: grad has length ${grad.length} but there are ${n} parameters; pass one gradient entry per parameter`,
+      );
+    }
+    const lr = this.currentLr();
+    const hyper = this.hyper;
+    let sumSquares = 0;
+    if (hyper.nonFinite !== 'propagate' || hyper.clipNorm !== null) {
+      // One read pass serves both the finite check and the norm: g - g is NaN
+      // exactly when g is NaN or ±Infinity, whereas g * g can overflow for finite g.
+      let poison = 0;
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        poison += g - g;
+        sumSquares += g * g;
+      }
+      if (poison !== 0 && hyper.nonFinite !== 'propagate') {
+        if (hyper.nonFinite === 'skip') {
+          this.skipped++;
+          return false;
+        }
+        throw new AdamflowError(
+          'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
+          `${this.kind}.step: the gradient holds NaN or Infinity (first at index ${firstNonFinite(grad)}); nothing was changed. Fix the gradient, or pass nonFinite: 'skip' to skip such steps`,
+        );
+      }
+    }
+    let scale = 1;
+    if (hyper.clipNorm !== null) {
+      let norm = Math.sqrt(sumSquares);
+      if (norm === Number.POSITIVE_INFINITY) norm = scaledNorm(grad);
+      scale = Math.min(1, hyper.clipNorm / (norm + 1e-6));
+    }
+    this.t++;
+    this.update(grad, lr, scale);
+    return true;
+  }
+
+  /**
+   * Forgets all moments and counters (as a new optimizer would), keeping params
+   * and hyperparameters.
+   */
+  reset(): void {
+    this.t = 0;
+    this.skipped = 0;
+    for (const buffer of Object.values(this.stateBuffers())) buffer.fill(0);
+    this.loadFlags({});
+  }
+
+  /**
+   * A JSON-safe snapshot of params, buffers, counters and hyperparameters.
+   *
+   * @returns an {@link OptimizerState}; `JSON.stringify` it freely.
+   * @example
+   * ```ts
+   * import { Adam } from '@adamflow/core';
+   * const a = new Adam(new Float64Array([1, 2]), { lr: 0.1 });
+   * a.step([0.5, -0.5]);
+   * const b = new Adam(new Float64Array(2), { lr: 0.1 });
+   * b.loadState(JSON.parse(JSON.stringify(a.state())));
+   * // a and b now continue bitwise-identically
+   * ```
+   */
+  state(): OptimizerState {
+    const buffers: Record<string, string> = { params: encodeFloats(this.params) };
+    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
+      buffers[name] = encodeFloats(buffer);
+    }
+    const hyper: Record<string, number | boolean | string | null> = {};
+    for (const [key, value] of Object.entries(this.hyper)) {
+      hyper[key] = typeof value === 'function' ? null : (value as number | boolean | string | null);
+    }
+    return {
+      format: 'adamflow.optimizer',
+      version: STATE_VERSION,
+      kind: this.kind,
+      dtype: this.params instanceof Float64Array ? 'float64' : 'float32',
+      length: this.params.length,
+      stepCount: this.t,
+      skippedSteps: this.skipped,
+      hyper,
+      buffers,
+      flags: this.stateFlags(),
+    };
+  }
+
+  /**
+   * Restores a snapshot made by `state()` of the same kind, dtype and length,
+   * writing params in place. A snapshot with `lr: null` (a schedule) keeps this
+   * optimizer's own `lr`. Everything is validated first: on any error nothing changes.
+   *
+   * @param snapshot - an {@link OptimizerState}, typically parsed from JSON.
+   * @throws AdamflowError with code `ADAMFLOW_ERR_STATE_*`.
+   */
+  loadState(snapshot: unknown): void {
+    const s = this.checkSnapshot(snapshot);
+    const merged = { ...this.hyper } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(s.hyper)) {
+      if (!(key in merged)) malformed(`unknown hyperparameter '${key}'`);
+      if (key === 'lr' && value === null) continue;
+      merged[key] = value;
+    }
+    let hyper: Resolved;
+    try {
+      hyper = this.resolve(merged as Resolved);
+    } catch (error) {
+      malformed(`invalid hyperparameters (${(error as Error).message})`);
+    }
+    // All checks passed: from here on nothing can fail.
+    this.hyper = hyper;
+    decodeFloatsInto(s.buffers['params']!, this.params);
+    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
+      decodeFloatsInto(s.buffers[name]!, buffer);
+    }
+    this.t = s.stepCount;
+    this.skipped = s.skippedSteps;
+    this.loadFlags(s.flags);
+  }
+
+  /** The learning rate for the next step, validated. */
+  protected currentLr(): number {
+    const lr = this.hyper.lr;
+    if (typeof lr === 'number') return lr;
+    const value = lr(this.t);
+    if (typeof value !== 'number' || !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(
+        `${this.kind}: the lr schedule returned ${describe(value)} at step ${this.t}; a schedule must return a finite number >= 0`,
+      );
+    }
+    return value;
+  }
+
+  /** Validates the options every optimizer shares. */
+  protected resolveCommon(merged: Resolved): Resolved {
+    const name = this.kind;
+    if (typeof merged.lr !== 'function') positiveFinite(`${name}: lr`, merged.lr);
+    nonNegativeFinite(`${name}: weightDecay`, merged.weightDecay);
+    boolean(`${name}: maximize`, merged.maximize);
+    if (merged.clipValue !== null) positiveFinite(`${name}: clipValue`, merged.clipValue);
+    if (merged.clipNorm !== null) positiveFinite(`${name}: clipNorm`, merged.clipNorm);
+    oneOf(`${name}: nonFinite`, merged.nonFinite, POLICIES);
+    return merged;
+  }
+
+  private checkSnapshot(snapshot: unknown): OptimizerState {
+    if (snapshot === null || typeof snapshot !== 'object') {
+      malformed(`expected an object from state(), got ${describe(snapshot)}`);
+    }
+    const s = snapshot as Partial<OptimizerState>;
+    if (s.format !== 'adamflow.optimizer') malformed(`format is ${describe(s.format)}`);
+    if (s.version !== STATE_VERSION) {
+      throw new AdamflowError(
+        'ADAMFLOW_ERR_STATE_VERSION',
+        `loadState: snapshot version ${describe(s.version)} is not supported; this build reads version ${STATE_VERSION}`,
+      );
+    }
+    const dtype = this.params instanceof Float64Array ? 'float64' : 'float32';
+    if (s.kind !== this.kind || s.dtype !== dtype) {
+      throw new AdamflowError(
+        'ADAMFLOW_ERR_STATE_KIND',
+        `loadState: snapshot is of ${describe(s.kind)}/${describe(s.dtype)}, this optimizer is ${this.kind}/${dtype}; restore it into an optimizer of the same kind and dtype`,
+      );
+    }
+    if (s.length !== this.params.length) {
+      throw new AdamflowError(
+        'ADAMFLOW_ERR_STATE_LENGTH',
+        `loadState: snapshot holds ${describe(s.length)} parameters, this optimizer ${this.params.length}`,
+      );
+    }
+    if (!isCount(s.stepCount) || !isCount(s.skippedSteps))
+      malformed('counters must be integers >= 0');
+    if (s.hyper === null || typeof s.hyper !== 'object') malformed('hyper is missing');
+    if (s.flags === null || typeof s.flags !== 'object') malformed('flags are missing');
+    for (const value of Object.values(s.flags)) {
+      if (typeof value !== 'boolean') malformed('flags must be booleans');
+    }
+    const buffers = s.buffers;
+    if (buffers === null || typeof buffers !== 'object') malformed('buffers are missing');
+    const bytes = this.params.byteLength;
+    const names = ['params', ...Object.keys(this.stateBuffers())];
+    for (const name of names) {
+      if (!isFloatsOfLength(buffers[name], bytes)) {
+        malformed(`buffer '${name}' is missing or not ${bytes} bytes of base64`);
+      }
+    }
+    return s as OptimizerState;
+  }
+}
+
+function malformed(detail: string): never {
+  throw new AdamflowError(
+    'ADAMFLOW_ERR_STATE_MALFORMED',
+    `loadState: not a valid optimizer snapshot: ${detail}; pass the value state() returned (JSON round-trips are fine)`,
+  );
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+function firstNonFinite(grad: ArrayLike<number>): number {
+  for (let i = 0; i < grad.length; i++) if (!Number.isFinite(grad[i])) return i;
+  return -1;
+}
+
+/** The L2 norm without overflow, for the rare finite gradient whose squares overflow. */
+function scaledNorm(grad: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < grad.length; i++) max = Math.max(max, Math.abs(grad[i]!));
+  let sum = 0;
+  for (let i = 0; i < grad.length; i++) {
+    const r = grad[i]! / max;
+    sum += r * r;
+  }
+  return max * Math.sqrt(sum);
+}

@@ -1,0 +1,137 @@
+import {
+  type CommonOptions,
+  Optimizer,
+  type ParamArray,
+  type ResolvedCommon,
+} from './optimizer.js';
+import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+
+/** Options of {@link RMSProp}. */
+export interface RMSPropOptions extends CommonOptions {
+  /** Smoothing constant of the squared-gradient average, in [0, 1); default 0.99. */
+  alpha?: number;
+  /** Added to the denominator, >= 0; default 1e-8. */
+  eps?: number;
+  /** Momentum factor in [0, 1); default 0. */
+  momentum?: number;
+  /** Normalise by the estimated variance instead of the raw second moment; default false. */
+  centered?: boolean;
+}
+
+/** The validated options an {@link RMSProp} holds. */
+export interface ResolvedRMSPropOptions extends ResolvedCommon {
+  alpha: number;
+  eps: number;
+  momentum: number;
+  centered: boolean;
+}
+
+const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
+  lr: 1e-2,
+  alpha: 0.99,
+  eps: 1e-8,
+  momentum: 0,
+  centered: false,
+  weightDecay: 0,
+  maximize: false,
+  clipValue: null,
+  clipNorm: null,
+  nonFinite: 'throw',
+};
+
+/**
+ * RMSProp, PyTorch's `torch.optim.RMSprop` (note: `eps` outside the square root):
+ *
+ * ```text
+ * g = maximize ? -g : g;  g = g + weightDecay * p
+ * s = alpha * s + (1 - alpha) * g * g
+ * a = centered ? sqrt(s - gAvg^2) + eps   (gAvg = alpha * gAvg + (1 - alpha) * g)
+ *              : sqrt(s) + eps
+ * momentum > 0 ? (b = momentum * b + g / a; p = p - lr * b) : p = p - lr * g / a
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { RMSProp } from '@adamflow/core';
+ * const params = new Float64Array([1, 2]);
+ * const opt = new RMSProp(params, { lr: 0.01, centered: true, momentum: 0.9 });
+ * opt.step([0.1, -0.2]);
+ * ```
+ */
+export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
+  /** `'rmsprop'`. */
+  get kind(): 'rmsprop' {
+    return 'rmsprop';
+  }
+  /** Running average of squared gradients. Read-only for callers. */
+  readonly squareAverage: ParamArray;
+  /** Running average of gradients (used when `centered`). Read-only for callers. */
+  readonly gradAverage: ParamArray;
+  /** Momentum buffer (used when `momentum > 0`). Read-only for callers. */
+  readonly momentumBuffer: ParamArray;
+
+  /**
+   * @param params - the parameters, updated in place.
+   * @param options - {@link RMSPropOptions}; default lr 1e-2, alpha 0.99, eps 1e-8.
+   */
+  constructor(params: ParamArray, options?: RMSPropOptions) {
+    super(params, options, RMSPROP_DEFAULTS, ['alpha', 'eps', 'momentum', 'centered']);
+    const Buffer = params.constructor as Float64ArrayConstructor;
+    this.squareAverage = new Buffer(params.length);
+    this.gradAverage = new Buffer(params.length);
+    this.momentumBuffer = new Buffer(params.length);
+  }
+
+  protected resolve(merged: ResolvedRMSPropOptions): ResolvedRMSPropOptions {
+    unitInterval('rmsprop: alpha', merged.alpha);
+    nonNegativeFinite('rmsprop: eps', merged.eps);
+    unitInterval('rmsprop: momentum', merged.momentum);
+    boolean('rmsprop: centered', merged.centered);
+    return this.resolveCommon(merged);
+  }
+
+  protected stateBuffers(): Record<string, ParamArray> {
+    return {
+      square: this.squareAverage,
+      gradAverage: this.gradAverage,
+      momentum: this.momentumBuffer,
+    };
+  }
+
+  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
+    const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue } = this.hyper;
+    const p = this.params;
+    const s = this.squareAverage;
+    const ga = this.gradAverage;
+    const b = this.momentumBuffer;
+    const n = p.length;
+    const sign = maximize ? -1 : 1;
+    const bound = clipValue ?? Number.POSITIVE_INFINITY;
+    const oneMinusAlpha = 1 - alpha;
+    for (let i = 0; i < n; i++) {
+      let g = grad[i]! * scale;
+      if (g > bound) g = bound;
+      else if (g < -bound) g = -bound;
+      g *= sign;
+      const pi = p[i]!;
+      if (weightDecay !== 0) g += weightDecay * pi;
+      const si = alpha * s[i]! + oneMinusAlpha * g * g;
+      s[i] = si;
+      let average: number;
+      if (centered) {
+        const gi = alpha * ga[i]! + oneMinusAlpha * g;
+        ga[i] = gi;
+        average = Math.sqrt(si - gi * gi) + eps;
+      } else {
+        average = Math.sqrt(si) + eps;
+      }
+      if (momentum > 0) {
+        const bi = momentum * b[i]! + g / average;
+        b[i] = bi;
+        p[i] = pi - lr * bi;
+      } else {
+        p[i] = pi - (lr * g) / average;
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  type CommonOptions,
+  Optimizer,
+  type ParamArray,
+  type ResolvedCommon,
+} from './optimizer.js';
+import { boolean, closedUnitInterval, unitInterval } from './validate.js';
+
+/** Options of {@link SGD}. */
+export interface SGDOptions extends CommonOptions {
+  /** Momentum factor in [0, 1); default 0 (plain gradient descent). */
+  momentum?: number;
+  /** Dampening of the momentum's gradient term, in [0, 1]; default 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0); default false. */
+  nesterov?: boolean;
+}
+
+/** The validated options an {@link SGD} holds. */
+export interface ResolvedSGDOptions extends ResolvedCommon {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+}
+
+const SGD_DEFAULTS: ResolvedSGDOptions = {
+  lr: 1e-3,
+  momentum: 0,
+  dampening: 0,
+  nesterov: false,
+  weightDecay: 0,
+  maximize: false,
+  clipValue: null,
+  clipNorm: null,
+  nonFinite: 'throw',
+};
+
+/**
+ * Stochastic gradient descent with momentum, PyTorch's `torch.optim.SGD`:
+ *
+ * ```text
+ * d = maximize ? -g : g;  d = d + weightDecay * p
+ * if momentum > 0:
+ *   b = (first step) ? d : momentum * b + (1 - dampening) * d
+ *   d = nesterov ? d + momentum * b : b
+ * p = p - lr * d
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { SGD } from '@adamflow/core';
+ * const params = new Float64Array([0, 0]);
+ * const opt = new SGD(params, { lr: 0.1, momentum: 0.9, nesterov: true });
+ * opt.step([1, -1]);
+ * ```
+ */
+export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
+  /** `'sgd'`. */
+  get kind(): 'sgd' {
+    return 'sgd';
+  }
+  /** The momentum buffer (zeros until momentum is used). Read-only for callers. */
+  readonly momentumBuffer: ParamArray;
+  private bufferStarted = false;
+
+  /**
+   * @param params - the parameters, updated in place.
+   * @param options - {@link SGDOptions}; default lr 1e-3, no momentum.
+   */
+  constructor(params: ParamArray, options?: SGDOptions) {
+    super(params, options, SGD_DEFAULTS, ['momentum', 'dampening', 'nesterov']);
+    this.momentumBuffer = new (params.constructor as Float64ArrayConstructor)(params.length);
+  }
+
+  protected resolve(merged: ResolvedSGDOptions): ResolvedSGDOptions {
+    unitInterval('sgd: momentum', merged.momentum);
+    closedUnitInterval('sgd: dampening', merged.dampening);
+    boolean('sgd: nesterov', merged.nesterov);
+    if (merged.nesterov && (merged.momentum <= 0 || merged.dampening !== 0)) {
+      throw new RangeError(
+        `sgd: nesterov needs momentum > 0 and dampening 0, got momentum ${merged.momentum} and dampening ${merged.dampening}`,
+      );
+    }
+    return this.resolveCommon(merged);
+  }
+
+  protected stateBuffers(): Record<string, ParamArray> {
+    return { momentum: this.momentumBuffer };
+  }
+
+  protected override stateFlags(): Record<string, boolean> {
+    return { bufferStarted: this.bufferStarted };
+  }
+
+  protected override loadFlags(flags: Record<string, boolean>): void {
+    this.bufferStarted = flags['bufferStarted'] === true;
+  }
+
+  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
+    const { momentum, dampening, nesterov, weightDecay, maximize, clipValue } = this.hyper;
+    const p = this.params;
+    const b = this.momentumBuffer;
+    const n = p.length;
+    const sign = maximize ? -1 : 1;
+    const bound = clipValue ?? Number.POSITIVE_INFINITY;
+    const useMomentum = momentum !== 0;
+    // PyTorch seeds the buffer with the first gradient, undamped.
+    const first = useMomentum && !this.bufferStarted;
+    const oneMinusDampening = 1 - dampening;
+    for (let i = 0; i < n; i++) {
+      let d = grad[i]! * scale;
+      if (d > bound) d = bound;
+      else if (d < -bound) d = -bound;
+      d *= sign;
+      const pi = p[i]!;
+      if (weightDecay !== 0) d += weightDecay * pi;
+      if (useMomentum) {
+        const bi = first ? d : momentum * b[i]! + oneMinusDampening * d;
+        b[i] = bi;
+        d = nesterov ? d + momentum * bi : bi;
+      }
+      p[i] = pi - lr * d;
+    }
+    if (useMomentum) this.bufferStarted = true;
+  }
+}

@@ -1,0 +1,133 @@
+// Exactness against PyTorch: fixtures/torch-optimizers.json holds torch.optim's
+// float64 trajectories (made by fixtures/make-torch-fixtures.py). Tolerance: every
+// parameter within 1e-12 relative, measured against the coordinate's own magnitude
+// over the run (so a parameter crossing zero is not judged by a vanishing denominator).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  type CommonOptions,
+  cosineSchedule,
+  createOptimizer,
+  exponentialSchedule,
+  type Schedule,
+  stepDecaySchedule,
+  warmupSchedule,
+} from './index.js';
+
+interface ScheduleSpec {
+  type: 'step' | 'exponential' | 'cosine' | 'warmup-cosine';
+  lr: number;
+  stepSize?: number;
+  gamma?: number;
+  steps?: number;
+  minLr?: number;
+  warmup?: number;
+  startFactor?: number;
+}
+
+interface Case {
+  name: string;
+  kind: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+  problem: 'mixed' | 'rosenbrock';
+  options: Record<string, unknown> & { lr?: number | ScheduleSpec };
+  clip?: { norm?: number; value?: number };
+  params0: number[];
+  grads?: number[][];
+  trajectory: number[][];
+}
+
+interface Fixture {
+  torch: string;
+  steps: number;
+  mixedGradients: number[][];
+  cases: Case[];
+  schedules: { spec: ScheduleSpec; values: number[] }[];
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/torch-optimizers.json', import.meta.url), 'utf8'),
+) as Fixture;
+
+function toSchedule(spec: ScheduleSpec): Schedule {
+  switch (spec.type) {
+    case 'step':
+      return stepDecaySchedule({ lr: spec.lr, stepSize: spec.stepSize!, gamma: spec.gamma! });
+    case 'exponential':
+      return exponentialSchedule({ lr: spec.lr, gamma: spec.gamma! });
+    case 'cosine':
+      return cosineSchedule({ lr: spec.lr, steps: spec.steps!, minLr: spec.minLr! });
+    case 'warmup-cosine':
+      return warmupSchedule({
+        steps: spec.warmup!,
+        startFactor: spec.startFactor!,
+        after: cosineSchedule({ lr: spec.lr, steps: spec.steps!, minLr: spec.minLr! }),
+      });
+  }
+}
+
+/** Worst error of `actual` against `expected`, scaled per coordinate. */
+function worstError(
+  actual: number[][],
+  expected: number[][],
+): { scaled: number; relative: number } {
+  const dims = expected[0]!.length;
+  const magnitude = new Array<number>(dims).fill(0);
+  for (const row of expected) {
+    row.forEach((x, i) => {
+      magnitude[i] = Math.max(magnitude[i]!, Math.abs(x));
+    });
+  }
+  let scaled = 0;
+  let relative = 0;
+  expected.forEach((row, k) => {
+    row.forEach((x, i) => {
+      const diff = Math.abs(actual[k]![i]! - x);
+      scaled = Math.max(scaled, diff / (magnitude[i]! || 1));
+      relative = Math.max(relative, x === 0 ? diff : diff / Math.abs(x));
+    });
+  });
+  return { scaled, relative };
+}
+
+const mapOptimizer = { adam: 'adam', adamw: 'adamw', sgd: 'sgd', rmsprop: 'rmsprop' } as const;
+
+describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.steps} steps)`, () => {
+  it('covers every optimizer kind and option', () => {
+    const kinds = new Set(fixture.cases.map((c) => c.kind));
+    expect([...kinds].sort()).toEqual(['adam', 'adamw', 'rmsprop', 'sgd']);
+    expect(fixture.cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  for (const c of fixture.cases) {
+    it(c.name, () => {
+      const options: CommonOptions & Record<string, unknown> = { ...c.options } as never;
+      if (typeof c.options.lr === 'object') options.lr = toSchedule(c.options.lr);
+      if (c.clip?.norm !== undefined) options.clipNorm = c.clip.norm;
+      if (c.clip?.value !== undefined) options.clipValue = c.clip.value;
+      const params = new Float64Array(c.params0);
+      const opt = createOptimizer(mapOptimizer[c.kind], params, options);
+      const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
+      const actual: number[][] = [];
+      for (let k = 0; k < fixture.steps; k++) {
+        opt.step(grads[k]!);
+        actual.push(Array.from(params));
+      }
+      const { scaled, relative } = worstError(actual, c.trajectory);
+      console.log(
+        `[torch] ${c.name}: scaled ${scaled.toExponential(2)}, elementwise relative ${relative.toExponential(2)}`,
+      );
+      expect(scaled).toBeLessThanOrEqual(1e-12);
+    });
+  }
+
+  for (const { spec, values } of fixture.schedules) {
+    it(`schedule ${spec.type} matches torch.optim.lr_scheduler`, () => {
+      const schedule = toSchedule(spec);
+      let worst = 0;
+      values.forEach((value, step) => {
+        worst = Math.max(worst, Math.abs(schedule(step) - value) / spec.lr);
+      });
+      expect(worst).toBeLessThanOrEqual(1e-12);
+    });
+  }
+});
