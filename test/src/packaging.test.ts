@@ -37,11 +37,16 @@ beforeAll(() => {
   const tarballs = join(project, 'tarballs');
   mkdirSync(tarballs);
   const core = pack('packages/core', tarballs);
+  const stream = pack('packages/stream', tarballs);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', core], project);
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', core, stream, 'rxjs@7.8.2'],
+    project,
+  );
 });
 
 afterAll(() => {
@@ -102,6 +107,28 @@ console.log(JSON.stringify({ params: Array.from(params), version: snapshot.versi
     expect(output.params[1]).toBeCloseTo(3, 6);
     expect(output.code).toBe('ADAMFLOW_ERR_NON_FINITE_GRADIENT');
     expect(output.step).toBe(2000);
+  });
+
+  it('@adamflow/stream type-checks and trains from its tarball (workspace ranges rewritten)', () => {
+    const manifest = JSON.parse(
+      run('node', ['-p', 'JSON.stringify(require("@adamflow/stream/package.json"))'], project),
+    ) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies['@adamflow/core']).toMatch(/^\^\d/);
+    writeFileSync(
+      join(project, 'main.ts'),
+      `import { take, lastValueFrom } from 'rxjs';
+import { Adam } from '@adamflow/core';
+import { linearSource, linearRegression, trainOnline, type ParamsUpdate } from '@adamflow/stream';
+const last: ParamsUpdate = await lastValueFrom(
+  linearSource({ seed: 42 }).pipe(take(50_000), trainOnline({ model: linearRegression(), optimizer: (p) => new Adam(p, { lr: 0.01 }) })),
+);
+console.log(JSON.stringify(Array.from(last.params)));
+`,
+    );
+    run(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+    const params = JSON.parse(run(process.execPath, ['out/main.js'], project)) as number[];
+    expect(Math.abs(params[0]! - 4)).toBeLessThan(0.2);
+    expect(Math.abs(params[1]! - 3)).toBeLessThan(0.2);
   });
 
   it('a type error in the consumer is caught (the check is real)', () => {

@@ -106,12 +106,16 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     const b = this.momentumBuffer;
     const n = p.length;
     const sign = maximize ? -1 : 1;
-    const bound = clipValue ?? Number.POSITIVE_INFINITY;
+    // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
+    const clip = clipValue !== null;
+    const bound = clipValue ?? 0;
     const oneMinusAlpha = 1 - alpha;
     for (let i = 0; i < n; i++) {
       let g = grad[i]! * scale;
-      if (g > bound) g = bound;
-      else if (g < -bound) g = -bound;
+      if (clip) {
+        if (g > bound) g = bound;
+        else if (g < -bound) g = -bound;
+      }
       g *= sign;
       const pi = p[i]!;
       if (weightDecay !== 0) g += weightDecay * pi;

@@ -1,0 +1,341 @@
+import {
+  createOptimizer,
+  type Optimizer,
+  type OptimizerName,
+  type OptimizerState,
+  optimizers,
+} from '@adamflow/core';
+import { StreamError } from './errors.js';
+import type { Sample, SampleBatch } from './generators.js';
+import { type MetricsState, PrequentialMetrics } from './metrics.js';
+import type { Model } from './model.js';
+
+/** Builds the optimizer over the learner's params: a factory, or a registry name. */
+export type OptimizerSpec = ((params: Float64Array) => Optimizer) | OptimizerName;
+
+/** Options of {@link Learner}. */
+export interface LearnerOptions {
+  /** The model that turns a sample into a prediction, a loss and a gradient. */
+  model: Model;
+  /** The optimizer: a factory `(params) => new Adam(params, ...)`, or a registry name (demo settings). */
+  optimizer: OptimizerSpec;
+  /** Initial parameters (bias first), length `model.size`; default zeros. */
+  params?: ArrayLike<number>;
+  /** Samples averaged per optimizer step (minibatch); default 1. */
+  batchSize?: number;
+  /** Window of the rolling metrics, in samples; default 100. */
+  window?: number;
+  /** Decay of the loss EMA; default 0.99. */
+  emaBeta?: number;
+}
+
+/** The learner's complete state, for checkpoints. */
+export interface LearnerState {
+  params: number[];
+  initialParams: number[];
+  optimizerName: OptimizerName | null;
+  optimizer: OptimizerState;
+  gradient: number[];
+  pending: number;
+  pendingLoss: number;
+  steps: number;
+  samples: number;
+  skippedSamples: number;
+  metrics: MetricsState;
+}
+
+/**
+ * Online learning, one sample at a time: predict, score (prequential), accumulate the
+ * gradient, and step the optimizer every `batchSize` samples. All per-sample maths is
+ * in plain loops over preallocated buffers; nothing is allocated per sample.
+ *
+ * It is the engine under `trainOnline` and `trainSession`; use it directly in a loop
+ * when you do not want RxJS.
+ *
+ * @example
+ * ```ts
+ * import { Learner, linearRegression, createGenerator, linearSpec } from '@adamflow/stream';
+ * const learner = new Learner({ model: linearRegression(), optimizer: 'adam' });
+ * const source = createGenerator(linearSpec());
+ * for (let i = 0; i < 100_000; i++) learner.learn(source.next());
+ * learner.params; // ≈ [4, 3]
+ * ```
+ */
+export class Learner {
+  /** The parameters, bias first; updated in place. */
+  readonly params: Float64Array;
+  /** The model. */
+  readonly model: Model;
+  /** Samples per step. */
+  readonly batchSize: number;
+  /** The metrics. */
+  metrics: PrequentialMetrics;
+  /** The optimizer currently in use. */
+  optimizer: Optimizer;
+  /** The registry name of the optimizer, when built from one. */
+  optimizerName: OptimizerName | null;
+  /** The loss of the last completed batch (mean over its samples). */
+  lastLoss = Number.NaN;
+  /** The learning rate of the last step. */
+  lastLr = Number.NaN;
+  /** Optimizer steps taken since construction or reset. */
+  steps = 0;
+  /** Samples offered since construction (learned or skipped; reset() keeps counting). */
+  samples = 0;
+  /** Samples refused (malformed, under the optimizer's `'skip'` policy). */
+  skippedSamples = 0;
+  private readonly initialParams: Float64Array;
+  private readonly gradient: Float64Array;
+  private readonly weight: number;
+  private pending = 0;
+  private pendingLoss = 0;
+
+  /** @param options - {@link LearnerOptions}. */
+  constructor(options: LearnerOptions) {
+    const { model } = options;
+    if (!model || typeof model.accumulateGradient !== 'function') {
+      throw new TypeError('model must be a Model, e.g. linearRegression() or logisticRegression()');
+    }
+    this.model = model;
+    this.batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new RangeError(
+        `batchSize must be a positive integer, got ${String(options.batchSize)}`,
+      );
+    }
+    this.params = new Float64Array(model.size);
+    if (options.params !== undefined) {
+      if (options.params.length !== model.size) {
+        throw new RangeError(
+          `params has ${options.params.length} entries but the model has ${model.size} (bias + ${model.features} features)`,
+        );
+      }
+      this.params.set(Array.from(options.params));
+    }
+    this.initialParams = this.params.slice();
+    this.weight = 1 / this.batchSize;
+    this.gradient = new Float64Array(model.size);
+    this.metrics = new PrequentialMetrics(
+      model.task,
+      options.window ?? 100,
+      options.emaBeta ?? 0.99,
+    );
+    this.optimizerName = typeof options.optimizer === 'string' ? options.optimizer : null;
+    this.optimizer = buildOptimizer(options.optimizer, this.params);
+  }
+
+  /**
+   * Learns from one sample. Throws (leaving the learner as it was) on a malformed
+   * sample under the optimizer's `'throw'` policy, and passes on the optimizer's own
+   * errors (e.g. `ADAMFLOW_ERR_NON_FINITE_GRADIENT`).
+   *
+   * @param sample - features and target.
+   * @returns true when this sample completed a batch and the optimizer stepped.
+   */
+  learn(sample: Sample): boolean {
+    this.samples++;
+    if (sample === null || typeof sample !== 'object') return this.refuse(sample);
+    if (!this.wellFormed(sample.x as unknown, sample.y as unknown)) return this.refuse(sample);
+    return this.learnRow(sample.x, 0, sample.y);
+  }
+
+  /**
+   * Learns from every row of a {@link SampleBatch}, in order, exactly as if its samples
+   * had arrived one by one. The whole batch is checked first: under the `'throw'`
+   * policy a malformed row throws before anything is learned.
+   *
+   * @param batch - rows of features and targets.
+   * @param onStep - called after each optimizer step the batch completes.
+   * @returns the number of optimizer steps taken.
+   */
+  learnBatch(batch: SampleBatch, onStep?: () => void): number {
+    const { x, y, count } = batch;
+    const features = this.model.features;
+    if (batch.features !== features || x.length !== count * features || y.length !== count) {
+      throw new StreamError(
+        'ADAMFLOW_ERR_MALFORMED_SAMPLE',
+        `sample batch at ${batch.start} is malformed: expected ${count} rows of ${features} features`,
+      );
+    }
+    let poison = 0;
+    for (let i = 0; i < x.length; i++) poison += x[i]! - x[i]!;
+    for (let i = 0; i < count; i++) poison += y[i]! - y[i]!;
+    const clean = poison === 0;
+    let steps = 0;
+    for (let row = 0; row < count; row++) {
+      const offset = row * features;
+      this.samples++;
+      if (!clean && !this.rowFinite(x, offset, y[row]!)) {
+        this.refuse({
+          x: Array.from(x.subarray(offset, offset + features)),
+          y: y[row]!,
+          index: batch.start + row,
+        });
+        continue;
+      }
+      if (this.learnRow(x, offset, y[row]!)) {
+        steps++;
+        onStep?.();
+      }
+    }
+    return steps;
+  }
+
+  /** The per-sample work: score, record, accumulate; step when the batch is full. */
+  private learnRow(x: ArrayLike<number>, offset: number, y: number): boolean {
+    const model = this.model;
+    const prediction = model.predict(this.params, x, offset);
+    const loss = model.loss(prediction, y);
+    this.metrics.record(prediction, y, loss);
+    model.accumulateGradient(this.params, x, offset, y, prediction, this.gradient, this.weight);
+    this.pendingLoss += loss;
+    if (++this.pending < this.batchSize) return false;
+    const batchLoss = this.pendingLoss / this.batchSize;
+    this.pending = 0;
+    this.pendingLoss = 0;
+    const gradient = this.gradient;
+    let stepped: boolean;
+    try {
+      this.lastLr = this.optimizer.lr;
+      stepped = this.optimizer.step(gradient);
+    } finally {
+      // A thrown step leaves the optimizer untouched; the batch is dropped either way.
+      // (A loop: TypedArray#fill is a builtin call that costs more than 2 stores.)
+      for (let j = 0; j < gradient.length; j++) gradient[j] = 0;
+    }
+    if (stepped) this.steps++;
+    this.lastLoss = batchLoss;
+    return true;
+  }
+
+  private rowFinite(x: Float64Array, offset: number, y: number): boolean {
+    let poison = y - y;
+    for (let j = 0; j < this.model.features; j++) poison += x[offset + j]! - x[offset + j]!;
+    return poison === 0;
+  }
+
+  /** Swaps the optimizer, keeping params (moments start fresh). */
+  setOptimizer(optimizer: OptimizerSpec, options?: Record<string, unknown>): void {
+    const next = buildOptimizer(optimizer, this.params, options);
+    this.optimizer = next;
+    this.optimizerName = typeof optimizer === 'string' ? optimizer : null;
+  }
+
+  /** Back to the initial params, a fresh optimizer state, empty metrics. */
+  reset(): void {
+    this.params.set(this.initialParams);
+    this.optimizer.reset();
+    this.metrics.reset();
+    this.gradient.fill(0);
+    this.pending = 0;
+    this.pendingLoss = 0;
+    this.steps = 0;
+    this.skippedSamples = 0;
+    this.lastLoss = Number.NaN;
+  }
+
+  /** @returns the complete state, JSON-safe. */
+  state(): LearnerState {
+    return {
+      params: Array.from(this.params),
+      initialParams: Array.from(this.initialParams),
+      optimizerName: this.optimizerName,
+      optimizer: this.optimizer.state(),
+      gradient: Array.from(this.gradient),
+      pending: this.pending,
+      pendingLoss: this.pendingLoss,
+      steps: this.steps,
+      samples: this.samples,
+      skippedSamples: this.skippedSamples,
+      metrics: this.metrics.state(),
+    };
+  }
+
+  /** Restores {@link Learner.state} (the optimizer must be of the same kind). */
+  loadState(state: LearnerState): void {
+    if (
+      state.params.length !== this.params.length ||
+      state.gradient.length !== this.params.length
+    ) {
+      throw new RangeError('learner state: parameter count differs from this model');
+    }
+    const metrics = PrequentialMetrics.fromState(state.metrics);
+    this.optimizer.loadState(state.optimizer);
+    this.initialParams.set(state.initialParams);
+    this.gradient.set(state.gradient);
+    this.pending = state.pending;
+    this.pendingLoss = state.pendingLoss;
+    this.steps = state.steps;
+    this.samples = state.samples;
+    this.skippedSamples = state.skippedSamples;
+    this.metrics = metrics;
+  }
+
+  /** A malformed sample: skipped or refused according to the optimizer's policy. */
+  private refuse(sample: unknown): boolean {
+    const model = this.model;
+    const x = (sample as { x?: unknown } | null)?.x;
+    const policy = this.optimizer.options.nonFinite;
+    if (policy === 'skip') {
+      this.skippedSamples++;
+      return false;
+    }
+    if (policy === 'throw' || !isArrayLike(x) || x.length !== model.features) {
+      throw new StreamError(
+        'ADAMFLOW_ERR_MALFORMED_SAMPLE',
+        `sample ${String((sample as { index?: unknown } | null)?.index)} is malformed: expected { x: ${model.features} finite numbers, y: a finite number }, got ${describeSample(sample)}`,
+      );
+    }
+    const row = sample as Sample;
+    return this.learnRow(row.x, 0, row.y);
+  }
+
+  private wellFormed(x: unknown, y: unknown): boolean {
+    if (
+      typeof y !== 'number' ||
+      y - y !== 0 ||
+      !isArrayLike(x) ||
+      x.length !== this.model.features
+    ) {
+      return false;
+    }
+    // v - v is 0 for finite numbers and NaN otherwise; cheaper than Number.isFinite per entry.
+    let poison = 0;
+    for (let j = 0; j < x.length; j++) poison += (x[j] as number) - (x[j] as number);
+    return poison === 0;
+  }
+}
+
+function buildOptimizer(
+  spec: OptimizerSpec,
+  params: Float64Array,
+  options?: Record<string, unknown>,
+): Optimizer {
+  if (typeof spec === 'function') {
+    const optimizer = spec(params);
+    if (!optimizer || optimizer.params !== params) {
+      throw new TypeError(
+        'the optimizer factory must return an optimizer over the params it was given',
+      );
+    }
+    return optimizer;
+  }
+  if (typeof spec === 'string' && Object.hasOwn(optimizers, spec)) {
+    return createOptimizer(spec, params, { ...optimizers[spec].demoOptions, ...options });
+  }
+  throw new TypeError(
+    `optimizer must be a factory (params) => Optimizer or one of ${Object.keys(optimizers).join(', ')}, got ${JSON.stringify(spec)}`,
+  );
+}
+
+function isArrayLike(x: unknown): x is ArrayLike<number> {
+  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+}
+
+function describeSample(sample: unknown): string {
+  try {
+    return JSON.stringify(sample)?.slice(0, 200) ?? String(sample);
+  } catch {
+    return String(sample);
+  }
+}

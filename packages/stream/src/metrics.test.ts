@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { PrequentialMetrics } from './metrics.js';
+
+describe('PrequentialMetrics', () => {
+  it('rolls MSE and MAE over the window, against a direct computation', () => {
+    const m = new PrequentialMetrics('regression', 3, 0.9);
+    const errors = [1, -2, 0.5, 3, -1];
+    for (const e of errors) m.record(e, 0, e * e);
+    const window = errors.slice(-3);
+    expect(m.snapshot().mse).toBeCloseTo(window.reduce((s, e) => s + e * e, 0) / 3, 12);
+    expect(m.snapshot().mae).toBeCloseTo(window.reduce((s, e) => s + Math.abs(e), 0) / 3, 12);
+  });
+  it('debiases the EMA: a constant loss reads as itself from the first sample', () => {
+    const m = new PrequentialMetrics('regression', 10, 0.99);
+    m.record(2, 0, 4);
+    expect(m.snapshot().lossEma).toBeCloseTo(4, 12);
+    m.record(2, 0, 4);
+    expect(m.snapshot().lossEma).toBeCloseTo(4, 12);
+  });
+  it('classification: accuracy at threshold 0.5 and mean log loss', () => {
+    const m = new PrequentialMetrics('classification', 4, 0.5);
+    m.record(0.9, 1, 0.1);
+    m.record(0.2, 1, 1.6);
+    m.record(0.4, 0, 0.5);
+    m.record(0.7, 0, 1.2);
+    expect(m.snapshot().accuracy).toBe(0.5);
+    expect(m.snapshot().logLoss).toBeCloseTo(0.85, 12);
+  });
+  it('state round-trips to an identical continuation', () => {
+    const a = new PrequentialMetrics('regression', 5, 0.95);
+    for (let i = 0; i < 7; i++) a.record(i * 0.3, 1, (i * 0.3 - 1) ** 2);
+    const b = PrequentialMetrics.fromState(JSON.parse(JSON.stringify(a.state())));
+    a.record(5, 1, 16);
+    b.record(5, 1, 16);
+    expect(b.snapshot()).toEqual(a.snapshot());
+  });
+  it('is NaN before any sample, and refuses bad settings', () => {
+    expect(new PrequentialMetrics('regression', 2, 0.5).snapshot().mse).toBeNaN();
+    expect(() => new PrequentialMetrics('regression', 0, 0.5)).toThrow(RangeError);
+    expect(() => new PrequentialMetrics('regression', 2, 1)).toThrow(/emaBeta/);
+  });
+});

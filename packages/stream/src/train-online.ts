@@ -1,0 +1,95 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Sample, SampleBatch } from './generators.js';
+import { Learner, type LearnerOptions } from './learner.js';
+import { checkOutputMode, type OutputMode, type ParamsUpdate } from './updates.js';
+
+/** Options of {@link trainOnline}. */
+export interface TrainOnlineOptions extends LearnerOptions {
+  /** See {@link OutputMode}; default `'copy'`. */
+  output?: OutputMode;
+}
+
+/**
+ * Trains per sample: each incoming sample (or each row of an incoming
+ * {@link SampleBatch}) is scored, turned into a gradient by the model and fed to the
+ * optimizer; every optimizer step (every `batchSize` samples) emits a
+ * {@link ParamsUpdate}. One operator hop per emission; all per-sample maths runs in
+ * plain loops inside it. Each subscription trains its own parameters from the
+ * initial ones.
+ *
+ * Errors (a malformed sample or non-finite gradient under the `'throw'` policy) reach
+ * the subscriber as an RxJS error with a stable `code`, and the source is unsubscribed.
+ *
+ * @param options - model, optimizer, minibatch, metrics and output options.
+ * @returns an operator from samples (or sample batches) to parameter updates.
+ * @example
+ * ```ts
+ * import { take } from 'rxjs';
+ * import { Adam } from '@adamflow/core';
+ * import { linearSource, linearRegression, trainOnline } from '@adamflow/stream';
+ * linearSource({ seed: 42 }).pipe(
+ *   take(100_000),
+ *   trainOnline({ model: linearRegression(), optimizer: (params) => new Adam(params, { lr: 0.01 }) }),
+ * ).subscribe((u) => console.log(u.step, u.params));
+ * ```
+ */
+export function trainOnline(
+  options: TrainOnlineOptions,
+): OperatorFunction<Sample | SampleBatch, ParamsUpdate> {
+  const output = checkOutputMode(options.output);
+  // Build once now so bad options throw at pipe() time, not at subscription.
+  new Learner(options);
+  return (source) =>
+    new Observable<ParamsUpdate>((subscriber) => {
+      const learner = new Learner(options);
+      const view: ParamsUpdate = {
+        type: 'params-update',
+        step: 0,
+        samples: 0,
+        params: learner.params,
+        loss: Number.NaN,
+        lr: Number.NaN,
+        metrics: learner.metrics.snapshot(),
+      };
+      const emit = () => {
+        if (output === 'view') {
+          view.step = learner.steps;
+          view.samples = learner.samples;
+          view.loss = learner.lastLoss;
+          view.lr = learner.lastLr;
+          learner.metrics.snapshotInto(view.metrics);
+          subscriber.next(view);
+        } else {
+          subscriber.next({
+            type: 'params-update',
+            step: learner.steps,
+            samples: learner.samples,
+            params: learner.params.slice(),
+            loss: learner.lastLoss,
+            lr: learner.lastLr,
+            metrics: learner.metrics.snapshot(),
+          });
+        }
+      };
+      // RxJS's documented pattern for an operator written from scratch: subscribe to
+      // the source inside a new Observable and return its teardown.
+      const subscription = source.subscribe({
+        next(input) {
+          // A synchronous source may still push after we errored; ignore it.
+          if (subscriber.closed) return;
+          try {
+            if ((input as SampleBatch).kind === 'sample-batch') {
+              learner.learnBatch(input as SampleBatch, emit);
+            } else if (learner.learn(input as Sample)) {
+              emit();
+            }
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => subscription.unsubscribe();
+    });
+}
