@@ -7,6 +7,7 @@ import {
   linearSpec,
   resolveSpec,
   restoreGenerator,
+  type Sample,
   type SampleGenerator,
   type SourceSpec,
 } from './generators.js';
@@ -103,6 +104,11 @@ export interface TrainSessionOptions {
   from?: SessionCheckpoint;
   /** See {@link OutputMode}; default `'copy'`. */
   output?: OutputMode;
+  /**
+   * Called with every sample before the model learns from it (e.g. to draw a
+   * scatter). The sample is the generator's own object; keep it if you like.
+   */
+  onSample?: (sample: Sample) => void;
 }
 
 /**
@@ -130,6 +136,7 @@ export interface TrainSessionOptions {
  */
 export function trainSession(options: TrainSessionOptions = {}): Observable<SessionEvent> {
   const output = checkOutputMode(options.output);
+  const onSample = options.onSample;
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
   if (!(limit >= 0)) throw new RangeError(`samples must be a number >= 0, got ${options.samples}`);
   // Validate the configuration eagerly, so mistakes throw at the call.
@@ -173,7 +180,9 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
       if (samples >= limit) return end();
       lr = learner.optimizer.lr;
       samples++;
-      if (learner.learn(generator.next())) {
+      const sample = generator.next();
+      onSample?.(sample);
+      if (learner.learn(sample)) {
         if (output === 'view') {
           view.params = learner.params;
           view.step = learner.steps;

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The live dashboard: `pnpm start`. Env: PORT, HOST, ADAMFLOW_CONTROL_TOKEN,
+// ADAMFLOW_RATE (samples per second, or "max"), ADAMFLOW_ALLOWED_ORIGINS (comma list).
+import { startDashboardServer } from './server.js';
+
+function rateFromEnv(text: string | undefined): number | null {
+  if (text === undefined || text === '') return 1000;
+  if (text === 'max') return null;
+  const rate = Number(text);
+  if (!(Number.isFinite(rate) && rate > 0)) {
+    throw new RangeError(
+      `ADAMFLOW_RATE must be a positive number of samples per second or "max", got ${JSON.stringify(text)}`,
+    );
+  }
+  return rate;
+}
+
+function portFromEnv(text: string | undefined): number {
+  if (text === undefined || text === '') return 8080;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`PORT must be an integer in [0, 65535], got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+try {
+  const server = await startDashboardServer({
+    host: process.env['HOST'] || '127.0.0.1',
+    port: portFromEnv(process.env['PORT']),
+    rate: rateFromEnv(process.env['ADAMFLOW_RATE']),
+    token: process.env['ADAMFLOW_CONTROL_TOKEN'],
+    allowedOrigins: (process.env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
+    log: (line) => console.error(`[adamflow] ${line}`),
+  });
+  console.log(`adamflow dashboard: ${server.url}  (WebSocket ${server.wsUrl})`);
+  console.log('Training y = 4 + 3x + noise with Adam, sample by sample. Ctrl-C stops.');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') {
+    console.error(
+      `adamflow: port ${process.env['PORT'] ?? 8080} is in use; set PORT to another port (PORT=0 picks a free one)`,
+    );
+  } else {
+    console.error(`adamflow: ${(error as Error).message}`);
+  }
+  process.exit(1);
+}

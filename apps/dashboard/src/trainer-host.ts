@@ -1,0 +1,87 @@
+import { Worker } from 'node:worker_threads';
+import type { Command } from '@adamflow/protocol';
+import type {
+  FromTrainer,
+  ToTrainer,
+  TrainerOptions,
+  TrainerReport,
+  TrainerState,
+} from './trainer-messages.js';
+
+/** What the host tells its owner. */
+export interface TrainerListener {
+  report(report: TrainerReport): void;
+  state(state: TrainerState): void;
+  failed(message: string, code: string | null): void;
+}
+
+/**
+ * The main-thread side of the trainer: starts the worker, forwards commands, and
+ * resolves each command with the worker's verdict (commands are applied in order,
+ * between two samples).
+ *
+ * @example
+ * ```ts
+ * const trainer = new TrainerHost({ rate: 1000, seed: 42, lr: 0.01, reportMs: 16 }, listener);
+ * await trainer.command({ type: 'pause' });
+ * await trainer.stop();
+ * ```
+ */
+export class TrainerHost {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    (result: { ok: boolean; message: string | null }) => void
+  >();
+  private stopped = false;
+
+  constructor(options: TrainerOptions, listener: TrainerListener, workerUrl?: URL) {
+    this.worker = new Worker(workerUrl ?? new URL('./trainer-worker.js', import.meta.url));
+    this.worker.on('message', (message: FromTrainer) => {
+      switch (message.type) {
+        case 'report':
+          return listener.report(message);
+        case 'state':
+          return listener.state(message);
+        case 'command-result': {
+          const resolve = this.pending.get(message.id);
+          this.pending.delete(message.id);
+          return resolve?.({ ok: message.ok, message: message.message });
+        }
+        case 'failed':
+          return listener.failed(message.message, message.code);
+      }
+    });
+    this.worker.on('error', (error) => listener.failed(error.message, null));
+    this.worker.on('exit', (code) => {
+      if (!this.stopped) listener.failed(`trainer worker exited with code ${code}`, null);
+      for (const resolve of this.pending.values())
+        resolve({ ok: false, message: 'trainer stopped' });
+      this.pending.clear();
+    });
+    this.send({ type: 'start', options });
+  }
+
+  /** Applies a command in the trainer; resolves with whether it took effect. */
+  command(command: Command): Promise<{ ok: boolean; message: string | null }> {
+    if (this.stopped) return Promise.resolve({ ok: false, message: 'trainer stopped' });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.send({ type: 'command', id, command });
+    });
+  }
+
+  /** Stops training and the worker. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.send({ type: 'stop' });
+    await this.worker.terminate();
+  }
+
+  private send(message: ToTrainer): void {
+    this.worker.postMessage(message);
+  }
+}

@@ -1,0 +1,267 @@
+// The trainer, in a worker thread so a busy trainer never delays broadcasts. It runs a
+// trainSession, applies commands between samples, and reports the latest state every
+// `reportMs` (not per sample: a flat-out run makes millions of updates a second).
+import { parentPort } from 'node:worker_threads';
+import type { Command, Config } from '@adamflow/protocol';
+import {
+  driftSpec,
+  linearSpec,
+  logisticSpec,
+  multilinearSpec,
+  type Sample,
+  type SessionCommand,
+  type SessionConfig,
+  type SessionEvent,
+  type SourceSpec,
+  trainSession,
+} from '@adamflow/stream';
+import { Subject, type Subscription } from 'rxjs';
+import type { FromTrainer, ToTrainer, TrainerOptions, TrainerState } from './trainer-messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('trainer-worker must run in a worker thread');
+const post = (message: FromTrainer) => port.postMessage(message);
+
+type SourceName = Config['source'];
+const RECENT_LIMIT = 64;
+
+function specFor(name: SourceName, seed: number): SourceSpec {
+  switch (name) {
+    case 'seed':
+      return linearSpec({ seed });
+    case 'multilinear':
+      return multilinearSpec({ seed, weights: [3, -1.5, 0.5], bias: 4, noise: 0.5 });
+    case 'drift':
+      // The seed line, drifting to y = 1 - 2x over ~4000 samples around sample 10 000.
+      return driftSpec({ seed, positions: [10_000], width: 4_000 });
+    case 'logistic':
+      return logisticSpec({ seed, weights: [3], bias: -3 });
+  }
+}
+
+/** The true parameters at sample `position`, intercept first. */
+function truthOf(spec: SourceSpec, position: number): number[] | null {
+  switch (spec.kind) {
+    case 'linear':
+      return [spec.intercept, spec.slope];
+    case 'multilinear':
+    case 'logistic':
+      return [spec.bias, ...spec.weights];
+    case 'drift': {
+      const [a, b] = [spec.concepts[0]!, spec.concepts[1]!];
+      const p = spec.positions[0]!;
+      const share =
+        spec.width === 0
+          ? position >= p
+            ? 1
+            : 0
+          : 1 / (1 + Math.exp((-4 * (position - p)) / spec.width));
+      return [
+        a.bias + share * (b.bias - a.bias),
+        ...a.weights.map((w, j) => w + share * (b.weights[j]! - w)),
+      ];
+    }
+  }
+}
+
+let options: TrainerOptions;
+let sourceName: SourceName = 'seed';
+let spec: SourceSpec;
+const control = new Subject<SessionCommand>();
+let subscription: Subscription | undefined;
+let config: SessionConfig | undefined;
+let params: Float64Array = new Float64Array(2);
+let step = 0;
+let samples = 0;
+let loss: number | null = null;
+let lossEma: number | null = null;
+let sourceStart = 0;
+// Samples since the last report, thinned by keeping every k-th once full.
+let recentX: number[] = [];
+let recentY: number[] = [];
+let seen = 0;
+let lastEvent: SessionEvent | undefined;
+let rateSamples = 0;
+let rateTime = performance.now();
+let samplesPerSecond = 0;
+let reportTimer: ReturnType<typeof setInterval> | undefined;
+
+function onSample(sample: Sample): void {
+  seen++;
+  if (recentX.length < RECENT_LIMIT) {
+    recentX.push(sample.x[0]!);
+    recentY.push(sample.y);
+  } else if ((seen & 15) === 0) {
+    // Past the limit, overwrite a rotating slot so the report spans the interval.
+    const slot = (seen >>> 4) % RECENT_LIMIT;
+    recentX[slot] = sample.x[0]!;
+    recentY[slot] = sample.y;
+  }
+}
+
+function toConfig(c: SessionConfig): Config {
+  return {
+    source: sourceName,
+    model: c.model,
+    features: c.features,
+    optimizer: c.optimizer,
+    lr: c.lr,
+    batchSize: c.batchSize,
+    rate: c.rate,
+    paused: c.paused,
+  };
+}
+
+function state(reason: TrainerState['reason']): void {
+  if (!config) return;
+  post({
+    type: 'state',
+    reason,
+    config: toConfig(config),
+    truth: truthOf(spec, samples - sourceStart),
+    params: Array.from(params),
+    step,
+    samples,
+  });
+}
+
+function onEvent(event: SessionEvent): void {
+  lastEvent = event;
+  switch (event.type) {
+    case 'params-update':
+      params = event.params;
+      step = event.step;
+      samples = event.samples;
+      loss = Number.isFinite(event.loss) ? event.loss : null;
+      lossEma = Number.isFinite(event.metrics.lossEma) ? event.metrics.lossEma : null;
+      return;
+    case 'run-start':
+    case 'source-changed':
+      config = event.config;
+      params = Float64Array.from(event.params);
+      step = event.step;
+      samples = event.samples;
+      return;
+    case 'run-reset':
+      params = Float64Array.from(event.params);
+      step = 0;
+      loss = null;
+      lossEma = null;
+      return;
+    case 'run-paused':
+    case 'run-resumed':
+      if (config) config = { ...config, paused: event.type === 'run-paused' };
+      return;
+    case 'lr-changed':
+      if (config) config = { ...config, lr: event.lr };
+      return;
+    case 'optimizer-changed':
+      if (config) config = { ...config, optimizer: event.optimizer, lr: event.lr };
+      return;
+    default:
+      return;
+  }
+}
+
+function report(): void {
+  const now = performance.now();
+  const elapsed = now - rateTime;
+  if (elapsed >= 250) {
+    const current = (samples - rateSamples) / (elapsed / 1000);
+    samplesPerSecond = samplesPerSecond === 0 ? current : 0.5 * samplesPerSecond + 0.5 * current;
+    rateSamples = samples;
+    rateTime = now;
+  }
+  post({
+    type: 'report',
+    step,
+    samples,
+    params: Array.from(params),
+    loss,
+    lossEma,
+    samplesPerSecond: config?.paused ? 0 : samplesPerSecond,
+    truth: truthOf(spec, samples - sourceStart),
+    recentX,
+    recentY,
+  });
+  recentX = [];
+  recentY = [];
+  seen = 0;
+}
+
+function toSessionCommand(command: Command): SessionCommand {
+  switch (command.type) {
+    case 'pause':
+    case 'resume':
+    case 'reset':
+      return { type: command.type };
+    case 'set-lr':
+      return { type: 'set-lr', lr: command.lr };
+    case 'set-optimizer':
+      return { type: 'set-optimizer', optimizer: command.optimizer };
+    case 'set-source':
+      return { type: 'set-source', source: specFor(command.source, options.seed) };
+  }
+}
+
+port.on('message', (message: ToTrainer) => {
+  switch (message.type) {
+    case 'start': {
+      options = message.options;
+      spec = specFor(sourceName, options.seed);
+      subscription = trainSession({
+        source: spec,
+        optimizer: 'adam',
+        lr: options.lr,
+        ...(options.rate === null ? {} : { rate: options.rate }),
+        control,
+        output: 'view',
+        onSample,
+      }).subscribe({
+        next: onEvent,
+        error: (error: unknown) => {
+          post({
+            type: 'failed',
+            message: (error as Error).message,
+            code: (error as { code?: string }).code ?? null,
+          });
+        },
+      });
+      state('start');
+      reportTimer = setInterval(report, options.reportMs);
+      return;
+    }
+    case 'command': {
+      const { id, command } = message;
+      lastEvent = undefined;
+      const previousSource = sourceName;
+      if (command.type === 'set-source') sourceName = command.source;
+      control.next(toSessionCommand(command));
+      const event = lastEvent as SessionEvent | undefined;
+      if (!event || event.type === 'command-rejected') {
+        sourceName = previousSource;
+        post({
+          type: 'command-result',
+          id,
+          ok: false,
+          message: event?.type === 'command-rejected' ? event.message : 'no effect',
+        });
+        return;
+      }
+      if (command.type === 'set-source') {
+        spec = (event.type === 'source-changed' ? event.config.source : spec) as SourceSpec;
+        sourceStart = samples;
+        recentX = [];
+        recentY = [];
+      }
+      post({ type: 'command-result', id, ok: true, message: null });
+      state(command.type);
+      return;
+    }
+    case 'stop':
+      if (reportTimer) clearInterval(reportTimer);
+      subscription?.unsubscribe();
+      port.close();
+      return;
+  }
+});

@@ -1,0 +1,279 @@
+// The dashboard page: one WebSocket (the @adamflow/protocol client, with reconnect and
+// resync), state updated per message, charts redrawn at most once per animation frame.
+import { type Config, connect, type ServerMessage } from '@adamflow/protocol';
+import type uPlot from 'uplot';
+import { fitWidth, lossChart, paramsChart, scatterChart } from './charts.js';
+import './style.css';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const RECENT = 400;
+const HISTORY = 2000;
+
+// ---- state ----
+let config: Config | undefined;
+let params: number[] = [];
+let truth: number[] | null = null;
+let step = 0;
+let samplesPerSecond = 0;
+let lossEma: number | null = null;
+let recentX: number[] = [];
+let recentY: number[] = [];
+let history = {
+  step: [] as number[],
+  loss: [] as number[],
+  lossEma: [] as number[],
+  params: [] as number[][],
+};
+let dirty = false;
+let paramsPlot: uPlot | undefined;
+
+const scatter = scatterChart($('scatter'));
+const loss = lossChart($('loss'));
+fitWidth(scatter, $('scatter'));
+fitWidth(loss, $('loss'));
+
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+const client = connect(wsUrl);
+
+client.status.subscribe((status) => {
+  const shown = status === 'open' ? (config?.paused ? 'paused' : 'live') : status;
+  setStatus(shown);
+});
+
+client.messages.subscribe((message) => {
+  apply(message);
+  dirty = true;
+});
+
+function setStatus(status: string): void {
+  document.body.dataset['status'] = status;
+  $('status-text').textContent =
+    {
+      live: 'live',
+      paused: 'paused',
+      connecting: 'connecting…',
+      reconnecting: 'reconnecting…',
+      closed: 'disconnected',
+      open: 'live',
+    }[status] ?? status;
+}
+
+function apply(message: ServerMessage): void {
+  switch (message.type) {
+    case 'snapshot':
+      config = message.config;
+      params = message.params;
+      truth = message.truth;
+      step = message.step;
+      samplesPerSecond = message.samplesPerSecond;
+      lossEma = message.lossEma;
+      recentX = message.recent.x;
+      recentY = message.recent.y;
+      history = {
+        step: message.history.step,
+        loss: message.history.loss.map((v) => Math.max(v, 1e-3)),
+        lossEma: message.history.lossEma.map((v) => Math.max(v, 1e-3)),
+        params: message.history.params,
+      };
+      rebuildParamsChart();
+      syncControls();
+      return;
+    case 'params-update': {
+      params = message.params;
+      truth = message.truth;
+      step = message.step;
+      samplesPerSecond = message.samplesPerSecond;
+      lossEma = message.lossEma;
+      recentX = recentX.concat(message.recent.x).slice(-RECENT);
+      recentY = recentY.concat(message.recent.y).slice(-RECENT);
+      if (
+        message.loss !== null &&
+        message.lossEma !== null &&
+        params.length === history.params.length
+      ) {
+        history.step.push(step);
+        history.loss.push(Math.max(message.loss, 1e-3));
+        history.lossEma.push(Math.max(message.lossEma, 1e-3));
+        params.forEach((p, j) => {
+          history.params[j]!.push(p);
+        });
+        if (history.step.length > HISTORY) decimate();
+      }
+      return;
+    }
+    case 'state-changed':
+      config = message.config;
+      params = message.params;
+      truth = message.truth;
+      step = message.step;
+      if (message.reason === 'reset' || message.reason === 'set-source') {
+        history = { step: [], loss: [], lossEma: [], params: params.map(() => []) };
+        if (message.reason === 'set-source') {
+          recentX = [];
+          recentY = [];
+        }
+        rebuildParamsChart();
+      }
+      syncControls();
+      toast(`${describeReason(message.reason)}`);
+      return;
+    case 'command-ack':
+      return;
+    case 'error':
+      if (message.code === 'ADAMFLOW_ERR_UNAUTHORIZED') $('token-field').hidden = false;
+      toast(message.message, true);
+      return;
+  }
+}
+
+function decimate(): void {
+  const keep = (_: number, i: number) => i % 2 === 0;
+  history = {
+    step: history.step.filter(keep),
+    loss: history.loss.filter(keep),
+    lossEma: history.lossEma.filter(keep),
+    params: history.params.map((series) => series.filter(keep)),
+  };
+}
+
+function describeReason(reason: string): string {
+  switch (reason) {
+    case 'pause':
+      return 'paused';
+    case 'resume':
+      return 'resumed';
+    case 'reset':
+      return 'reset: training from scratch';
+    case 'set-lr':
+      return `learning rate ${config?.lr}`;
+    case 'set-optimizer':
+      return `optimizer ${config?.optimizer}`;
+    default:
+      return `source ${config?.source}`;
+  }
+}
+
+function rebuildParamsChart(): void {
+  const element = $('params');
+  if (paramsPlot && (paramsPlot.series.length - 1) / 2 === params.length) return;
+  paramsPlot?.destroy();
+  paramsPlot = paramsChart(element, params.length);
+  fitWidth(paramsPlot, element);
+  if (history.params.length !== params.length) history.params = params.map(() => []);
+}
+
+function syncControls(): void {
+  if (!config) return;
+  $('pause').textContent = config.paused ? 'Resume' : 'Pause';
+  $<HTMLSelectElement>('optimizer').value = config.optimizer;
+  $<HTMLSelectElement>('source').value = config.source;
+  const lr = $<HTMLInputElement>('lr');
+  if (document.activeElement !== lr) lr.value = String(Math.log10(config.lr));
+  $('lr-value').textContent = formatLr(config.lr);
+  setStatus(config.paused ? 'paused' : 'live');
+  const formula = {
+    seed: 'y = 4 + 3x + noise',
+    drift: 'a line that drifts from y = 4 + 3x to y = 1 − 2x',
+    multilinear: 'y = 4 + 3x₁ − 1.5x₂ + 0.5x₃ + noise',
+    logistic: 'P(y = 1) = σ(3x − 3)',
+  }[config.source];
+  $('subtitle').innerHTML =
+    `${config.optimizer === 'amsgrad' ? 'AMSGrad' : config.optimizer.toUpperCase() === 'ADAM' ? 'Adam' : config.optimizer} learning <b>${formula}</b>, one sample at a time`;
+}
+
+const formatLr = (lr: number) => (lr >= 0.01 ? lr.toFixed(3) : lr.toExponential(1));
+const format = (value: number | null | undefined, digits = 4) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+
+function draw(): void {
+  $('stat-step').textContent = step.toLocaleString('en');
+  $('stat-rate').textContent = Math.round(samplesPerSecond).toLocaleString('en');
+  $('stat-loss').textContent = format(lossEma);
+  $('stat-p0').textContent = format(params[0]);
+  $('stat-p1').textContent = format(params[1]);
+  $('truth-p0').textContent = truth ? `true ${format(truth[0], 2)}` : '';
+  $('truth-p1').textContent = truth ? `true ${format(truth[1], 2)}` : '';
+  $('stat-optimizer').textContent = config
+    ? `${config.optimizer} · lr ${formatLr(config.lr)}`
+    : '–';
+  const scatterElement = $('scatter');
+  scatterElement.dataset['intercept'] = String(params[0] ?? '');
+  scatterElement.dataset['slope'] = String(params[1] ?? '');
+  scatterElement.dataset['step'] = String(step);
+
+  // Scatter: x sorted ascending (uPlot's x must be), with the line evaluated at each x.
+  const logistic = config?.model === 'logistic-regression';
+  const order = recentX.map((_, i) => i).sort((i, j) => recentX[i]! - recentX[j]!);
+  const lo = Math.min(0, ...recentX.slice(0, 1));
+  const xs = [lo, ...order.map((i) => recentX[i]!), 2];
+  const ys: (number | null)[] = [null, ...order.map((i) => recentY[i]!), null];
+  const line = (p: number[] | null) =>
+    xs.map((x) => {
+      if (!p || p.length < 2) return null;
+      const z = p[0]! + p[1]! * x;
+      return logistic ? 1 / (1 + Math.exp(-z)) : z;
+    });
+  scatter.setData([xs, ys, line(truth), line(params)]);
+
+  loss.setData([history.step, history.loss, history.lossEma]);
+  if (paramsPlot && history.params.length === params.length) {
+    const truths = params.map((_, j) => history.step.map(() => truth?.[j] ?? null));
+    paramsPlot.setData([history.step, ...history.params, ...truths] as uPlot.AlignedData);
+  }
+}
+
+function frame(): void {
+  if (dirty) {
+    dirty = false;
+    draw();
+  }
+  requestAnimationFrame(frame);
+}
+requestAnimationFrame(frame);
+
+// ---- controls ----
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+function toast(text: string, error = false): void {
+  const element = $('toast');
+  element.textContent = text;
+  element.classList.toggle('error', error);
+  element.style.opacity = '1';
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    element.style.opacity = '0';
+  }, 3500);
+}
+
+function send(command: Parameters<typeof client.send>[0]): void {
+  const token = $<HTMLInputElement>('token').value;
+  client.send(token ? ({ ...command, token } as typeof command) : command);
+}
+
+$('pause').addEventListener('click', () => send({ type: config?.paused ? 'resume' : 'pause' }));
+$('reset').addEventListener('click', () => send({ type: 'reset' }));
+$<HTMLInputElement>('lr').addEventListener('input', (event) => {
+  $('lr-value').textContent = formatLr(10 ** Number((event.target as HTMLInputElement).value));
+});
+$<HTMLInputElement>('lr').addEventListener('change', (event) => {
+  const lr = Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3));
+  send({ type: 'set-lr', lr });
+});
+$<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
+  send({
+    type: 'set-optimizer',
+    optimizer: (event.target as HTMLSelectElement).value as Config['optimizer'],
+  });
+});
+$<HTMLSelectElement>('source').addEventListener('change', (event) => {
+  send({
+    type: 'set-source',
+    source: (event.target as HTMLSelectElement).value as Config['source'],
+  });
+});
+
+// For end-to-end tests and the curious.
+(window as unknown as { adamflow: unknown }).adamflow = {
+  get state() {
+    return { config, params, truth, step, samplesPerSecond, lossEma };
+  },
+};

@@ -1,0 +1,34 @@
+/**
+ * `@adamflow/protocol`: the dashboard's wire format (JSON text over WebSocket),
+ * validators, and an RxJS client. See the README for every message and code.
+ *
+ * @packageDocumentation
+ */
+
+export type { ConnectionStatus, ConnectOptions, DashboardClient } from './client.js';
+// Client
+export { connect } from './client.js';
+// Versions and codes
+export { CloseCode, ErrorCode, PROTOCOL_VERSION } from './codes.js';
+export type {
+  ClientMessage,
+  Command,
+  CommandAck,
+  Config,
+  ErrorMessage,
+  ParamsUpdate,
+  ParseResult,
+  ServerMessage,
+  Snapshot,
+  StateChanged,
+} from './messages.js';
+// Messages
+export {
+  CLIENT_TYPES,
+  ClientMessageSchema,
+  OPTIMIZERS,
+  parseClientMessage,
+  parseServerMessage,
+  ServerMessageSchema,
+  SOURCES,
+} from './messages.js';
