@@ -11,6 +11,13 @@ import {
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const kinds = (events: SessionEvent[]) => events.map((e) => e.type);
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 describe('trainSession in virtual time (marbles)', () => {
   it('paces updates, pauses and resumes without losing or duplicating a sample', () => {
@@ -92,23 +99,26 @@ describe('trainSession on the event loop', () => {
   });
 
   it('checkpoint then resume continues on the bitwise-same trajectory', async () => {
-    const options = { samples: 20_000, batchSize: 4, lr: 0.02, optimizer: 'amsgrad' as const };
+    const options = { samples: 200_000, batchSize: 4, lr: 0.02, optimizer: 'amsgrad' as const };
     const straight = await lastValueFrom(trainSession(options));
 
     // Checkpoint from a timer, wherever the run happens to be (usually mid-minibatch).
     const control = new Subject<SessionCommand>();
     let checkpoint: SessionCheckpoint | undefined;
+    let latestSamples = 0;
     const first = trainSession({ ...options, control }).subscribe((event) => {
+      if (event.type === 'params-update') latestSamples = event.samples;
       if (event.type === 'checkpoint-created') {
         checkpoint = JSON.parse(JSON.stringify(event.checkpoint));
         first.unsubscribe();
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    // Wait until the run has made progress, then checkpoint from a timer.
+    await until(() => latestSamples > 0);
     control.next({ type: 'checkpoint' });
     expect(checkpoint).toBeDefined();
     expect(checkpoint!.samples).toBeGreaterThan(0);
-    expect(checkpoint!.samples).toBeLessThan(20_000);
+    expect(checkpoint!.samples).toBeLessThan(200_000);
     const resumed = await lastValueFrom(trainSession({ ...options, from: checkpoint! }));
     expect(resumed).toEqual(straight);
   });
@@ -144,7 +154,7 @@ describe('trainSession on the event loop', () => {
   it('stops producing after unsubscribe', async () => {
     let updates = 0;
     const sub = trainSession().subscribe(() => updates++);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => updates > 1);
     sub.unsubscribe();
     const seen = updates;
     await new Promise((resolve) => setTimeout(resolve, 20));
