@@ -21,7 +21,7 @@ await Promise.all(
       new Promise<void>((resolve, reject) => {
         // Stagger connects a little so the accept queue is not the thing measured.
         setTimeout(() => {
-          const ws = new WebSocket(url!, { perMessageDeflate: false });
+          const ws = new WebSocket(url!, { perMessageDeflate: false, skipUTF8Validation: true });
           ws.on('error', reject);
           ws.on('open', () => resolve());
           ws.on('message', (data: Buffer) => {

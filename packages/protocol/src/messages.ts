@@ -97,7 +97,7 @@ export const ParamsUpdateSchema = v.object({
   samplesPerSecond: v.number(),
   /** The true parameters now (they move on the drift source), or null. */
   truth: v.nullable(numbers),
-  /** Samples drawn since the previous update (at most 64, evenly thinned). */
+  /** Samples drawn since the previous update (at most 32, evenly thinned, 4 decimals). */
   recent: RecentSchema,
 });
 export type ParamsUpdate = v.InferOutput<typeof ParamsUpdateSchema>;
