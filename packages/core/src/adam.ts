@@ -1,3 +1,4 @@
+import { AdamKernel, KernelFlag, WASM_MIN_LENGTH } from './kernel.js';
 import {
   type CommonOptions,
   Optimizer,
@@ -27,6 +28,29 @@ export interface ResolvedAdamOptions extends ResolvedCommon {
 }
 
 const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad'];
+
+/**
+ * Where Adam's per-parameter work runs:
+ * - `'auto'` (default): the WebAssembly SIMD kernel from {@link WASM_MIN_LENGTH}
+ *   parameters up, where the platform has it; the JavaScript loop otherwise.
+ * - `'wasm'`: always the kernel (throws where WebAssembly SIMD is missing).
+ * - `'js'`: always the JavaScript loop.
+ *
+ * With the kernel, moments live in WebAssembly memory. Params you pass in are copied
+ * in and out of it on each step (one read and one write of N more); to avoid those
+ * copies, let the optimizer own the params with `Adam.allocate()` and write gradients
+ * into `opt.gradient`.
+ */
+export type AdamBackend = 'auto' | 'wasm' | 'js';
+
+/** Settings fixed at construction (not hyperparameters; not in snapshots). */
+export interface AdamSettings {
+  /** See {@link AdamBackend}; default `'auto'`. */
+  backend?: AdamBackend;
+}
+
+// Adam.allocate() hands its kernel to the constructor through this slot (synchronously).
+let allocatedKernel: AdamKernel | undefined;
 
 /** @internal */
 export const ADAM_DEFAULTS: ResolvedAdamOptions = {
@@ -82,6 +106,26 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
  * // params ≈ [4, 3]
  * ```
  */
+function chooseKernel(params: ParamArray, settings: AdamSettings): AdamKernel | null {
+  const backend = settings?.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'wasm' && backend !== 'js') {
+    throw new TypeError(
+      `Adam: backend must be 'auto', 'wasm' or 'js', got ${JSON.stringify(backend)}`,
+    );
+  }
+  if (backend === 'js' || !(params instanceof Float64Array || params instanceof Float32Array))
+    return null;
+  if (backend === 'auto' && params.length < WASM_MIN_LENGTH) return null;
+  const kernel = AdamKernel.create(params.length, params instanceof Float64Array);
+  if (!kernel && backend === 'wasm') {
+    throw new TypeError(
+      "Adam: backend 'wasm' needs WebAssembly with SIMD, which this platform lacks; use 'auto' or 'js'",
+    );
+  }
+  if (kernel) kernel.p.set(params);
+  return kernel;
+}
+
 export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   /** `'adam'` (a getter, so it is known while the base constructor validates). */
   get kind(): 'adam' | 'adamw' {
@@ -98,16 +142,110 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     return false;
   }
 
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: AdamKernel | null;
+  /** The step number whose gradient is already in the kernel's memory. */
+  private stagedStep = -1;
+
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link AdamOptions}; defaults lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-8.
+   * @param settings - {@link AdamSettings}: which backend runs the step.
    */
-  constructor(params: ParamArray, options?: AdamOptions) {
+  constructor(params: ParamArray, options?: AdamOptions, settings: AdamSettings = {}) {
     super(params, options, ADAM_DEFAULTS, ADAM_KEYS);
-    const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
-    this.firstMoment = new Buffer(params.length);
-    this.secondMoment = new Buffer(params.length);
-    this.maxSecondMoment = new Buffer(params.length);
+    const kernel = allocatedKernel ?? chooseKernel(params, settings);
+    allocatedKernel = undefined;
+    this.kernel = kernel;
+    if (kernel) {
+      this.firstMoment = kernel.m;
+      this.secondMoment = kernel.v;
+      this.maxSecondMoment = kernel.vMax;
+    } else {
+      const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
+      this.firstMoment = new Buffer(params.length);
+      this.secondMoment = new Buffer(params.length);
+      this.maxSecondMoment = new Buffer(params.length);
+    }
+  }
+
+  /**
+   * An optimizer that owns its parameters in WebAssembly memory: no copy per step.
+   * Write the gradient into `opt.gradient` and call `opt.step(opt.gradient)`. The
+   * memory is sized once and never grows, so `params`, `gradient` and the moment
+   * views stay valid for the optimizer's whole life.
+   *
+   * @param length - number of parameters (zeros; set them through `opt.params`).
+   * @param options - as for the constructor.
+   * @param dtype - `'float32'` (f32x4 lanes, default) or `'float64'` (f64x2).
+   * @returns the optimizer (falls back to plain arrays where WebAssembly SIMD is missing).
+   * @example
+   * ```ts
+   * import { Adam } from '@adamflow/core';
+   * const opt = Adam.allocate(1_000_000, { lr: 1e-3 });
+   * opt.params.fill(0.5);
+   * computeGradientInto(opt.gradient!, opt.params);
+   * opt.step(opt.gradient!);
+   * ```
+   */
+  static allocate<T extends Adam>(
+    this: new (
+      params: ParamArray,
+      options?: AdamOptions,
+      settings?: AdamSettings,
+    ) => T,
+    length: number,
+    options?: AdamOptions,
+    dtype: 'float32' | 'float64' = 'float32',
+  ): T {
+    if (!Number.isInteger(length) || length < 1) {
+      throw new RangeError(`allocate: length must be a positive integer, got ${String(length)}`);
+    }
+    if (dtype !== 'float32' && dtype !== 'float64') {
+      throw new TypeError(`allocate: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+    }
+    const kernel = AdamKernel.create(length, dtype === 'float64');
+    if (!kernel)
+      return new this(
+        dtype === 'float64' ? new Float64Array(length) : new Float32Array(length),
+        options,
+      );
+    allocatedKernel = kernel;
+    try {
+      return new this(kernel.p, options);
+    } finally {
+      allocatedKernel = undefined;
+    }
+  }
+
+  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
+  get backend(): 'wasm' | 'js' {
+    return this.kernel ? 'wasm' : 'js';
+  }
+
+  /**
+   * A gradient buffer inside WebAssembly memory (null on the JS backend): write the
+   * gradient here and pass it to `step()` to skip the copy in.
+   */
+  get gradient(): ParamArray | null {
+    return this.kernel ? this.kernel.g : null;
+  }
+
+  protected override scanGradient(
+    grad: ArrayLike<number>,
+    check: boolean,
+    wantNorm: boolean,
+  ): number {
+    const kernel = this.kernel;
+    if (!kernel) return super.scanGradient(grad, check, wantNorm);
+    this.stage(kernel, grad);
+    if (check && !kernel.finite()) return Number.NaN;
+    return wantNorm ? kernel.sumSquares() : 0;
+  }
+
+  private stage(kernel: AdamKernel, grad: ArrayLike<number>): void {
+    if (grad !== kernel.g) kernel.g.set(grad);
+    this.stagedStep = this.t + 1;
   }
 
   protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {
@@ -155,6 +293,10 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
+    if (this.kernel) {
+      this.updateKernel(this.kernel, grad, lr, scale);
+      return;
+    }
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
     const p = this.params;
     const m = this.firstMoment;
@@ -202,5 +344,43 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       }
       p[i] = pi - (stepSize * mi) / (Math.sqrt(vHat) / bias2Sqrt + eps);
     }
+  }
+
+  /** The same step on the SIMD kernel, with the same per-step scalars. */
+  private updateKernel(
+    kernel: AdamKernel,
+    grad: ArrayLike<number>,
+    lr: number,
+    scale: number,
+  ): void {
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
+    const t = this.t;
+    if (this.stagedStep !== t) this.stage(kernel, grad);
+    const params = this.params;
+    if (params !== kernel.p) kernel.p.set(params);
+    const bias1 =
+      t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
+    const bias2 =
+      t >= this.saturated2 && beta2 === this.saturatedBeta2 ? 1 : this.biasCorrection2(beta2, t);
+    const decoupled = this.decoupled;
+    let flags = 0;
+    if (clipValue !== null) flags |= KernelFlag.clip;
+    if (!decoupled && weightDecay !== 0) flags |= KernelFlag.l2;
+    if (decoupled && weightDecay !== 0) flags |= KernelFlag.decoupled;
+    if (amsgrad) flags |= KernelFlag.amsgrad;
+    kernel.step(
+      flags,
+      scale,
+      clipValue ?? 0,
+      maximize ? -1 : 1,
+      decoupled ? 1 - lr * weightDecay : 1,
+      decoupled ? 0 : weightDecay,
+      beta1,
+      beta2,
+      lr / bias1,
+      Math.sqrt(bias2),
+      eps,
+    );
+    if (params !== kernel.p) params.set(kernel.p);
   }
 }

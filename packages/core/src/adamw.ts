@@ -1,4 +1,4 @@
-import { Adam, type AdamOptions } from './adam.js';
+import { Adam, type AdamOptions, type AdamSettings } from './adam.js';
 import type { ParamArray } from './optimizer.js';
 
 /**
@@ -27,9 +27,10 @@ export class AdamW extends Adam {
   /**
    * @param params - the parameters, updated in place.
    * @param options - as {@link Adam}'s; `weightDecay` defaults to 0.01.
+   * @param settings - as {@link Adam}'s (the backend).
    */
-  constructor(params: ParamArray, options?: AdamOptions) {
-    super(params, withDecoupledDefault(options));
+  constructor(params: ParamArray, options?: AdamOptions, settings?: AdamSettings) {
+    super(params, withDecoupledDefault(options), settings);
   }
 }
 

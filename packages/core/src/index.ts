@@ -5,13 +5,15 @@
  * @packageDocumentation
  */
 
-export type { AdamOptions, ResolvedAdamOptions } from './adam.js';
+export type { AdamBackend, AdamOptions, AdamSettings, ResolvedAdamOptions } from './adam.js';
 // Optimizers
 export { Adam } from './adam.js';
 export { AdamW } from './adamw.js';
 export type { AdamflowErrorCode } from './errors.js';
 // Errors
 export { AdamflowError } from './errors.js';
+// The WebAssembly SIMD backend
+export { WASM_MIN_LENGTH, wasmSimdAvailable } from './kernel.js';
 export type {
   CommonOptions,
   NonFinitePolicy,
@@ -20,6 +22,7 @@ export type {
   ParamArray,
   ResolvedCommon,
 } from './optimizer.js';
+
 // The shared interface and snapshots
 export { Optimizer, STATE_VERSION } from './optimizer.js';
 export type { OptimizerEntry, OptimizerName, OptimizerOptionsByName } from './registry.js';

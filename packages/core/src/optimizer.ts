@@ -147,6 +147,32 @@ export abstract class Optimizer<
   /** The state buffers to snapshot, by name (params excluded). */
   protected abstract stateBuffers(): Record<string, ParamArray>;
 
+  /**
+   * One read pass over the gradient before anything changes: NaN when it holds a
+   * non-finite entry (and `check` is on), otherwise its sum of squares (0 unless
+   * `wantNorm`). Subclasses with another backend override it.
+   */
+  protected scanGradient(grad: ArrayLike<number>, check: boolean, wantNorm: boolean): number {
+    // g - g is NaN exactly when g is NaN or ±Infinity, whereas g * g can overflow for
+    // finite g; one pass serves both the finite check and the norm.
+    const n = grad.length;
+    let poison = 0;
+    let sumSquares = 0;
+    if (wantNorm) {
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        poison += g - g;
+        sumSquares += g * g;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        poison += g - g;
+      }
+    }
+    return check && poison !== 0 ? Number.NaN : sumSquares;
+  }
+
   /** Per-kind flags to snapshot. */
   protected stateFlags(): Record<string, boolean> {
     return {};
@@ -218,17 +244,12 @@ export abstract class Optimizer<
     }
     const lr = this.currentLr();
     const hyper = this.hyper;
+    const check = hyper.nonFinite !== 'propagate';
+    const wantNorm = hyper.clipNorm !== null;
     let sumSquares = 0;
-    if (hyper.nonFinite !== 'propagate' || hyper.clipNorm !== null) {
-      // One read pass serves both the finite check and the norm: g - g is NaN
-      // exactly when g is NaN or ±Infinity, whereas g * g can overflow for finite g.
-      let poison = 0;
-      for (let i = 0; i < n; i++) {
-        const g = grad[i]!;
-        poison += g - g;
-        sumSquares += g * g;
-      }
-      if (poison !== 0 && hyper.nonFinite !== 'propagate') {
+    if (check || wantNorm) {
+      sumSquares = this.scanGradient(grad, check, wantNorm);
+      if (Number.isNaN(sumSquares) && check) {
         if (hyper.nonFinite === 'skip') {
           this.skipped++;
           return false;

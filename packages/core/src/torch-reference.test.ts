@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  Adam,
+  type AdamOptions,
+  AdamW,
   type CommonOptions,
   cosineSchedule,
   createOptimizer,
@@ -99,25 +102,34 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
   });
 
   for (const c of fixture.cases) {
-    it(c.name, () => {
-      const options: CommonOptions & Record<string, unknown> = { ...c.options } as never;
-      if (typeof c.options.lr === 'object') options.lr = toSchedule(c.options.lr);
-      if (c.clip?.norm !== undefined) options.clipNorm = c.clip.norm;
-      if (c.clip?.value !== undefined) options.clipValue = c.clip.value;
-      const params = new Float64Array(c.params0);
-      const opt = createOptimizer(mapOptimizer[c.kind], params, options);
-      const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
-      const actual: number[][] = [];
-      for (let k = 0; k < fixture.steps; k++) {
-        opt.step(grads[k]!);
-        actual.push(Array.from(params));
-      }
-      const { scaled, relative } = worstError(actual, c.trajectory);
-      console.log(
-        `[torch] ${c.name}: scaled ${scaled.toExponential(2)}, elementwise relative ${relative.toExponential(2)}`,
-      );
-      expect(scaled).toBeLessThanOrEqual(1e-12);
-    });
+    const backends =
+      c.kind === 'adam' || c.kind === 'adamw' ? (['js', 'wasm'] as const) : (['js'] as const);
+    for (const backend of backends) {
+      it(`${c.name} (${backend})`, () => {
+        const options: CommonOptions & Record<string, unknown> = { ...c.options } as never;
+        if (typeof c.options.lr === 'object') options.lr = toSchedule(c.options.lr);
+        if (c.clip?.norm !== undefined) options.clipNorm = c.clip.norm;
+        if (c.clip?.value !== undefined) options.clipValue = c.clip.value;
+        const params = new Float64Array(c.params0);
+        const opt =
+          backend === 'wasm'
+            ? c.kind === 'adam'
+              ? new Adam(params, options as AdamOptions, { backend: 'wasm' })
+              : new AdamW(params, options as AdamOptions, { backend: 'wasm' })
+            : createOptimizer(mapOptimizer[c.kind], params, options);
+        const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
+        const actual: number[][] = [];
+        for (let k = 0; k < fixture.steps; k++) {
+          opt.step(grads[k]!);
+          actual.push(Array.from(params));
+        }
+        const { scaled, relative } = worstError(actual, c.trajectory);
+        console.log(
+          `[torch] ${c.name} (${backend}): scaled ${scaled.toExponential(2)}, elementwise relative ${relative.toExponential(2)}`,
+        );
+        expect(scaled).toBeLessThanOrEqual(1e-12);
+      });
+    }
   }
 
   for (const { spec, values } of fixture.schedules) {

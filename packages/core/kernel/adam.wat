@@ -1,0 +1,184 @@
+;; The fused Adam step for @adamflow/core, in WebAssembly SIMD (f32x4 and f64x2).
+;;
+;; Same operations in the same order as the JavaScript loop in src/adam.ts, and no
+;; fused multiply-add, so the f64 kernel is bitwise identical to the JS path. Arrays
+;; are padded to a whole number of vectors (zeros), so there is no scalar tail.
+;;
+;; flags: 1 clip by value, 2 L2 weight decay, 4 decoupled decay (AdamW), 8 AMSGrad.
+;; Compiled to src/kernel-binary.ts by scripts/build-kernel.mjs.
+(module
+  (import "env" "memory" (memory 1))
+
+  (func (export "adam_f32")
+    (param $p i32) (param $m i32) (param $v i32) (param $vmax i32) (param $g i32) (param $bytes i32)
+    (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $decay f64)
+    (param $l2 f64) (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
+    (param $stepSize f64) (param $bias2Sqrt f64) (param $eps f64)
+    (local $i i32)
+    (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vdecay v128) (local $vl2 v128) (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128)
+    (local $vomb2 v128) (local $vstep v128) (local $vbias v128) (local $veps v128)
+    (local $gv v128) (local $pv v128) (local $mv v128) (local $vv v128) (local $hv v128)
+    (local.set $vscale (f32x4.splat (f32.demote_f64 (local.get $scale))))
+    (local.set $vbound (f32x4.splat (f32.demote_f64 (local.get $bound))))
+    (local.set $vnbound (f32x4.neg (local.get $vbound)))
+    (local.set $vsign (f32x4.splat (f32.demote_f64 (local.get $sign))))
+    (local.set $vdecay (f32x4.splat (f32.demote_f64 (local.get $decay))))
+    (local.set $vl2 (f32x4.splat (f32.demote_f64 (local.get $l2))))
+    (local.set $vb1 (f32x4.splat (f32.demote_f64 (local.get $beta1))))
+    (local.set $vomb1 (f32x4.splat (f32.demote_f64 (local.get $omb1))))
+    (local.set $vb2 (f32x4.splat (f32.demote_f64 (local.get $beta2))))
+    (local.set $vomb2 (f32x4.splat (f32.demote_f64 (local.get $omb2))))
+    (local.set $vstep (f32x4.splat (f32.demote_f64 (local.get $stepSize))))
+    (local.set $vbias (f32x4.splat (f32.demote_f64 (local.get $bias2Sqrt))))
+    (local.set $veps (f32x4.splat (f32.demote_f64 (local.get $eps))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $gv (f32x4.min (f32x4.max (local.get $gv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $gv (f32x4.mul (local.get $gv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then (local.set $pv (f32x4.mul (local.get $pv) (local.get $vdecay)))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $gv (f32x4.add (local.get $gv) (f32x4.mul (local.get $vl2) (local.get $pv))))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (local.get $vb1) (v128.load (i32.add (local.get $m) (local.get $i))))
+          (f32x4.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $vb2) (v128.load (i32.add (local.get $v) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (local.set $hv (local.get $vv))
+        (if (i32.and (local.get $flags) (i32.const 8))
+          (then
+            (local.set $hv (f32x4.max (v128.load (i32.add (local.get $vmax) (local.get $i))) (local.get $vv)))
+            (v128.store (i32.add (local.get $vmax) (local.get $i)) (local.get $hv))))
+        (v128.store (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (local.get $pv)
+            (f32x4.div
+              (f32x4.mul (local.get $vstep) (local.get $mv))
+              (f32x4.add (f32x4.div (f32x4.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  (func (export "adam_f64")
+    (param $p i32) (param $m i32) (param $v i32) (param $vmax i32) (param $g i32) (param $bytes i32)
+    (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $decay f64)
+    (param $l2 f64) (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
+    (param $stepSize f64) (param $bias2Sqrt f64) (param $eps f64)
+    (local $i i32)
+    (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vdecay v128) (local $vl2 v128) (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128)
+    (local $vomb2 v128) (local $vstep v128) (local $vbias v128) (local $veps v128)
+    (local $gv v128) (local $pv v128) (local $mv v128) (local $vv v128) (local $hv v128)
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $vbound (f64x2.splat (local.get $bound)))
+    (local.set $vnbound (f64x2.neg (local.get $vbound)))
+    (local.set $vsign (f64x2.splat (local.get $sign)))
+    (local.set $vdecay (f64x2.splat (local.get $decay)))
+    (local.set $vl2 (f64x2.splat (local.get $l2)))
+    (local.set $vb1 (f64x2.splat (local.get $beta1)))
+    (local.set $vomb1 (f64x2.splat (local.get $omb1)))
+    (local.set $vb2 (f64x2.splat (local.get $beta2)))
+    (local.set $vomb2 (f64x2.splat (local.get $omb2)))
+    (local.set $vstep (f64x2.splat (local.get $stepSize)))
+    (local.set $vbias (f64x2.splat (local.get $bias2Sqrt)))
+    (local.set $veps (f64x2.splat (local.get $eps)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $gv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $gv (f64x2.min (f64x2.max (local.get $gv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $gv (f64x2.mul (local.get $gv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then (local.set $pv (f64x2.mul (local.get $pv) (local.get $vdecay)))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $gv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vl2) (local.get $pv))))))
+        (local.set $mv (f64x2.add
+          (f64x2.mul (local.get $vb1) (v128.load (i32.add (local.get $m) (local.get $i))))
+          (f64x2.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f64x2.add
+          (f64x2.mul (local.get $vb2) (v128.load (i32.add (local.get $v) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (local.set $hv (local.get $vv))
+        (if (i32.and (local.get $flags) (i32.const 8))
+          (then
+            (local.set $hv (f64x2.max (v128.load (i32.add (local.get $vmax) (local.get $i))) (local.get $vv)))
+            (v128.store (i32.add (local.get $vmax) (local.get $i)) (local.get $hv))))
+        (v128.store (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (local.get $pv)
+            (f64x2.div
+              (f64x2.mul (local.get $vstep) (local.get $mv))
+              (f64x2.add (f64x2.div (f64x2.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; 1 when every lane of g is finite (g - g is 0 for finite values, NaN otherwise).
+  (func (export "finite_f32") (param $g i32) (param $bytes i32) (result i32)
+    (local $i i32) (local $acc v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $acc (f32x4.add (local.get $acc)
+          (f32x4.sub (v128.load (i32.add (local.get $g) (local.get $i))) (v128.load (i32.add (local.get $g) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    ;; NaN != NaN: all lanes equal to themselves means no NaN was accumulated.
+    (i32x4.all_true (f32x4.eq (local.get $acc) (local.get $acc))))
+
+  (func (export "finite_f64") (param $g i32) (param $bytes i32) (result i32)
+    (local $i i32) (local $acc v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $acc (f64x2.add (local.get $acc)
+          (f64x2.sub (v128.load (i32.add (local.get $g) (local.get $i))) (v128.load (i32.add (local.get $g) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (i64x2.all_true (f64x2.eq (local.get $acc) (local.get $acc))))
+
+  ;; Sum of squares in f64, sequentially, in the JS loop's order (so clipNorm agrees bitwise).
+  (func (export "sumsq_f32") (param $g i32) (param $count i32) (result f64)
+    (local $i i32) (local $x f64) (local $sum f64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $x) (local.get $x))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $sum))
+
+  (func (export "sumsq_f64") (param $g i32) (param $count i32) (result f64)
+    (local $i i32) (local $x f64) (local $sum f64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $x (f64.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $x) (local.get $x))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $sum))
+
+  ;; The memory-traffic proxy for the benchmark: read 4 arrays, write 3, no maths.
+  (func (export "traffic_f32") (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $bytes i32)
+    (local $i i32) (local $x v128) (local $y v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
+        (v128.store (i32.add (local.get $a) (local.get $i)) (v128.xor (local.get $y) (v128.load (i32.add (local.get $d) (local.get $i)))))
+        (v128.store (i32.add (local.get $b) (local.get $i)) (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $i)))))
+        (v128.store (i32.add (local.get $c) (local.get $i)) (v128.xor (local.get $x) (local.get $y)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+)

@@ -1,0 +1,210 @@
+// The WebAssembly SIMD backend of Adam: module compiled once (synchronously, on first
+// use), one small instance and one fixed-size memory per optimizer.
+import { KERNEL_BASE64 } from './kernel-binary.js';
+import type { ParamArray } from './optimizer.js';
+
+// Minimal structural types, so @adamflow/core needs no DOM or Node typings.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+}
+type StepFunction = (
+  p: number,
+  m: number,
+  v: number,
+  vmax: number,
+  g: number,
+  bytes: number,
+  flags: number,
+  scale: number,
+  bound: number,
+  sign: number,
+  decay: number,
+  l2: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  stepSize: number,
+  bias2Sqrt: number,
+  eps: number,
+) => void;
+
+/** Flags of the kernel's step (see kernel/adam.wat). */
+export const KernelFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;
+
+/**
+ * Below this many parameters the JavaScript loop is faster than calling into
+ * WebAssembly (set from bench/results/core.json; see the README).
+ */
+export const WASM_MIN_LENGTH = 64;
+
+let compiled: object | null | undefined;
+
+function wasm(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const lookup = new Uint8Array(128);
+  for (let i = 0; i < alphabet.length; i++) lookup[alphabet.charCodeAt(i)] = i;
+  const clean = text.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < clean.length; i += 4) {
+    const n =
+      (lookup[clean.charCodeAt(i)]! << 18) |
+      (lookup[clean.charCodeAt(i + 1)]! << 12) |
+      ((lookup[clean.charCodeAt(i + 2)] ?? 0) << 6) |
+      (lookup[clean.charCodeAt(i + 3)] ?? 0);
+    if (o < out.length) out[o++] = (n >> 16) & 255;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+function kernelModule(): object | null {
+  if (compiled === undefined) {
+    const api = wasm();
+    try {
+      const bytes = decodeBase64(KERNEL_BASE64);
+      // validate() is false where SIMD is unsupported: those platforms use the JS path.
+      compiled = api?.validate(bytes) ? new api.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * Whether this platform runs the SIMD kernel (WebAssembly with 128-bit SIMD).
+ *
+ * @returns true when `backend: 'wasm'` is available.
+ * @example
+ * ```ts
+ * import { wasmSimdAvailable } from '@adamflow/core';
+ * console.log(wasmSimdAvailable()); // true on Node 20 and current browsers
+ * ```
+ */
+export function wasmSimdAvailable(): boolean {
+  return kernelModule() !== null;
+}
+
+/**
+ * One optimizer's WebAssembly state: params, moments, AMSGrad maximum and gradient,
+ * each a typed-array view into one memory that is sized once and never grows, so the
+ * views never detach.
+ */
+export class AdamKernel {
+  readonly p: ParamArray;
+  readonly m: ParamArray;
+  readonly v: ParamArray;
+  readonly vMax: ParamArray;
+  readonly g: ParamArray;
+  readonly memory: WasmMemory;
+  private readonly offsets: [number, number, number, number, number];
+  private readonly bytes: number;
+  private readonly length: number;
+  private readonly stepFunction: StepFunction;
+  private readonly finiteFunction: (g: number, bytes: number) => number;
+  private readonly sumSquaresFunction: (g: number, count: number) => number;
+
+  private constructor(api: WasmApi, module: object, length: number, float64: boolean) {
+    const width = float64 ? 8 : 4;
+    // Each region padded to whole 16-byte vectors; the padding stays zero.
+    const region = Math.ceil((length * width) / 16) * 16;
+    const pages = Math.max(1, Math.ceil((5 * region) / 65536));
+    this.memory = new api.Memory({ initial: pages, maximum: pages });
+    const instance = new api.Instance(module, { env: { memory: this.memory } });
+    const suffix = float64 ? 'f64' : 'f32';
+    this.stepFunction = instance.exports[`adam_${suffix}`] as StepFunction;
+    this.finiteFunction = instance.exports[`finite_${suffix}`] as (
+      g: number,
+      bytes: number,
+    ) => number;
+    this.sumSquaresFunction = instance.exports[`sumsq_${suffix}`] as (
+      g: number,
+      count: number,
+    ) => number;
+    this.offsets = [0, region, 2 * region, 3 * region, 4 * region];
+    this.bytes = region;
+    this.length = length;
+    const View = float64 ? Float64Array : Float32Array;
+    const [p, m, v, vMax, g] = this.offsets.map(
+      (offset) => new View(this.memory.buffer, offset, length),
+    );
+    this.p = p!;
+    this.m = m!;
+    this.v = v!;
+    this.vMax = vMax!;
+    this.g = g!;
+  }
+
+  /**
+   * @param length - number of parameters.
+   * @param float64 - f64x2 lanes when true, f32x4 otherwise.
+   * @returns a kernel, or null where WebAssembly SIMD is unavailable.
+   */
+  static create(length: number, float64: boolean): AdamKernel | null {
+    const api = wasm();
+    const module = kernelModule();
+    if (!api || !module) return null;
+    return new AdamKernel(api, module, length, float64);
+  }
+
+  /** Whether every gradient entry in `g` is finite (one SIMD read pass). */
+  finite(): boolean {
+    return this.finiteFunction(this.offsets[4], this.bytes) === 1;
+  }
+
+  /** Sum of squares of `g`, in the JavaScript loop's order (one sequential read pass). */
+  sumSquares(): number {
+    return this.sumSquaresFunction(this.offsets[4], this.length);
+  }
+
+  /** The fused Adam step over all parameters (scalars as in src/adam.ts). */
+  step(
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    decay: number,
+    l2: number,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    bias2Sqrt: number,
+    eps: number,
+  ): void {
+    const [p, m, v, vMax, g] = this.offsets;
+    this.stepFunction(
+      p,
+      m,
+      v,
+      vMax,
+      g,
+      this.bytes,
+      flags,
+      scale,
+      bound,
+      sign,
+      decay,
+      l2,
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      stepSize,
+      bias2Sqrt,
+      eps,
+    );
+  }
+}
