@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export interface Contender {
   name: string;
   run: (units: number) => unknown | Promise<unknown>;
+  /** Units per round for this contender (default: the `units` given to measure). */
+  units?: number;
 }
 
 /** Median ns per unit for each contender. */
@@ -31,16 +33,17 @@ export async function measure(
   units: number,
   rounds = 5,
 ): Promise<Measurement[]> {
-  const warmup = Math.max(1, Math.floor(units / 4 / 32) * 32);
-  for (const c of contenders) sink = await c.run(warmup);
+  const unitsOf = (c: Contender) => c.units ?? units;
+  const warmup = (c: Contender) => Math.max(1, Math.floor(unitsOf(c) / 4 / 32) * 32);
+  for (const c of contenders) sink = await c.run(warmup(c));
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of contenders) {
       (globalThis as { gc?: () => void }).gc?.();
       const start = process.hrtime.bigint();
-      sink = await c.run(units);
+      sink = await c.run(unitsOf(c));
       const ns = Number(process.hrtime.bigint() - start);
-      times.get(c.name)!.push(ns / units);
+      times.get(c.name)!.push(ns / unitsOf(c));
     }
   }
   void sink;

@@ -1,10 +1,14 @@
 ;; The fused Adam step for @adamflow/core, in WebAssembly SIMD (f32x4 and f64x2).
 ;;
 ;; Same operations in the same order as the JavaScript loop in src/adam.ts, and no
-;; fused multiply-add, so the f64 kernel is bitwise identical to the JS path. Arrays
+;; fused multiply-add, so the f64 kernel is bitwise identical to the JS path. Both
+;; multiply by 1 / sqrt(1 - beta2^t), computed once per step, where PyTorch divides by
+;; sqrt(1 - beta2^t): one division fewer per element (the step is bound by division
+;; and square-root throughput), at most an ulp apart. Arrays
 ;; are padded to a whole number of vectors (zeros), so there is no scalar tail.
 ;;
 ;; flags: 1 clip by value, 2 L2 weight decay, 4 decoupled decay (AdamW), 8 AMSGrad.
+;; Regions are padded to 32 bytes (two vectors), zero-filled.
 ;; Compiled to src/kernel-binary.ts by scripts/build-kernel.mjs.
 (module
   (import "env" "memory" (memory 1))
@@ -13,7 +17,7 @@
     (param $p i32) (param $m i32) (param $v i32) (param $vmax i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $decay f64)
     (param $l2 f64) (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
-    (param $stepSize f64) (param $bias2Sqrt f64) (param $eps f64)
+    (param $stepSize f64) (param $invBias2Sqrt f64) (param $eps f64)
     (local $i i32)
     (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
     (local $vdecay v128) (local $vl2 v128) (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128)
@@ -30,7 +34,7 @@
     (local.set $vb2 (f32x4.splat (f32.demote_f64 (local.get $beta2))))
     (local.set $vomb2 (f32x4.splat (f32.demote_f64 (local.get $omb2))))
     (local.set $vstep (f32x4.splat (f32.demote_f64 (local.get $stepSize))))
-    (local.set $vbias (f32x4.splat (f32.demote_f64 (local.get $bias2Sqrt))))
+    (local.set $vbias (f32x4.splat (f32.demote_f64 (local.get $invBias2Sqrt))))
     (local.set $veps (f32x4.splat (f32.demote_f64 (local.get $eps))))
     (block $done
       (loop $next
@@ -61,7 +65,7 @@
           (f32x4.sub (local.get $pv)
             (f32x4.div
               (f32x4.mul (local.get $vstep) (local.get $mv))
-              (f32x4.add (f32x4.div (f32x4.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
@@ -69,7 +73,7 @@
     (param $p i32) (param $m i32) (param $v i32) (param $vmax i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $decay f64)
     (param $l2 f64) (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
-    (param $stepSize f64) (param $bias2Sqrt f64) (param $eps f64)
+    (param $stepSize f64) (param $invBias2Sqrt f64) (param $eps f64)
     (local $i i32)
     (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
     (local $vdecay v128) (local $vl2 v128) (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128)
@@ -86,7 +90,7 @@
     (local.set $vb2 (f64x2.splat (local.get $beta2)))
     (local.set $vomb2 (f64x2.splat (local.get $omb2)))
     (local.set $vstep (f64x2.splat (local.get $stepSize)))
-    (local.set $vbias (f64x2.splat (local.get $bias2Sqrt)))
+    (local.set $vbias (f64x2.splat (local.get $invBias2Sqrt)))
     (local.set $veps (f64x2.splat (local.get $eps)))
     (block $done
       (loop $next
@@ -117,33 +121,148 @@
           (f64x2.sub (local.get $pv)
             (f64x2.div
               (f64x2.mul (local.get $vstep) (local.get $mv))
-              (f64x2.add (f64x2.div (f64x2.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
+              (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $hv)) (local.get $vbias)) (local.get $veps)))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
-  ;; 1 when every lane of g is finite (g - g is 0 for finite values, NaN otherwise).
-  (func (export "finite_f32") (param $g i32) (param $bytes i32) (result i32)
-    (local $i i32) (local $acc v128)
+
+  ;; The common case (no clipping, weight decay, AMSGrad or maximize; scale 1): the
+  ;; same operations without the flag tests, two vectors per iteration (regions are
+  ;; padded to 32 bytes). Unrolling lets the divisions of two vectors overlap: ~30%
+  ;; faster under V8.
+  (func (export "adam_plain_f32")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $bytes i32)
+    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
+    (param $stepSize f64) (param $invBias2Sqrt f64) (param $eps f64)
+    (local $i i32)
+    (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128) (local $vomb2 v128)
+    (local $vstep v128) (local $vbias v128) (local $veps v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local.set $vb1 (f32x4.splat (f32.demote_f64 (local.get $beta1))))
+    (local.set $vomb1 (f32x4.splat (f32.demote_f64 (local.get $omb1))))
+    (local.set $vb2 (f32x4.splat (f32.demote_f64 (local.get $beta2))))
+    (local.set $vomb2 (f32x4.splat (f32.demote_f64 (local.get $omb2))))
+    (local.set $vstep (f32x4.splat (f32.demote_f64 (local.get $stepSize))))
+    (local.set $vbias (f32x4.splat (f32.demote_f64 (local.get $invBias2Sqrt))))
+    (local.set $veps (f32x4.splat (f32.demote_f64 (local.get $eps))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $acc (f32x4.add (local.get $acc)
-          (f32x4.sub (v128.load (i32.add (local.get $g) (local.get $i))) (v128.load (i32.add (local.get $g) (local.get $i))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $gv (v128.load offset=0 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (local.get $vb1) (v128.load offset=0 (i32.add (local.get $m) (local.get $i))))
+          (f32x4.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $vb2) (v128.load offset=0 (i32.add (local.get $v) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=0 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=0 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=0 (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (v128.load offset=0 (i32.add (local.get $p) (local.get $i)))
+            (f32x4.div
+              (f32x4.mul (local.get $vstep) (local.get $mv))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $gv (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (local.get $vb1) (v128.load offset=16 (i32.add (local.get $m) (local.get $i))))
+          (f32x4.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $vb2) (v128.load offset=16 (i32.add (local.get $v) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=16 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=16 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=16 (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (v128.load offset=16 (i32.add (local.get $p) (local.get $i)))
+            (f32x4.div
+              (f32x4.mul (local.get $vstep) (local.get $mv))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $next))))
+
+  ;; The common case (no clipping, weight decay, AMSGrad or maximize; scale 1): the
+  ;; same operations without the flag tests, two vectors per iteration (regions are
+  ;; padded to 32 bytes). Unrolling lets the divisions of two vectors overlap: ~30%
+  ;; faster under V8.
+  (func (export "adam_plain_f64")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $bytes i32)
+    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
+    (param $stepSize f64) (param $invBias2Sqrt f64) (param $eps f64)
+    (local $i i32)
+    (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128) (local $vomb2 v128)
+    (local $vstep v128) (local $vbias v128) (local $veps v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local.set $vb1 (f64x2.splat (local.get $beta1)))
+    (local.set $vomb1 (f64x2.splat (local.get $omb1)))
+    (local.set $vb2 (f64x2.splat (local.get $beta2)))
+    (local.set $vomb2 (f64x2.splat (local.get $omb2)))
+    (local.set $vstep (f64x2.splat (local.get $stepSize)))
+    (local.set $vbias (f64x2.splat (local.get $invBias2Sqrt)))
+    (local.set $veps (f64x2.splat (local.get $eps)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $gv (v128.load offset=0 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f64x2.add
+          (f64x2.mul (local.get $vb1) (v128.load offset=0 (i32.add (local.get $m) (local.get $i))))
+          (f64x2.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f64x2.add
+          (f64x2.mul (local.get $vb2) (v128.load offset=0 (i32.add (local.get $v) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=0 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=0 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=0 (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (v128.load offset=0 (i32.add (local.get $p) (local.get $i)))
+            (f64x2.div
+              (f64x2.mul (local.get $vstep) (local.get $mv))
+              (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $gv (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f64x2.add
+          (f64x2.mul (local.get $vb1) (v128.load offset=16 (i32.add (local.get $m) (local.get $i))))
+          (f64x2.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f64x2.add
+          (f64x2.mul (local.get $vb2) (v128.load offset=16 (i32.add (local.get $v) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=16 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=16 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=16 (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (v128.load offset=16 (i32.add (local.get $p) (local.get $i)))
+            (f64x2.div
+              (f64x2.mul (local.get $vstep) (local.get $mv))
+              (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $next))))
+
+  ;; 1 when every lane of g is finite (g - g is 0 for finite values, NaN otherwise);
+  ;; two accumulators, two vectors per iteration.
+  (func (export "finite_f32") (param $g i32) (param $bytes i32) (result i32)
+    (local $i i32) (local $a v128) (local $b v128) (local $x v128) (local $y v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $x (v128.load (i32.add (local.get $g) (local.get $i))))
+        (local.set $y (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
+        (local.set $a (f32x4.add (local.get $a) (f32x4.sub (local.get $x) (local.get $x))))
+        (local.set $b (f32x4.add (local.get $b) (f32x4.sub (local.get $y) (local.get $y))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
         (br $next)))
-    ;; NaN != NaN: all lanes equal to themselves means no NaN was accumulated.
-    (i32x4.all_true (f32x4.eq (local.get $acc) (local.get $acc))))
+    ;; NaN != NaN: every lane equal to itself means no NaN was accumulated.
+    (local.set $a (f32x4.add (local.get $a) (local.get $b)))
+    (i32x4.all_true (f32x4.eq (local.get $a) (local.get $a))))
 
   (func (export "finite_f64") (param $g i32) (param $bytes i32) (result i32)
-    (local $i i32) (local $acc v128)
+    (local $i i32) (local $a v128) (local $b v128) (local $x v128) (local $y v128)
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $acc (f64x2.add (local.get $acc)
-          (f64x2.sub (v128.load (i32.add (local.get $g) (local.get $i))) (v128.load (i32.add (local.get $g) (local.get $i))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $x (v128.load (i32.add (local.get $g) (local.get $i))))
+        (local.set $y (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
+        (local.set $a (f64x2.add (local.get $a) (f64x2.sub (local.get $x) (local.get $x))))
+        (local.set $b (f64x2.add (local.get $b) (f64x2.sub (local.get $y) (local.get $y))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
         (br $next)))
-    (i64x2.all_true (f64x2.eq (local.get $acc) (local.get $acc))))
+    ;; NaN != NaN: every lane equal to itself means no NaN was accumulated.
+    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
+    (i64x2.all_true (f64x2.eq (local.get $a) (local.get $a))))
 
   ;; Sum of squares in f64, sequentially, in the JS loop's order (so clipNorm agrees bitwise).
   (func (export "sumsq_f32") (param $g i32) (param $count i32) (result f64)

@@ -167,6 +167,26 @@ describe('Adam.allocate: parameters in WebAssembly memory', () => {
     expect(after.skippedSteps).toBe(1);
   });
 
+  it('the SIMD finite check finds a NaN or Infinity at any index (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 64, max: 300 }),
+        fc.nat(),
+        fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+        fc.boolean(),
+        (n, at, poison, float64) => {
+          const params = float64 ? new Float64Array(n) : new Float32Array(n);
+          const opt = new Adam(params, { lr: 0.1 }, { backend: 'wasm' });
+          const grad = new Array<number>(n).fill(1);
+          grad[at % n] = poison;
+          expect(() => opt.step(grad)).toThrow(AdamflowError);
+          expect(opt.stepCount).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('refuses bad arguments', () => {
     expect(() => Adam.allocate(0)).toThrow(RangeError);
     expect(() => Adam.allocate(10, {}, 'int8' as never)).toThrow(TypeError);

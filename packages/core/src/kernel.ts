@@ -31,7 +31,22 @@ type StepFunction = (
   beta2: number,
   oneMinusBeta2: number,
   stepSize: number,
-  bias2Sqrt: number,
+  invBias2Sqrt: number,
+  eps: number,
+) => void;
+
+type PlainStepFunction = (
+  p: number,
+  m: number,
+  v: number,
+  g: number,
+  bytes: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  stepSize: number,
+  invBias2Sqrt: number,
   eps: number,
 ) => void;
 
@@ -42,7 +57,7 @@ export const KernelFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;
  * Below this many parameters the JavaScript loop is faster than calling into
  * WebAssembly (set from bench/results/core.json; see the README).
  */
-export const WASM_MIN_LENGTH = 64;
+export const WASM_MIN_LENGTH = 32;
 
 let compiled: object | null | undefined;
 
@@ -114,18 +129,20 @@ export class AdamKernel {
   private readonly bytes: number;
   private readonly length: number;
   private readonly stepFunction: StepFunction;
+  private readonly plainFunction: PlainStepFunction;
   private readonly finiteFunction: (g: number, bytes: number) => number;
   private readonly sumSquaresFunction: (g: number, count: number) => number;
 
   private constructor(api: WasmApi, module: object, length: number, float64: boolean) {
     const width = float64 ? 8 : 4;
-    // Each region padded to whole 16-byte vectors; the padding stays zero.
-    const region = Math.ceil((length * width) / 16) * 16;
+    // Each region padded to whole pairs of 16-byte vectors; the padding stays zero.
+    const region = Math.ceil((length * width) / 32) * 32;
     const pages = Math.max(1, Math.ceil((5 * region) / 65536));
     this.memory = new api.Memory({ initial: pages, maximum: pages });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
     const suffix = float64 ? 'f64' : 'f32';
     this.stepFunction = instance.exports[`adam_${suffix}`] as StepFunction;
+    this.plainFunction = instance.exports[`adam_plain_${suffix}`] as PlainStepFunction;
     this.finiteFunction = instance.exports[`finite_${suffix}`] as (
       g: number,
       bytes: number,
@@ -181,10 +198,27 @@ export class AdamKernel {
     beta1: number,
     beta2: number,
     stepSize: number,
-    bias2Sqrt: number,
+    invBias2Sqrt: number,
     eps: number,
   ): void {
     const [p, m, v, vMax, g] = this.offsets;
+    if (flags === 0 && scale === 1 && sign === 1) {
+      this.plainFunction(
+        p,
+        m,
+        v,
+        g,
+        this.bytes,
+        beta1,
+        1 - beta1,
+        beta2,
+        1 - beta2,
+        stepSize,
+        invBias2Sqrt,
+        eps,
+      );
+      return;
+    }
     this.stepFunction(
       p,
       m,
@@ -203,7 +237,7 @@ export class AdamKernel {
       beta2,
       1 - beta2,
       stepSize,
-      bias2Sqrt,
+      invBias2Sqrt,
       eps,
     );
   }
