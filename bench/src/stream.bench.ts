@@ -1,6 +1,9 @@
 // Per-sample training of the seed model: our RxJS pipeline against a raw for-loop that
 // does the same maths with the same PRNG and the same Adam, per sample and with
 // minibatches of 32. Writes bench/results/stream.json.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Adam } from '@adamflow/core';
 import {
   batchedSource,
@@ -13,7 +16,7 @@ import {
   trainOnline,
 } from '@adamflow/stream';
 import { lastValueFrom, type Observable, take } from 'rxjs';
-import { environment, measure, printTable, writeResult } from './harness.js';
+import { environment, type Measurement, measure, printTable, writeResult } from './harness.js';
 
 const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 1_000_000);
 const LR = 0.01;
@@ -80,49 +83,66 @@ function pipeline(samples: number, batch: number, output: 'view' | 'copy', batch
   );
 }
 
-const contenders = [
-  { name: 'raw loop, per sample', run: (n: number) => rawLoop(n, 1) },
-  { name: 'pipeline, per sample (view)', run: (n: number) => pipeline(n, 1, 'view') },
-  { name: 'pipeline, per sample (copy)', run: (n: number) => pipeline(n, 1, 'copy') },
-  { name: 'raw loop, minibatch 32', run: (n: number) => rawLoop(n, 32) },
-  {
-    name: 'pipeline, minibatch 32, batched source',
-    run: (n: number) => pipeline(n, 32, 'copy', true),
-  },
-  {
-    name: 'pipeline, minibatch 32, per-sample source',
-    run: (n: number) => pipeline(n, 32, 'copy'),
-  },
-];
+// Each comparison runs in its own process: V8 specializes code to the shapes it has
+// seen, and a process that runs minibatch pipelines (typed-array rows) makes the
+// per-sample pipeline's call sites polymorphic, which no single-mode user program
+// would see. Inside each process the raw loop and the pipeline alternate round-robin.
+const CASES = {
+  'per-sample': [
+    { name: 'raw loop, per sample', run: (n: number) => rawLoop(n, 1) },
+    { name: 'pipeline, per sample (view)', run: (n: number) => pipeline(n, 1, 'view') },
+    { name: 'pipeline, per sample (copy)', run: (n: number) => pipeline(n, 1, 'copy') },
+  ],
+  'minibatch-batched': [
+    { name: 'raw loop, minibatch 32', run: (n: number) => rawLoop(n, 32) },
+    {
+      name: 'pipeline, minibatch 32, batched source',
+      run: (n: number) => pipeline(n, 32, 'copy', true),
+    },
+  ],
+  'minibatch-per-sample': [
+    { name: 'raw loop, minibatch 32', run: (n: number) => rawLoop(n, 32) },
+    {
+      name: 'pipeline, minibatch 32, per-sample source',
+      run: (n: number) => pipeline(n, 32, 'copy'),
+    },
+  ],
+} as const;
 
-// Both must land on the same parameters: the comparison is of equal work.
-const raw = rawLoop(200_000, 1);
-const piped = (await pipeline(200_000, 1, 'copy')).params;
-const raw32 = rawLoop(200_000, 32);
-const piped32 = (await pipeline(200_000, 32, 'copy', true)).params;
-if (
-  raw[0] !== piped[0] ||
-  raw[1] !== piped[1] ||
-  raw32[0] !== piped32[0] ||
-  raw32[1] !== piped32[1]
-) {
-  throw new Error(`raw loop and pipeline disagree: ${raw} vs ${piped}, ${raw32} vs ${piped32}`);
+const only = process.argv[2] as keyof typeof CASES | undefined;
+if (only) {
+  // Child: both must land on the same parameters (the comparison is of equal work).
+  const batch = only === 'per-sample' ? 1 : 32;
+  const raw = rawLoop(200_000, batch);
+  const piped = (await pipeline(200_000, batch, 'copy', only === 'minibatch-batched')).params;
+  if (raw[0] !== piped[0] || raw[1] !== piped[1]) {
+    throw new Error(`raw loop and pipeline disagree: ${raw} vs ${piped}`);
+  }
+  const measured = await measure([...CASES[only]], SAMPLES, 5);
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
+  process.exit(0);
 }
 
-const results = await measure(contenders, SAMPLES, 5);
-const byName = new Map(results.map((r) => [r.name, r]));
-const ratio = (a: string, b: string) => byName.get(b)!.nsPerUnit / byName.get(a)!.nsPerUnit;
-const ratios = {
-  perSampleView: ratio('pipeline, per sample (view)', 'raw loop, per sample'),
-  perSampleCopy: ratio('pipeline, per sample (copy)', 'raw loop, per sample'),
-  minibatch32: ratio('pipeline, minibatch 32, batched source', 'raw loop, minibatch 32'),
-  minibatch32PerSampleSource: ratio(
-    'pipeline, minibatch 32, per-sample source',
-    'raw loop, minibatch 32',
-  ),
-};
+const results: Measurement[] = [];
+const ratios: Record<string, number> = {};
+for (const name of Object.keys(CASES) as (keyof typeof CASES)[]) {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), name],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 600_000,
+    },
+  );
+  if (child.status !== 0) throw new Error(`benchmark case ${name} failed`);
+  const measured = JSON.parse(child.stdout) as Measurement[];
+  const [raw, ...pipelines] = measured;
+  for (const m of pipelines) ratios[m.name] = raw!.nsPerUnit / m.nsPerUnit;
+  results.push(...measured.map((m) => ({ ...m, name: `${m.name} [${name}]` })));
+}
 printTable(
-  `Per-sample training, seed model, ${SAMPLES} samples (median of 5 rounds)`,
+  `Per-sample training, seed model, ${SAMPLES} samples (median of 5 rounds, each comparison in its own process)`,
   results.map((r) => ({
     contender: r.name,
     'ns/sample': r.nsPerUnit,
@@ -131,12 +151,7 @@ printTable(
 );
 printTable(
   'Pipeline speed as a fraction of its raw loop (target: per sample >= 0.5, minibatch >= 0.8)',
-  [
-    { case: 'per sample, view', ratio: ratios.perSampleView },
-    { case: 'per sample, copy', ratio: ratios.perSampleCopy },
-    { case: 'minibatch 32, batched source', ratio: ratios.minibatch32 },
-    { case: 'minibatch 32, per-sample source', ratio: ratios.minibatch32PerSampleSource },
-  ],
+  Object.entries(ratios).map(([name, ratio]) => ({ case: name, ratio })),
 );
 const path = writeResult('stream', {
   benchmark: 'stream',

@@ -107,6 +107,8 @@ export abstract class Optimizer<
   protected t = 0;
   /** Steps refused by `nonFinite: 'skip'`. */
   protected skipped = 0;
+  /** The learning rate the last applied step used (NaN before the first). */
+  protected lastStepLr = Number.NaN;
 
   protected constructor(
     params: unknown,
@@ -196,6 +198,11 @@ export abstract class Optimizer<
     return { ...this.hyper };
   }
 
+  /** The learning rate the last applied step used (NaN before the first step). */
+  get lastLr(): number {
+    return this.lastStepLr;
+  }
+
   /** The learning rate the next `step()` will use (the schedule's value, if any). */
   get lr(): number {
     return this.currentLr();
@@ -267,6 +274,7 @@ export abstract class Optimizer<
       scale = Math.min(1, hyper.clipNorm / (norm + 1e-6));
     }
     this.t++;
+    this.lastStepLr = lr;
     this.update(grad, lr, scale);
     return true;
   }
@@ -277,6 +285,7 @@ export abstract class Optimizer<
    */
   reset(): void {
     this.t = 0;
+    this.lastStepLr = Number.NaN;
     this.skipped = 0;
     for (const buffer of Object.values(this.stateBuffers())) buffer.fill(0);
     this.loadFlags({});

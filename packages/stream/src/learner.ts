@@ -196,14 +196,16 @@ export class Learner {
     const gradient = this.gradient;
     let stepped: boolean;
     try {
-      this.lastLr = this.optimizer.lr;
       stepped = this.optimizer.step(gradient);
     } finally {
       // A thrown step leaves the optimizer untouched; the batch is dropped either way.
       // (A loop: TypedArray#fill is a builtin call that costs more than 2 stores.)
       for (let j = 0; j < gradient.length; j++) gradient[j] = 0;
     }
-    if (stepped) this.steps++;
+    if (stepped) {
+      this.steps++;
+      this.lastLr = this.optimizer.lastLr;
+    }
     this.lastLoss = batchLoss;
     return true;
   }

@@ -149,7 +149,6 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
     let paused = options.paused ?? false;
     let pump: Pump | undefined;
     let ended = false;
-    let lr = learner.optimizer.lr;
     const view: ParamsUpdate = {
       type: 'params-update',
       step: 0,
@@ -178,7 +177,6 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
     };
     const emitOne = () => {
       if (samples >= limit) return end();
-      lr = learner.optimizer.lr;
       samples++;
       const sample = generator.next();
       onSample?.(sample);
@@ -188,7 +186,7 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
           view.step = learner.steps;
           view.samples = samples;
           view.loss = learner.lastLoss;
-          view.lr = lr;
+          view.lr = learner.lastLr;
           learner.metrics.snapshotInto(view.metrics);
           subscriber.next(view);
         } else {
@@ -198,7 +196,7 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
             samples,
             params: learner.params.slice(),
             loss: learner.lastLoss,
-            lr,
+            lr: learner.lastLr,
             metrics: learner.metrics.snapshot(),
           });
         }
