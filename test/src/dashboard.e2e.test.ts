@@ -53,6 +53,20 @@ afterAll(async () => {
   }
 });
 
+/** Waits until the page's fitted line is within 0.3 of y = 4 + 3x. */
+const converged = () =>
+  page.waitForFunction(
+    () => {
+      const el = document.getElementById('scatter')!;
+      return (
+        Math.abs(Number(el.dataset['intercept']) - 4) < 0.3 &&
+        Math.abs(Number(el.dataset['slope']) - 3) < 0.3
+      );
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+
 const fitted = () =>
   page.$eval('#scatter', (el) => ({
     intercept: Number((el as HTMLElement).dataset['intercept']),
@@ -64,17 +78,7 @@ describe('the dashboard in a real browser', () => {
   it('loads, goes live, and the fitted line converges towards y = 4 + 3x', async () => {
     await page.goto(url);
     await page.waitForSelector('body[data-status="live"]', { timeout: 15_000 });
-    await page.waitForFunction(
-      () => {
-        const el = document.getElementById('scatter')!;
-        return (
-          Math.abs(Number(el.dataset['intercept']) - 4) < 0.3 &&
-          Math.abs(Number(el.dataset['slope']) - 3) < 0.3
-        );
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
+    await converged();
     const line = await fitted();
     expect(Math.abs(line.intercept - 4)).toBeLessThan(0.3);
     expect(Math.abs(line.slope - 3)).toBeLessThan(0.3);
@@ -131,17 +135,7 @@ describe('the dashboard in a real browser', () => {
       input.value = '-2';
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await page.waitForFunction(
-      () => {
-        const el = document.getElementById('scatter')!;
-        return (
-          Math.abs(Number(el.dataset['intercept']) - 4) < 0.3 &&
-          Math.abs(Number(el.dataset['slope']) - 3) < 0.3
-        );
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
+    await converged();
   });
 
   it('saves a screenshot as a test artifact, with no errors in the console', async () => {

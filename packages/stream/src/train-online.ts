@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample, SampleBatch } from './generators.js';
 import { Learner, type LearnerOptions } from './learner.js';
-import { checkOutputMode, type OutputMode, type ParamsUpdate } from './updates.js';
+import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Options of {@link trainOnline}. */
 export interface TrainOnlineOptions extends LearnerOptions {
@@ -42,35 +42,8 @@ export function trainOnline(
   return (source) =>
     new Observable<ParamsUpdate>((subscriber) => {
       const learner = new Learner(options);
-      const view: ParamsUpdate = {
-        type: 'params-update',
-        step: 0,
-        samples: 0,
-        params: learner.params,
-        loss: Number.NaN,
-        lr: Number.NaN,
-        metrics: learner.metrics.snapshot(),
-      };
-      const emit = () => {
-        if (output === 'view') {
-          view.step = learner.steps;
-          view.samples = learner.samples;
-          view.loss = learner.lastLoss;
-          view.lr = learner.lastLr;
-          learner.metrics.snapshotInto(view.metrics);
-          subscriber.next(view);
-        } else {
-          subscriber.next({
-            type: 'params-update',
-            step: learner.steps,
-            samples: learner.samples,
-            params: learner.params.slice(),
-            loss: learner.lastLoss,
-            lr: learner.lastLr,
-            metrics: learner.metrics.snapshot(),
-          });
-        }
-      };
+      const makeUpdate = updateFactory(output);
+      const emit = () => subscriber.next(makeUpdate(learner, learner.samples));
       // RxJS's documented pattern for an operator written from scratch: subscribe to
       // the source inside a new Observable and return its teardown.
       const subscription = source.subscribe({

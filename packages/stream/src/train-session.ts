@@ -14,7 +14,7 @@ import {
 import { Learner, type LearnerState } from './learner.js';
 import { modelFor } from './model.js';
 import { type Pump, startPump } from './pump.js';
-import { checkOutputMode, type OutputMode, type ParamsUpdate } from './updates.js';
+import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Commands a running session accepts. Each is applied between two samples. */
 export type SessionCommand =
@@ -149,15 +149,7 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
     let paused = options.paused ?? false;
     let pump: Pump | undefined;
     let ended = false;
-    const view: ParamsUpdate = {
-      type: 'params-update',
-      step: 0,
-      samples: 0,
-      params: learner.params,
-      loss: Number.NaN,
-      lr: Number.NaN,
-      metrics: learner.metrics.snapshot(),
-    };
+    const makeUpdate = updateFactory(output);
     const position = (): SessionPosition => ({ samples, step: learner.steps });
     const config = (): SessionConfig => ({
       source: generator.spec,
@@ -181,25 +173,7 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
       const sample = generator.next();
       onSample?.(sample);
       if (learner.learn(sample)) {
-        if (output === 'view') {
-          view.params = learner.params;
-          view.step = learner.steps;
-          view.samples = samples;
-          view.loss = learner.lastLoss;
-          view.lr = learner.lastLr;
-          learner.metrics.snapshotInto(view.metrics);
-          subscriber.next(view);
-        } else {
-          subscriber.next({
-            type: 'params-update',
-            step: learner.steps,
-            samples,
-            params: learner.params.slice(),
-            loss: learner.lastLoss,
-            lr: learner.lastLr,
-            metrics: learner.metrics.snapshot(),
-          });
-        }
+        subscriber.next(makeUpdate(learner, samples));
       }
       if (samples >= limit) end();
     };
@@ -298,7 +272,6 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
               batchSize: learner.batchSize,
               window: learner.metrics.window,
             });
-            view.metrics = learner.metrics.snapshot();
           }
           return subscriber.next({
             type: 'source-changed',

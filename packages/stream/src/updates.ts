@@ -1,3 +1,4 @@
+import type { Learner } from './learner.js';
 import type { MetricsSnapshot } from './metrics.js';
 
 /**
@@ -33,4 +34,44 @@ export function checkOutputMode(output: unknown): OutputMode {
     throw new TypeError(`output must be 'copy' or 'view', got ${JSON.stringify(output)}`);
   }
   return output;
+}
+
+/**
+ * Builds the updates a learner's steps produce: in `'view'` mode one object, mutated
+ * and re-emitted; in `'copy'` mode a fresh object with its own params copy each time.
+ * @internal
+ */
+export function updateFactory(
+  output: OutputMode,
+): (learner: Learner, samples: number) => ParamsUpdate {
+  let view: ParamsUpdate | undefined;
+  if (output === 'copy') {
+    return (learner, samples) => ({
+      type: 'params-update',
+      step: learner.steps,
+      samples,
+      params: learner.params.slice(),
+      loss: learner.lastLoss,
+      lr: learner.lastLr,
+      metrics: learner.metrics.snapshot(),
+    });
+  }
+  return (learner, samples) => {
+    view ??= {
+      type: 'params-update',
+      step: 0,
+      samples: 0,
+      params: learner.params,
+      loss: Number.NaN,
+      lr: Number.NaN,
+      metrics: learner.metrics.snapshot(),
+    };
+    view.params = learner.params;
+    view.step = learner.steps;
+    view.samples = samples;
+    view.loss = learner.lastLoss;
+    view.lr = learner.lastLr;
+    learner.metrics.snapshotInto(view.metrics);
+    return view;
+  };
 }
