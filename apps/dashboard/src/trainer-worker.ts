@@ -1,6 +1,8 @@
 // The trainer, in a worker thread so a busy trainer never delays broadcasts. It runs a
 // trainSession, applies commands between samples, and reports the latest state every
 // `reportMs` (not per sample: a flat-out run makes millions of updates a second).
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { Command, Config } from '@adamflow/protocol';
 import {
@@ -20,6 +22,19 @@ import type { FromTrainer, ToTrainer, TrainerOptions, TrainerState } from './tra
 
 const port = parentPort;
 if (!port) throw new Error('trainer-worker must run in a worker thread');
+
+// Nice 2: enough that the I/O thread wins the CPU when both want it (p99 broadcast
+// latency), little enough that training keeps most of its speed (bench/results/dashboard.json).
+const TRAINER_NICE = 2;
+// A flat-out trainer must not take the CPU from the I/O thread: lower this thread's
+// scheduling priority (Linux: setpriority on the thread id; no privileges needed to
+// lower it). Elsewhere, or if it fails, training simply runs at normal priority.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, TRAINER_NICE);
+} catch {
+  // not Linux, or not permitted: nothing to do
+}
 const post = (message: FromTrainer) => port.postMessage(message);
 
 type SourceName = Config['source'];
