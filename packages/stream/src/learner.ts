@@ -87,6 +87,9 @@ export class Learner {
   private readonly initialParams: Float64Array;
   private readonly gradient: Float64Array;
   private readonly weight: number;
+  // Scratch for the batch fast path (predictions and losses of one segment).
+  private scratch = new Float64Array(0);
+  private scratchLosses = new Float64Array(0);
   private pending = 0;
   private pendingLoss = 0;
 
@@ -162,6 +165,22 @@ export class Learner {
     for (let i = 0; i < count; i++) poison += y[i]! - y[i]!;
     const clean = poison === 0;
     let steps = 0;
+    if (clean && this.model.scoreRows) {
+      // Fast path: whole segments up to the next optimizer step in tight loops (the
+      // params do not change inside a segment), same operations in the same order.
+      let row = 0;
+      while (row < count) {
+        const length = Math.min(count - row, this.batchSize - this.pending);
+        this.scoreSegment(batch, row, length);
+        row += length;
+        if (this.pending === this.batchSize) {
+          this.completeStep();
+          steps++;
+          onStep?.();
+        }
+      }
+      return steps;
+    }
     for (let row = 0; row < count; row++) {
       const offset = row * features;
       this.samples++;
@@ -190,6 +209,39 @@ export class Learner {
     model.accumulateGradient(this.params, x, offset, y, prediction, this.gradient, this.weight);
     this.pendingLoss += loss;
     if (++this.pending < this.batchSize) return false;
+    this.completeStep();
+    return true;
+  }
+
+  /** Scores `length` rows of a batch from `first` and accumulates their gradients. */
+  private scoreSegment(batch: SampleBatch, first: number, length: number): void {
+    if (this.scratch.length < length) {
+      this.scratch = new Float64Array(length);
+      this.scratchLosses = new Float64Array(length);
+    }
+    const predictions = this.scratch;
+    const losses = this.scratchLosses;
+    this.model.scoreRows!(
+      this.params,
+      batch.x,
+      batch.y,
+      first,
+      length,
+      predictions,
+      losses,
+      this.gradient,
+      this.weight,
+    );
+    this.metrics.recordMany(predictions, batch.y, first, losses, length);
+    let pendingLoss = this.pendingLoss;
+    for (let k = 0; k < length; k++) pendingLoss += losses[k]!;
+    this.pendingLoss = pendingLoss;
+    this.pending += length;
+    this.samples += length;
+  }
+
+  /** The optimizer step at the end of a minibatch. */
+  private completeStep(): void {
     const batchLoss = this.pendingLoss / this.batchSize;
     this.pending = 0;
     this.pendingLoss = 0;
@@ -207,7 +259,6 @@ export class Learner {
       this.lastLr = this.optimizer.lastLr;
     }
     this.lastLoss = batchLoss;
-    return true;
   }
 
   private rowFinite(x: Float64Array, offset: number, y: number): boolean {

@@ -104,6 +104,59 @@ export class PrequentialMetrics {
     return target;
   }
 
+  /**
+   * Records `count` samples at once: bitwise the same as `count` calls of `record`.
+   * @param predictions - predictions, from index 0.
+   * @param targets - targets, from index `first`.
+   * @param losses - losses, from index 0.
+   */
+  recordMany(
+    predictions: Float64Array,
+    targets: ArrayLike<number>,
+    first: number,
+    losses: Float64Array,
+    count: number,
+  ): void {
+    const a = this.a;
+    const b = this.b;
+    const window = this.window;
+    const beta = this.emaBeta;
+    const regression = this.task === 'regression';
+    let slot = this.slot;
+    let sumA = this.sumA;
+    let sumB = this.sumB;
+    let ema = this.ema;
+    let power = this.emaPower;
+    for (let k = 0; k < count; k++) {
+      const prediction = predictions[k]!;
+      const y = targets[first + k]!;
+      const loss = losses[k]!;
+      let va: number;
+      let vb: number;
+      if (regression) {
+        const e = prediction - y;
+        va = e * e;
+        vb = Math.abs(e);
+      } else {
+        va = (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
+        vb = loss;
+      }
+      sumA += va - a[slot]!;
+      sumB += vb - b[slot]!;
+      a[slot] = va;
+      b[slot] = vb;
+      slot = slot + 1 === window ? 0 : slot + 1;
+      ema = beta * ema + (1 - beta) * loss;
+      power *= beta;
+    }
+    this.slot = slot;
+    this.sumA = sumA;
+    this.sumB = sumB;
+    this.ema = ema;
+    this.emaPower = power;
+    this.samples += count;
+  }
+
   /** Writes the current values into `target` (no allocation). */
   snapshotInto(target: MetricsSnapshot): void {
     const n = Math.min(this.samples, this.window);

@@ -32,6 +32,23 @@ export interface Model {
     grad: Float64Array,
     weight: number,
   ): void;
+  /**
+   * Optional fast path over `count` consecutive rows of a batch, all at the same
+   * params: writes each row's prediction and loss, and adds `weight` times each
+   * row's gradient to `grad`, in row order (so the sums are bitwise those of calling
+   * `predict`, `loss` and `accumulateGradient` row by row).
+   */
+  scoreRows?(
+    params: ArrayLike<number>,
+    x: ArrayLike<number>,
+    y: ArrayLike<number>,
+    first: number,
+    count: number,
+    predictions: Float64Array,
+    losses: Float64Array,
+    grad: Float64Array,
+    weight: number,
+  ): void;
 }
 
 /** Options of the built-in models. */
@@ -85,6 +102,19 @@ export function linearRegression(options: ModelOptions = {}): Model {
       const r = 2 * (prediction - y) * weight;
       grad[0]! += r;
       for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
+    },
+    scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
+      for (let k = 0; k < count; k++) {
+        const row = first + k;
+        const offset = row * features;
+        const prediction = linearPredictor(params, x, offset, features);
+        const target = y[row]!;
+        predictions[k] = prediction;
+        losses[k] = (prediction - target) * (prediction - target);
+        const r = 2 * (prediction - target) * weight;
+        grad[0]! += r;
+        for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
+      }
     },
   };
 }
