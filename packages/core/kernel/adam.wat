@@ -8,7 +8,7 @@
 ;; are padded to a whole number of vectors (zeros), so there is no scalar tail.
 ;;
 ;; flags: 1 clip by value, 2 L2 weight decay, 4 decoupled decay (AdamW), 8 AMSGrad.
-;; Regions are padded to 32 bytes (two vectors), zero-filled.
+;; Regions are padded to 64 bytes (four vectors), zero-filled.
 ;; Compiled to src/kernel-binary.ts by scripts/build-kernel.mjs.
 (module
   (import "env" "memory" (memory 1))
@@ -127,9 +127,9 @@
 
 
   ;; The common case (no clipping, weight decay, AMSGrad or maximize; scale 1): the
-  ;; same operations without the flag tests, two vectors per iteration (regions are
-  ;; padded to 32 bytes). Unrolling lets the divisions of two vectors overlap: ~30%
-  ;; faster under V8.
+  ;; same operations without the flag tests, four vectors per iteration (regions are
+  ;; padded to 64 bytes). Unrolling lets the divisions of several vectors overlap:
+  ;; ~40% faster than one vector per iteration under V8.
   (func (export "adam_plain_f32")
     (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $bytes i32)
     (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
@@ -176,13 +176,41 @@
             (f32x4.div
               (f32x4.mul (local.get $vstep) (local.get $mv))
               (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $gv (v128.load offset=32 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (local.get $vb1) (v128.load offset=32 (i32.add (local.get $m) (local.get $i))))
+          (f32x4.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $vb2) (v128.load offset=32 (i32.add (local.get $v) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=32 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=32 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=32 (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (v128.load offset=32 (i32.add (local.get $p) (local.get $i)))
+            (f32x4.div
+              (f32x4.mul (local.get $vstep) (local.get $mv))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $gv (v128.load offset=48 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (local.get $vb1) (v128.load offset=48 (i32.add (local.get $m) (local.get $i))))
+          (f32x4.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $vb2) (v128.load offset=48 (i32.add (local.get $v) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=48 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=48 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=48 (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (v128.load offset=48 (i32.add (local.get $p) (local.get $i)))
+            (f32x4.div
+              (f32x4.mul (local.get $vstep) (local.get $mv))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next))))
 
   ;; The common case (no clipping, weight decay, AMSGrad or maximize; scale 1): the
-  ;; same operations without the flag tests, two vectors per iteration (regions are
-  ;; padded to 32 bytes). Unrolling lets the divisions of two vectors overlap: ~30%
-  ;; faster under V8.
+  ;; same operations without the flag tests, four vectors per iteration (regions are
+  ;; padded to 64 bytes). Unrolling lets the divisions of several vectors overlap:
+  ;; ~40% faster than one vector per iteration under V8.
   (func (export "adam_plain_f64")
     (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $bytes i32)
     (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $omb2 f64)
@@ -229,11 +257,39 @@
             (f64x2.div
               (f64x2.mul (local.get $vstep) (local.get $mv))
               (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $gv (v128.load offset=32 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f64x2.add
+          (f64x2.mul (local.get $vb1) (v128.load offset=32 (i32.add (local.get $m) (local.get $i))))
+          (f64x2.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f64x2.add
+          (f64x2.mul (local.get $vb2) (v128.load offset=32 (i32.add (local.get $v) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=32 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=32 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=32 (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (v128.load offset=32 (i32.add (local.get $p) (local.get $i)))
+            (f64x2.div
+              (f64x2.mul (local.get $vstep) (local.get $mv))
+              (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $gv (v128.load offset=48 (i32.add (local.get $g) (local.get $i))))
+        (local.set $mv (f64x2.add
+          (f64x2.mul (local.get $vb1) (v128.load offset=48 (i32.add (local.get $m) (local.get $i))))
+          (f64x2.mul (local.get $vomb1) (local.get $gv))))
+        (local.set $vv (f64x2.add
+          (f64x2.mul (local.get $vb2) (v128.load offset=48 (i32.add (local.get $v) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $vomb2) (local.get $gv)) (local.get $gv))))
+        (v128.store offset=48 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+        (v128.store offset=48 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store offset=48 (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (v128.load offset=48 (i32.add (local.get $p) (local.get $i)))
+            (f64x2.div
+              (f64x2.mul (local.get $vstep) (local.get $mv))
+              (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next))))
 
   ;; 1 when every lane of g is finite (g - g is 0 for finite values, NaN otherwise);
-  ;; two accumulators, two vectors per iteration.
+  ;; two accumulators, four vectors per iteration.
   (func (export "finite_f32") (param $g i32) (param $bytes i32) (result i32)
     (local $i i32) (local $a v128) (local $b v128) (local $x v128) (local $y v128)
     (block $done
@@ -243,7 +299,11 @@
         (local.set $y (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
         (local.set $a (f32x4.add (local.get $a) (f32x4.sub (local.get $x) (local.get $x))))
         (local.set $b (f32x4.add (local.get $b) (f32x4.sub (local.get $y) (local.get $y))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $x (v128.load offset=32 (i32.add (local.get $g) (local.get $i))))
+        (local.set $y (v128.load offset=48 (i32.add (local.get $g) (local.get $i))))
+        (local.set $a (f32x4.add (local.get $a) (f32x4.sub (local.get $x) (local.get $x))))
+        (local.set $b (f32x4.add (local.get $b) (f32x4.sub (local.get $y) (local.get $y))))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next)))
     ;; NaN != NaN: every lane equal to itself means no NaN was accumulated.
     (local.set $a (f32x4.add (local.get $a) (local.get $b)))
@@ -258,7 +318,11 @@
         (local.set $y (v128.load offset=16 (i32.add (local.get $g) (local.get $i))))
         (local.set $a (f64x2.add (local.get $a) (f64x2.sub (local.get $x) (local.get $x))))
         (local.set $b (f64x2.add (local.get $b) (f64x2.sub (local.get $y) (local.get $y))))
-        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (local.set $x (v128.load offset=32 (i32.add (local.get $g) (local.get $i))))
+        (local.set $y (v128.load offset=48 (i32.add (local.get $g) (local.get $i))))
+        (local.set $a (f64x2.add (local.get $a) (f64x2.sub (local.get $x) (local.get $x))))
+        (local.set $b (f64x2.add (local.get $b) (f64x2.sub (local.get $y) (local.get $y))))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next)))
     ;; NaN != NaN: every lane equal to itself means no NaN was accumulated.
     (local.set $a (f64x2.add (local.get $a) (local.get $b)))

@@ -135,8 +135,9 @@ export class AdamKernel {
 
   private constructor(api: WasmApi, module: object, length: number, float64: boolean) {
     const width = float64 ? 8 : 4;
-    // Each region padded to whole pairs of 16-byte vectors; the padding stays zero.
-    const region = Math.ceil((length * width) / 32) * 32;
+    // Each region padded to whole groups of four 16-byte vectors (the unrolled
+    // loops' stride); the padding stays zero.
+    const region = Math.ceil((length * width) / 64) * 64;
     const pages = Math.max(1, Math.ceil((5 * region) / 65536));
     this.memory = new api.Memory({ initial: pages, maximum: pages });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
