@@ -1,4 +1,5 @@
-;; The fused Adam step for @adamflow/core, in WebAssembly SIMD (f32x4 and f64x2).
+;; The fused Adam, SGD and RMSProp steps for @adamflow/core, in WebAssembly SIMD
+;; (f32x4 and f64x2).
 ;;
 ;; Same operations in the same order as the JavaScript loop in src/adam.ts, and no
 ;; fused multiply-add, so the f64 kernel is bitwise identical to the JS path. Both
@@ -286,6 +287,201 @@
               (f64x2.mul (local.get $vstep) (local.get $mv))
               (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vv)) (local.get $vbias)) (local.get $veps)))))
         (local.set $i (i32.add (local.get $i) (i32.const 64)))
+        (br $next))))
+
+
+  ;; SGD (src/sgd.ts), same operation order. flags: 1 clip, 2 L2, 4 momentum,
+  ;; 8 first momentum step (buffer = d), 16 Nesterov.
+  (func (export "sgd_f32")
+    (param $p i32) (param $b i32) (param $g i32) (param $bytes i32) (param $flags i32)
+    (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
+    (param $momentum f64) (param $omd f64) (param $lr f64)
+    (local $i i32) (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vl2 v128) (local $vmom v128) (local $vomd v128) (local $vlr v128)
+    (local $dv v128) (local $pv v128) (local $bv v128)
+    (local.set $vscale (f32x4.splat (f32.demote_f64 (local.get $scale))))
+    (local.set $vbound (f32x4.splat (f32.demote_f64 (local.get $bound))))
+    (local.set $vnbound (f32x4.neg (local.get $vbound)))
+    (local.set $vsign (f32x4.splat (f32.demote_f64 (local.get $sign))))
+    (local.set $vl2 (f32x4.splat (f32.demote_f64 (local.get $l2))))
+    (local.set $vmom (f32x4.splat (f32.demote_f64 (local.get $momentum))))
+    (local.set $vomd (f32x4.splat (f32.demote_f64 (local.get $omd))))
+    (local.set $vlr (f32x4.splat (f32.demote_f64 (local.get $lr))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $dv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $dv (f32x4.min (f32x4.max (local.get $dv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $dv (f32x4.mul (local.get $dv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $dv (f32x4.add (local.get $dv) (f32x4.mul (local.get $vl2) (local.get $pv))))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then
+            (if (i32.and (local.get $flags) (i32.const 8))
+              (then (local.set $bv (local.get $dv)))
+              (else (local.set $bv (f32x4.add
+                (f32x4.mul (local.get $vmom) (v128.load (i32.add (local.get $b) (local.get $i))))
+                (f32x4.mul (local.get $vomd) (local.get $dv))))))
+            (v128.store (i32.add (local.get $b) (local.get $i)) (local.get $bv))
+            (if (i32.and (local.get $flags) (i32.const 16))
+              (then (local.set $dv (f32x4.add (local.get $dv) (f32x4.mul (local.get $vmom) (local.get $bv)))))
+              (else (local.set $dv (local.get $bv))))))
+        (v128.store (i32.add (local.get $p) (local.get $i))
+          (f32x4.sub (local.get $pv) (f32x4.mul (local.get $vlr) (local.get $dv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; SGD (src/sgd.ts), same operation order. flags: 1 clip, 2 L2, 4 momentum,
+  ;; 8 first momentum step (buffer = d), 16 Nesterov.
+  (func (export "sgd_f64")
+    (param $p i32) (param $b i32) (param $g i32) (param $bytes i32) (param $flags i32)
+    (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
+    (param $momentum f64) (param $omd f64) (param $lr f64)
+    (local $i i32) (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vl2 v128) (local $vmom v128) (local $vomd v128) (local $vlr v128)
+    (local $dv v128) (local $pv v128) (local $bv v128)
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $vbound (f64x2.splat (local.get $bound)))
+    (local.set $vnbound (f64x2.neg (local.get $vbound)))
+    (local.set $vsign (f64x2.splat (local.get $sign)))
+    (local.set $vl2 (f64x2.splat (local.get $l2)))
+    (local.set $vmom (f64x2.splat (local.get $momentum)))
+    (local.set $vomd (f64x2.splat (local.get $omd)))
+    (local.set $vlr (f64x2.splat (local.get $lr)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $dv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $dv (f64x2.min (f64x2.max (local.get $dv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $dv (f64x2.mul (local.get $dv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $dv (f64x2.add (local.get $dv) (f64x2.mul (local.get $vl2) (local.get $pv))))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then
+            (if (i32.and (local.get $flags) (i32.const 8))
+              (then (local.set $bv (local.get $dv)))
+              (else (local.set $bv (f64x2.add
+                (f64x2.mul (local.get $vmom) (v128.load (i32.add (local.get $b) (local.get $i))))
+                (f64x2.mul (local.get $vomd) (local.get $dv))))))
+            (v128.store (i32.add (local.get $b) (local.get $i)) (local.get $bv))
+            (if (i32.and (local.get $flags) (i32.const 16))
+              (then (local.set $dv (f64x2.add (local.get $dv) (f64x2.mul (local.get $vmom) (local.get $bv)))))
+              (else (local.set $dv (local.get $bv))))))
+        (v128.store (i32.add (local.get $p) (local.get $i))
+          (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vlr) (local.get $dv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; RMSProp (src/rmsprop.ts), same operation order. flags: 1 clip, 2 L2, 4 centered,
+  ;; 8 momentum.
+  (func (export "rmsprop_f32")
+    (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
+    (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
+    (param $alpha f64) (param $oma f64) (param $eps f64) (param $momentum f64) (param $lr f64)
+    (local $i i32) (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vl2 v128) (local $valpha v128) (local $voma v128) (local $veps v128) (local $vmom v128) (local $vlr v128)
+    (local $gv v128) (local $pv v128) (local $sv v128) (local $av v128) (local $gav v128) (local $bv v128)
+    (local.set $vscale (f32x4.splat (f32.demote_f64 (local.get $scale))))
+    (local.set $vbound (f32x4.splat (f32.demote_f64 (local.get $bound))))
+    (local.set $vnbound (f32x4.neg (local.get $vbound)))
+    (local.set $vsign (f32x4.splat (f32.demote_f64 (local.get $sign))))
+    (local.set $vl2 (f32x4.splat (f32.demote_f64 (local.get $l2))))
+    (local.set $valpha (f32x4.splat (f32.demote_f64 (local.get $alpha))))
+    (local.set $voma (f32x4.splat (f32.demote_f64 (local.get $oma))))
+    (local.set $veps (f32x4.splat (f32.demote_f64 (local.get $eps))))
+    (local.set $vmom (f32x4.splat (f32.demote_f64 (local.get $momentum))))
+    (local.set $vlr (f32x4.splat (f32.demote_f64 (local.get $lr))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $gv (f32x4.min (f32x4.max (local.get $gv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $gv (f32x4.mul (local.get $gv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $gv (f32x4.add (local.get $gv) (f32x4.mul (local.get $vl2) (local.get $pv))))))
+        (local.set $sv (f32x4.add
+          (f32x4.mul (local.get $valpha) (v128.load (i32.add (local.get $s) (local.get $i))))
+          (f32x4.mul (f32x4.mul (local.get $voma) (local.get $gv)) (local.get $gv))))
+        (v128.store (i32.add (local.get $s) (local.get $i)) (local.get $sv))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then
+            (local.set $gav (f32x4.add
+              (f32x4.mul (local.get $valpha) (v128.load (i32.add (local.get $ga) (local.get $i))))
+              (f32x4.mul (local.get $voma) (local.get $gv))))
+            (v128.store (i32.add (local.get $ga) (local.get $i)) (local.get $gav))
+            (local.set $av (f32x4.add (f32x4.sqrt (f32x4.sub (local.get $sv) (f32x4.mul (local.get $gav) (local.get $gav)))) (local.get $veps))))
+          (else (local.set $av (f32x4.add (f32x4.sqrt (local.get $sv)) (local.get $veps)))))
+        (if (i32.and (local.get $flags) (i32.const 8))
+          (then
+            (local.set $bv (f32x4.add
+              (f32x4.mul (local.get $vmom) (v128.load (i32.add (local.get $b) (local.get $i))))
+              (f32x4.div (local.get $gv) (local.get $av))))
+            (v128.store (i32.add (local.get $b) (local.get $i)) (local.get $bv))
+            (v128.store (i32.add (local.get $p) (local.get $i)) (f32x4.sub (local.get $pv) (f32x4.mul (local.get $vlr) (local.get $bv)))))
+          (else
+            (v128.store (i32.add (local.get $p) (local.get $i))
+              (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vlr) (local.get $gv)) (local.get $av))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; RMSProp (src/rmsprop.ts), same operation order. flags: 1 clip, 2 L2, 4 centered,
+  ;; 8 momentum.
+  (func (export "rmsprop_f64")
+    (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
+    (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
+    (param $alpha f64) (param $oma f64) (param $eps f64) (param $momentum f64) (param $lr f64)
+    (local $i i32) (local $vscale v128) (local $vbound v128) (local $vnbound v128) (local $vsign v128)
+    (local $vl2 v128) (local $valpha v128) (local $voma v128) (local $veps v128) (local $vmom v128) (local $vlr v128)
+    (local $gv v128) (local $pv v128) (local $sv v128) (local $av v128) (local $gav v128) (local $bv v128)
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $vbound (f64x2.splat (local.get $bound)))
+    (local.set $vnbound (f64x2.neg (local.get $vbound)))
+    (local.set $vsign (f64x2.splat (local.get $sign)))
+    (local.set $vl2 (f64x2.splat (local.get $l2)))
+    (local.set $valpha (f64x2.splat (local.get $alpha)))
+    (local.set $voma (f64x2.splat (local.get $oma)))
+    (local.set $veps (f64x2.splat (local.get $eps)))
+    (local.set $vmom (f64x2.splat (local.get $momentum)))
+    (local.set $vlr (f64x2.splat (local.get $lr)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $gv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $i))) (local.get $vscale)))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then (local.set $gv (f64x2.min (f64x2.max (local.get $gv) (local.get $vnbound)) (local.get $vbound)))))
+        (local.set $gv (f64x2.mul (local.get $gv) (local.get $vsign)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $gv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vl2) (local.get $pv))))))
+        (local.set $sv (f64x2.add
+          (f64x2.mul (local.get $valpha) (v128.load (i32.add (local.get $s) (local.get $i))))
+          (f64x2.mul (f64x2.mul (local.get $voma) (local.get $gv)) (local.get $gv))))
+        (v128.store (i32.add (local.get $s) (local.get $i)) (local.get $sv))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then
+            (local.set $gav (f64x2.add
+              (f64x2.mul (local.get $valpha) (v128.load (i32.add (local.get $ga) (local.get $i))))
+              (f64x2.mul (local.get $voma) (local.get $gv))))
+            (v128.store (i32.add (local.get $ga) (local.get $i)) (local.get $gav))
+            (local.set $av (f64x2.add (f64x2.sqrt (f64x2.sub (local.get $sv) (f64x2.mul (local.get $gav) (local.get $gav)))) (local.get $veps))))
+          (else (local.set $av (f64x2.add (f64x2.sqrt (local.get $sv)) (local.get $veps)))))
+        (if (i32.and (local.get $flags) (i32.const 8))
+          (then
+            (local.set $bv (f64x2.add
+              (f64x2.mul (local.get $vmom) (v128.load (i32.add (local.get $b) (local.get $i))))
+              (f64x2.div (local.get $gv) (local.get $av))))
+            (v128.store (i32.add (local.get $b) (local.get $i)) (local.get $bv))
+            (v128.store (i32.add (local.get $p) (local.get $i)) (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vlr) (local.get $bv)))))
+          (else
+            (v128.store (i32.add (local.get $p) (local.get $i))
+              (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vlr) (local.get $gv)) (local.get $av))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
   ;; 1 when every lane of g is finite (g - g is 0 for finite values, NaN otherwise);

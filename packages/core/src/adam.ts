@@ -1,4 +1,4 @@
-import { AdamKernel, KernelFlag, WASM_MIN_LENGTH } from './kernel.js';
+import { AdamKernel, type Backend, chooseKernel, KernelBinding, KernelFlag } from './kernel.js';
 import {
   type CommonOptions,
   Optimizer,
@@ -41,7 +41,7 @@ const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad'];
  * copies, let the optimizer own the params with `Adam.allocate()` and write gradients
  * into `opt.gradient`.
  */
-export type AdamBackend = 'auto' | 'wasm' | 'js';
+export type AdamBackend = Backend;
 
 /** Settings fixed at construction (not hyperparameters; not in snapshots). */
 export interface AdamSettings {
@@ -109,26 +109,6 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
  * // params ≈ [4, 3]
  * ```
  */
-function chooseKernel(params: ParamArray, settings: AdamSettings): AdamKernel | null {
-  const backend = settings?.backend ?? 'auto';
-  if (backend !== 'auto' && backend !== 'wasm' && backend !== 'js') {
-    throw new TypeError(
-      `Adam: backend must be 'auto', 'wasm' or 'js', got ${JSON.stringify(backend)}`,
-    );
-  }
-  if (backend === 'js' || !(params instanceof Float64Array || params instanceof Float32Array))
-    return null;
-  if (backend === 'auto' && params.length < WASM_MIN_LENGTH) return null;
-  const kernel = AdamKernel.create(params.length, params instanceof Float64Array);
-  if (!kernel && backend === 'wasm') {
-    throw new TypeError(
-      "Adam: backend 'wasm' needs WebAssembly with SIMD, which this platform lacks; use 'auto' or 'js'",
-    );
-  }
-  if (kernel) kernel.p.set(params);
-  return kernel;
-}
-
 export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   /** `'adam'` (a getter, so it is known while the base constructor validates). */
   get kind(): 'adam' | 'adamw' {
@@ -147,8 +127,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
 
   /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
   private readonly kernel: AdamKernel | null;
-  /** The step number whose gradient is already in the kernel's memory. */
-  private stagedStep = -1;
+  private readonly binding: KernelBinding | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -157,9 +136,10 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
    */
   constructor(params: ParamArray, options?: AdamOptions, settings: AdamSettings = {}) {
     super(params, options, ADAM_DEFAULTS, ADAM_KEYS);
-    const kernel = allocatedKernel ?? chooseKernel(params, settings);
+    const kernel = allocatedKernel ?? chooseKernel(this.kind, params, settings?.backend);
     allocatedKernel = undefined;
     this.kernel = kernel;
+    this.binding = kernel ? new KernelBinding(kernel) : null;
     if (kernel) {
       this.firstMoment = kernel.m;
       this.secondMoment = kernel.v;
@@ -239,16 +219,9 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     check: boolean,
     wantNorm: boolean,
   ): number {
-    const kernel = this.kernel;
-    if (!kernel) return super.scanGradient(grad, check, wantNorm);
-    this.stage(kernel, grad);
-    if (check && !kernel.finite()) return Number.NaN;
-    return wantNorm ? kernel.sumSquares() : 0;
-  }
-
-  private stage(kernel: AdamKernel, grad: ArrayLike<number>): void {
-    if (grad !== kernel.g) kernel.g.set(grad);
-    this.stagedStep = this.t + 1;
+    return this.binding
+      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
+      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {
@@ -296,8 +269,8 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    if (this.kernel) {
-      this.updateKernel(this.kernel, grad, lr, scale);
+    if (this.binding) {
+      this.updateKernel(this.binding, grad, lr, scale);
       return;
     }
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
@@ -352,16 +325,15 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
 
   /** The same step on the SIMD kernel, with the same per-step scalars. */
   private updateKernel(
-    kernel: AdamKernel,
+    binding: KernelBinding,
     grad: ArrayLike<number>,
     lr: number,
     scale: number,
   ): void {
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
     const t = this.t;
-    if (this.stagedStep !== t) this.stage(kernel, grad);
-    const params = this.params;
-    if (params !== kernel.p) kernel.p.set(params);
+    binding.enter(grad, this.params, t);
+    const kernel = binding.kernel;
     const bias1 =
       t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
     const bias2 =
@@ -385,6 +357,6 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       1 / Math.sqrt(bias2),
       eps,
     );
-    if (params !== kernel.p) params.set(kernel.p);
+    binding.leave(this.params);
   }
 }

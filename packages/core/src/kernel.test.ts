@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Adam, AdamflowError, type AdamOptions, AdamW, wasmSimdAvailable } from './index.js';
+import {
+  Adam,
+  AdamflowError,
+  type AdamOptions,
+  AdamW,
+  RMSProp,
+  SGD,
+  wasmSimdAvailable,
+} from './index.js';
 
 const bits = (a: Float32Array | Float64Array) =>
   Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
@@ -194,4 +202,86 @@ describe('Adam.allocate: parameters in WebAssembly memory', () => {
       /backend must be/,
     );
   });
+});
+
+describe('SGD and RMSProp on the kernel', () => {
+  const cases: [
+    string,
+    (p: Float64Array | Float32Array, backend: 'js' | 'wasm') => SGD | RMSProp,
+  ][] = [
+    ['SGD plain', (p, backend) => new SGD(p, { lr: 0.01 }, { backend })],
+    ['SGD momentum', (p, backend) => new SGD(p, { lr: 0.01, momentum: 0.9 }, { backend })],
+    [
+      'SGD Nesterov, decay, clip, maximize',
+      (p, backend) =>
+        new SGD(
+          p,
+          {
+            lr: 0.01,
+            momentum: 0.8,
+            nesterov: true,
+            weightDecay: 0.01,
+            clipValue: 2,
+            maximize: true,
+            clipNorm: 10,
+          },
+          { backend },
+        ),
+    ],
+    [
+      'SGD dampening',
+      (p, backend) => new SGD(p, { lr: 0.01, momentum: 0.5, dampening: 0.3 }, { backend }),
+    ],
+    ['RMSProp plain', (p, backend) => new RMSProp(p, { lr: 0.01 }, { backend })],
+    [
+      'RMSProp centered momentum',
+      (p, backend) => new RMSProp(p, { lr: 0.01, centered: true, momentum: 0.9 }, { backend }),
+    ],
+    [
+      'RMSProp everything',
+      (p, backend) =>
+        new RMSProp(
+          p,
+          {
+            lr: 0.005,
+            alpha: 0.9,
+            eps: 1e-6,
+            centered: true,
+            momentum: 0.5,
+            weightDecay: 0.02,
+            clipValue: 1,
+            maximize: true,
+          },
+          { backend },
+        ),
+    ],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: float64 bitwise identical to JS, float32 within 1e-5`, () => {
+      for (const float64 of [true, false]) {
+        const n = 203;
+        const from = (length: number, f: (i: number) => number) =>
+          float64
+            ? Float64Array.from({ length }, (_, i) => f(i))
+            : Float32Array.from({ length }, (_, i) => f(i));
+        const start = from(n, (i) => Math.sin(i) * 2);
+        const js = make(start.slice(), 'js');
+        const wasm = make(start.slice(), 'wasm');
+        expect(wasm.backend).toBe('wasm');
+        for (let k = 0; k < 60; k++) {
+          const grad = from(n, (i) => Math.cos(i * 0.71 + k) * 10 ** ((i % 5) - 2));
+          js.step(grad);
+          wasm.step(grad);
+        }
+        if (float64) expect(bits(wasm.params)).toEqual(bits(js.params));
+        else {
+          for (let i = 0; i < n; i++) {
+            expect(Math.abs(wasm.params[i]! - js.params[i]!)).toBeLessThan(
+              1e-5 * Math.max(1, Math.abs(js.params[i]!)),
+            );
+          }
+        }
+      }
+    });
+  }
 });

@@ -50,6 +50,44 @@ type PlainStepFunction = (
   eps: number,
 ) => void;
 
+type SgdFunction = (
+  p: number,
+  b: number,
+  g: number,
+  bytes: number,
+  flags: number,
+  scale: number,
+  bound: number,
+  sign: number,
+  l2: number,
+  momentum: number,
+  oneMinusDampening: number,
+  lr: number,
+) => void;
+type RmspropFunction = (
+  p: number,
+  s: number,
+  ga: number,
+  b: number,
+  g: number,
+  bytes: number,
+  flags: number,
+  scale: number,
+  bound: number,
+  sign: number,
+  l2: number,
+  alpha: number,
+  oneMinusAlpha: number,
+  eps: number,
+  momentum: number,
+  lr: number,
+) => void;
+
+/** Flags of the SGD kernel. */
+export const SgdFlag = { clip: 1, l2: 2, momentum: 4, first: 8, nesterov: 16 } as const;
+/** Flags of the RMSProp kernel. */
+export const RmspropFlag = { clip: 1, l2: 2, centered: 4, momentum: 8 } as const;
+
 /** Flags of the kernel's step (see kernel/adam.wat). */
 export const KernelFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;
 
@@ -130,6 +168,8 @@ export class AdamKernel {
   private readonly length: number;
   private readonly stepFunction: StepFunction;
   private readonly plainFunction: PlainStepFunction;
+  private readonly sgdFunction: SgdFunction;
+  private readonly rmspropFunction: RmspropFunction;
   private readonly finiteFunction: (g: number, bytes: number) => number;
   private readonly sumSquaresFunction: (g: number, count: number) => number;
 
@@ -144,6 +184,8 @@ export class AdamKernel {
     const suffix = float64 ? 'f64' : 'f32';
     this.stepFunction = instance.exports[`adam_${suffix}`] as StepFunction;
     this.plainFunction = instance.exports[`adam_plain_${suffix}`] as PlainStepFunction;
+    this.sgdFunction = instance.exports[`sgd_${suffix}`] as SgdFunction;
+    this.rmspropFunction = instance.exports[`rmsprop_${suffix}`] as RmspropFunction;
     this.finiteFunction = instance.exports[`finite_${suffix}`] as (
       g: number,
       bytes: number,
@@ -176,6 +218,67 @@ export class AdamKernel {
     const module = kernelModule();
     if (!api || !module) return null;
     return new AdamKernel(api, module, length, float64);
+  }
+
+  /** SGD over all parameters; the momentum buffer is region `m`. */
+  stepSgd(
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    l2: number,
+    momentum: number,
+    oneMinusDampening: number,
+    lr: number,
+  ): void {
+    const [p, m, , , g] = this.offsets;
+    this.sgdFunction(
+      p,
+      m,
+      g,
+      this.bytes,
+      flags,
+      scale,
+      bound,
+      sign,
+      l2,
+      momentum,
+      oneMinusDampening,
+      lr,
+    );
+  }
+
+  /** RMSProp over all parameters; square average, gradient average and momentum are regions `m`, `v`, `vMax`. */
+  stepRmsprop(
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    l2: number,
+    alpha: number,
+    eps: number,
+    momentum: number,
+    lr: number,
+  ): void {
+    const [p, m, v, vMax, g] = this.offsets;
+    this.rmspropFunction(
+      p,
+      m,
+      v,
+      vMax,
+      g,
+      this.bytes,
+      flags,
+      scale,
+      bound,
+      sign,
+      l2,
+      alpha,
+      1 - alpha,
+      eps,
+      momentum,
+      lr,
+    );
   }
 
   /** Whether every gradient entry in `g` is finite (one SIMD read pass). */
@@ -241,5 +344,71 @@ export class AdamKernel {
       invBias2Sqrt,
       eps,
     );
+  }
+}
+
+/** Which backend an optimizer runs on; see the core README. */
+export type Backend = 'auto' | 'wasm' | 'js';
+
+/**
+ * Picks the kernel for `params` under a backend setting: the SIMD kernel from
+ * {@link WASM_MIN_LENGTH} parameters up with `'auto'`, always with `'wasm'`
+ * (throwing where WebAssembly SIMD is missing), never with `'js'`.
+ * @internal
+ */
+export function chooseKernel(
+  name: string,
+  params: ParamArray,
+  backend: unknown = 'auto',
+): AdamKernel | null {
+  if (backend !== 'auto' && backend !== 'wasm' && backend !== 'js') {
+    throw new TypeError(
+      `${name}: backend must be 'auto', 'wasm' or 'js', got ${JSON.stringify(backend)}`,
+    );
+  }
+  if (backend === 'js' || !(params instanceof Float64Array || params instanceof Float32Array))
+    return null;
+  if (backend === 'auto' && params.length < WASM_MIN_LENGTH) return null;
+  const kernel = AdamKernel.create(params.length, params instanceof Float64Array);
+  if (!kernel && backend === 'wasm') {
+    throw new TypeError(
+      `${name}: backend 'wasm' needs WebAssembly with SIMD, which this platform lacks; use 'auto' or 'js'`,
+    );
+  }
+  return kernel;
+}
+
+/**
+ * Moves an optimizer's data in and out of its kernel: the gradient is copied in once
+ * per step (by the finite check if it runs, else before the update), caller-owned
+ * params are copied in before and out after the update.
+ * @internal
+ */
+export class KernelBinding {
+  private stagedStep = -1;
+
+  constructor(readonly kernel: AdamKernel) {}
+
+  /** The optimizer's scanGradient on the kernel (see Optimizer.scanGradient). */
+  scan(grad: ArrayLike<number>, nextStep: number, check: boolean, wantNorm: boolean): number {
+    this.stage(grad, nextStep);
+    if (check && !this.kernel.finite()) return Number.NaN;
+    return wantNorm ? this.kernel.sumSquares() : 0;
+  }
+
+  /** Before the update of step `t`: gradient and params into kernel memory. */
+  enter(grad: ArrayLike<number>, params: ParamArray, t: number): void {
+    if (this.stagedStep !== t) this.stage(grad, t);
+    if (params !== this.kernel.p) this.kernel.p.set(params);
+  }
+
+  /** After the update: params back to the caller's array. */
+  leave(params: ParamArray): void {
+    if (params !== this.kernel.p) params.set(this.kernel.p);
+  }
+
+  private stage(grad: ArrayLike<number>, step: number): void {
+    if (grad !== this.kernel.g) this.kernel.g.set(grad);
+    this.stagedStep = step;
   }
 }

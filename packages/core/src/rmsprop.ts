@@ -1,3 +1,4 @@
+import { type Backend, chooseKernel, KernelBinding, RmspropFlag } from './kernel.js';
 import {
   type CommonOptions,
   Optimizer,
@@ -70,16 +71,36 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   /** Momentum buffer (used when `momentum > 0`). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
 
+  private readonly binding: KernelBinding | null;
+
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link RMSPropOptions}; default lr 1e-2, alpha 0.99, eps 1e-8.
+   * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
-  constructor(params: ParamArray, options?: RMSPropOptions) {
+  constructor(params: ParamArray, options?: RMSPropOptions, settings: { backend?: Backend } = {}) {
     super(params, options, RMSPROP_DEFAULTS, ['alpha', 'eps', 'momentum', 'centered']);
+    const kernel = chooseKernel('rmsprop', params, settings?.backend);
+    this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor;
-    this.squareAverage = new Buffer(params.length);
-    this.gradAverage = new Buffer(params.length);
-    this.momentumBuffer = new Buffer(params.length);
+    this.squareAverage = kernel ? kernel.m : new Buffer(params.length);
+    this.gradAverage = kernel ? kernel.v : new Buffer(params.length);
+    this.momentumBuffer = kernel ? kernel.vMax : new Buffer(params.length);
+  }
+
+  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
+  get backend(): 'wasm' | 'js' {
+    return this.binding ? 'wasm' : 'js';
+  }
+
+  protected override scanGradient(
+    grad: ArrayLike<number>,
+    check: boolean,
+    wantNorm: boolean,
+  ): number {
+    return this.binding
+      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
+      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedRMSPropOptions): ResolvedRMSPropOptions {
@@ -100,6 +121,27 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
     const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue } = this.hyper;
+    if (this.binding) {
+      this.binding.enter(grad, this.params, this.t);
+      let flags = 0;
+      if (clipValue !== null) flags |= RmspropFlag.clip;
+      if (weightDecay !== 0) flags |= RmspropFlag.l2;
+      if (centered) flags |= RmspropFlag.centered;
+      if (momentum > 0) flags |= RmspropFlag.momentum;
+      this.binding.kernel.stepRmsprop(
+        flags,
+        scale,
+        clipValue ?? 0,
+        maximize ? -1 : 1,
+        weightDecay,
+        alpha,
+        eps,
+        momentum,
+        lr,
+      );
+      this.binding.leave(this.params);
+      return;
+    }
     const p = this.params;
     const s = this.squareAverage;
     const ga = this.gradAverage;

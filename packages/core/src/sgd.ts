@@ -1,3 +1,4 @@
+import { type Backend, chooseKernel, KernelBinding, SgdFlag } from './kernel.js';
 import {
   type CommonOptions,
   Optimizer,
@@ -62,14 +63,35 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
   /** The momentum buffer (zeros until momentum is used). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
   private bufferStarted = false;
+  private readonly binding: KernelBinding | null;
 
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link SGDOptions}; default lr 1e-3, no momentum.
+   * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
-  constructor(params: ParamArray, options?: SGDOptions) {
+  constructor(params: ParamArray, options?: SGDOptions, settings: { backend?: Backend } = {}) {
     super(params, options, SGD_DEFAULTS, ['momentum', 'dampening', 'nesterov']);
-    this.momentumBuffer = new (params.constructor as Float64ArrayConstructor)(params.length);
+    const kernel = chooseKernel('sgd', params, settings?.backend);
+    this.binding = kernel ? new KernelBinding(kernel) : null;
+    this.momentumBuffer = kernel
+      ? kernel.m
+      : new (params.constructor as Float64ArrayConstructor)(params.length);
+  }
+
+  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
+  get backend(): 'wasm' | 'js' {
+    return this.binding ? 'wasm' : 'js';
+  }
+
+  protected override scanGradient(
+    grad: ArrayLike<number>,
+    check: boolean,
+    wantNorm: boolean,
+  ): number {
+    return this.binding
+      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
+      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedSGDOptions): ResolvedSGDOptions {
@@ -98,6 +120,28 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
     const { momentum, dampening, nesterov, weightDecay, maximize, clipValue } = this.hyper;
+    if (this.binding) {
+      this.binding.enter(grad, this.params, this.t);
+      let flags = 0;
+      if (clipValue !== null) flags |= SgdFlag.clip;
+      if (weightDecay !== 0) flags |= SgdFlag.l2;
+      if (momentum !== 0) flags |= SgdFlag.momentum;
+      if (momentum !== 0 && !this.bufferStarted) flags |= SgdFlag.first;
+      if (nesterov) flags |= SgdFlag.nesterov;
+      this.binding.kernel.stepSgd(
+        flags,
+        scale,
+        clipValue ?? 0,
+        maximize ? -1 : 1,
+        weightDecay,
+        momentum,
+        1 - dampening,
+        lr,
+      );
+      this.binding.leave(this.params);
+      if (momentum !== 0) this.bufferStarted = true;
+      return;
+    }
     const p = this.params;
     const b = this.momentumBuffer;
     const n = p.length;

@@ -12,7 +12,11 @@ import {
   cosineSchedule,
   createOptimizer,
   exponentialSchedule,
+  RMSProp,
+  type RMSPropOptions,
   type Schedule,
+  SGD,
+  type SGDOptions,
   stepDecaySchedule,
   warmupSchedule,
 } from './index.js';
@@ -102,8 +106,7 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
   });
 
   for (const c of fixture.cases) {
-    const backends =
-      c.kind === 'adam' || c.kind === 'adamw' ? (['js', 'wasm'] as const) : (['js'] as const);
+    const backends = ['js', 'wasm'] as const;
     for (const backend of backends) {
       it(`${c.name} (${backend})`, () => {
         const options: CommonOptions & Record<string, unknown> = { ...c.options } as never;
@@ -115,7 +118,11 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
           backend === 'wasm'
             ? c.kind === 'adam'
               ? new Adam(params, options as AdamOptions, { backend: 'wasm' })
-              : new AdamW(params, options as AdamOptions, { backend: 'wasm' })
+              : c.kind === 'adamw'
+                ? new AdamW(params, options as AdamOptions, { backend: 'wasm' })
+                : c.kind === 'sgd'
+                  ? new SGD(params, options as SGDOptions, { backend: 'wasm' })
+                  : new RMSProp(params, options as RMSPropOptions, { backend: 'wasm' })
             : createOptimizer(mapOptimizer[c.kind], params, options);
         const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
         const actual: number[][] = [];
