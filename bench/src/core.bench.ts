@@ -106,10 +106,12 @@ function ours(
   };
 }
 
-function other(n: number, dtype: Dtype, kind: 'sgd' | 'rmsprop') {
+function other(n: number, dtype: Dtype, kind: 'sgd' | 'rmsprop', backend: 'js' | 'wasm') {
   const params = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   const opt =
-    kind === 'sgd' ? new SGD(params, { lr: LR, momentum: 0.9 }) : new RMSProp(params, { lr: LR });
+    kind === 'sgd'
+      ? new SGD(params, { lr: LR, momentum: 0.9 }, { backend })
+      : new RMSProp(params, { lr: LR }, { backend });
   const grad = gradientOf(n, dtype);
   return (steps: number) => {
     for (let s = 0; s < steps; s++) opt.step(grad);
@@ -192,10 +194,24 @@ for (const n of SIZES) {
         run: ours(n, dtype, 'js'),
         units: Math.max(1, Math.round(fast / 4)),
       },
-      { name: 'adamflow SGD momentum, js', run: other(n, dtype, 'sgd'), units: fast },
+      {
+        name: 'adamflow SGD momentum, wasm (caller arrays)',
+        run: other(n, dtype, 'sgd', 'wasm'),
+        units: fast,
+      },
+      {
+        name: 'adamflow SGD momentum, js',
+        run: other(n, dtype, 'sgd', 'js'),
+        units: Math.max(1, Math.round(fast / 4)),
+      },
+      {
+        name: 'adamflow RMSProp, wasm (caller arrays)',
+        run: other(n, dtype, 'rmsprop', 'wasm'),
+        units: fast,
+      },
       {
         name: 'adamflow RMSProp, js',
-        run: other(n, dtype, 'rmsprop'),
+        run: other(n, dtype, 'rmsprop', 'js'),
         units: Math.max(1, Math.round(fast / 4)),
       },
       {
