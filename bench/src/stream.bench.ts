@@ -88,9 +88,12 @@ function pipeline(samples: number, batch: number, output: 'view' | 'copy', batch
 // per-sample pipeline's call sites polymorphic, which no single-mode user program
 // would see. Inside each process the raw loop and the pipeline alternate round-robin.
 const CASES = {
-  'per-sample': [
+  'per-sample-view': [
     { name: 'raw loop, per sample', run: (n: number) => rawLoop(n, 1) },
     { name: 'pipeline, per sample (view)', run: (n: number) => pipeline(n, 1, 'view') },
+  ],
+  'per-sample-copy': [
+    { name: 'raw loop, per sample', run: (n: number) => rawLoop(n, 1) },
     { name: 'pipeline, per sample (copy)', run: (n: number) => pipeline(n, 1, 'copy') },
   ],
   'minibatch-batched': [
@@ -112,7 +115,7 @@ const CASES = {
 const only = process.argv[2] as keyof typeof CASES | undefined;
 if (only) {
   // Child: both must land on the same parameters (the comparison is of equal work).
-  const batch = only === 'per-sample' ? 1 : 32;
+  const batch = only.startsWith('per-sample') ? 1 : 32;
   const raw = rawLoop(200_000, batch);
   const piped = (await pipeline(200_000, batch, 'copy', only === 'minibatch-batched')).params;
   if (raw[0] !== piped[0] || raw[1] !== piped[1]) {

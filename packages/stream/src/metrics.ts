@@ -53,6 +53,7 @@ export class PrequentialMetrics {
   private readonly b: Float64Array;
   private sumA = 0;
   private sumB = 0;
+  private liveView: MetricsSnapshot | undefined;
 
   /**
    * @param task - what the model predicts.
@@ -171,6 +172,33 @@ export class PrequentialMetrics {
       target.accuracy = a;
       target.logLoss = b;
     }
+  }
+
+  /**
+   * A view whose fields are computed when read, always current: what 'view' mode
+   * updates carry, so a consumer that ignores the metrics pays nothing for them.
+   */
+  get live(): MetricsSnapshot {
+    if (!this.liveView) {
+      const self = this;
+      const mean = (sum: number) => {
+        const n = Math.min(self.samples, self.window);
+        return n ? sum / n : Number.NaN;
+      };
+      const view: MetricsSnapshot = {
+        get samples() {
+          return self.samples;
+        },
+        get lossEma() {
+          return self.samples === 0 ? Number.NaN : self.ema / (1 - self.emaPower);
+        },
+      };
+      const [first, second] = this.task === 'regression' ? ['mse', 'mae'] : ['accuracy', 'logLoss'];
+      Object.defineProperty(view, first!, { enumerable: true, get: () => mean(self.sumA) });
+      Object.defineProperty(view, second!, { enumerable: true, get: () => mean(self.sumB) });
+      this.liveView = view;
+    }
+    return this.liveView;
   }
 
   /** Forgets everything. */

@@ -64,14 +64,15 @@ export function updateFactory(
       params: learner.params,
       loss: Number.NaN,
       lr: Number.NaN,
-      metrics: learner.metrics.snapshot(),
+      metrics: learner.metrics.live,
     };
     view.params = learner.params;
     view.step = learner.steps;
     view.samples = samples;
     view.loss = learner.lastLoss;
     view.lr = learner.lastLr;
-    learner.metrics.snapshotInto(view.metrics);
+    // Computed when read (see PrequentialMetrics.live): nothing to do per update.
+    view.metrics = learner.metrics.live;
     return view;
   };
 }
