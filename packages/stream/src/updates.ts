@@ -5,8 +5,9 @@ import type { MetricsSnapshot } from './metrics.js';
  * How updates hand out parameters:
  * - `'copy'` (default): every update carries its own `Float64Array` copy of the params
  *   and its own metrics object, safe to keep (one small allocation per update).
- * - `'view'`: one update object is reused and mutated, and `params` is the live
- *   array the optimizer writes. Read it inside `next()`, or copy it; it costs nothing.
+ * - `'view'`: one update object is reused and mutated; `params` is the live array the
+ *   optimizer writes and `metrics` a live view computed when read. Read them inside
+ *   `next()`, or copy them; they cost nothing.
  */
 export type OutputMode = 'copy' | 'view';
 
