@@ -127,7 +127,6 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
 
   /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
   private readonly kernel: AdamKernel | null;
-  private readonly binding: KernelBinding | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -201,27 +200,12 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     }
   }
 
-  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
-  get backend(): 'wasm' | 'js' {
-    return this.kernel ? 'wasm' : 'js';
-  }
-
   /**
    * A gradient buffer inside WebAssembly memory (null on the JS backend): write the
    * gradient here and pass it to `step()` to skip the copy in.
    */
   get gradient(): ParamArray | null {
     return this.kernel ? this.kernel.g : null;
-  }
-
-  protected override scanGradient(
-    grad: ArrayLike<number>,
-    check: boolean,
-    wantNorm: boolean,
-  ): number {
-    return this.binding
-      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
-      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {

@@ -1,5 +1,6 @@
 import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
 import { AdamflowError } from './errors.js';
+import type { KernelBinding } from './kernel.js';
 import type { Schedule } from './schedule.js';
 import {
   boolean,
@@ -109,6 +110,8 @@ export abstract class Optimizer<
   protected skipped = 0;
   /** The learning rate the last applied step used (NaN before the first). */
   protected lastStepLr = Number.NaN;
+  /** The SIMD kernel's binding, set by subclasses that run on it (null: the JS loop). */
+  protected binding: KernelBinding | null = null;
 
   protected constructor(
     params: unknown,
@@ -155,6 +158,7 @@ export abstract class Optimizer<
    * `wantNorm`). Subclasses with another backend override it.
    */
   protected scanGradient(grad: ArrayLike<number>, check: boolean, wantNorm: boolean): number {
+    if (this.binding) return this.binding.scan(grad, this.t + 1, check, wantNorm);
     // g - g is NaN exactly when g is NaN or ±Infinity, whereas g * g can overflow for
     // finite g; one pass serves both the finite check and the norm.
     const n = grad.length;
@@ -182,6 +186,11 @@ export abstract class Optimizer<
 
   /** Restores per-kind flags from a validated snapshot. */
   protected loadFlags(_flags: Record<string, boolean>): void {}
+
+  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
+  get backend(): 'wasm' | 'js' {
+    return this.binding ? 'wasm' : 'js';
+  }
 
   /** Applied steps so far (the `t` of the bias correction). */
   get stepCount(): number {

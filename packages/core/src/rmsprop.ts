@@ -71,8 +71,6 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   /** Momentum buffer (used when `momentum > 0`). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
 
-  private readonly binding: KernelBinding | null;
-
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link RMSPropOptions}; default lr 1e-2, alpha 0.99, eps 1e-8.
@@ -86,21 +84,6 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     this.squareAverage = kernel ? kernel.m : new Buffer(params.length);
     this.gradAverage = kernel ? kernel.v : new Buffer(params.length);
     this.momentumBuffer = kernel ? kernel.vMax : new Buffer(params.length);
-  }
-
-  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
-  get backend(): 'wasm' | 'js' {
-    return this.binding ? 'wasm' : 'js';
-  }
-
-  protected override scanGradient(
-    grad: ArrayLike<number>,
-    check: boolean,
-    wantNorm: boolean,
-  ): number {
-    return this.binding
-      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
-      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedRMSPropOptions): ResolvedRMSPropOptions {

@@ -63,7 +63,6 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
   /** The momentum buffer (zeros until momentum is used). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
   private bufferStarted = false;
-  private readonly binding: KernelBinding | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -77,21 +76,6 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
     this.momentumBuffer = kernel
       ? kernel.m
       : new (params.constructor as Float64ArrayConstructor)(params.length);
-  }
-
-  /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
-  get backend(): 'wasm' | 'js' {
-    return this.binding ? 'wasm' : 'js';
-  }
-
-  protected override scanGradient(
-    grad: ArrayLike<number>,
-    check: boolean,
-    wantNorm: boolean,
-  ): number {
-    return this.binding
-      ? this.binding.scan(grad, this.t + 1, check, wantNorm)
-      : super.scanGradient(grad, check, wantNorm);
   }
 
   protected resolve(merged: ResolvedSGDOptions): ResolvedSGDOptions {
