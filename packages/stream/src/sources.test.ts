@@ -117,7 +117,8 @@ describe('sources on the real event loop', () => {
     }
     subscription.unsubscribe();
     expect(samples).toBeGreaterThan(1000);
-    expect(sliceStarts.length).toBeGreaterThan(5);
+    // at least one slice ran during each wait (one long slice per wait on a loaded machine)
+    expect(sliceStarts.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...overdue)).toBeLessThanOrEqual(1);
   });
 
