@@ -244,7 +244,7 @@ describe('dashboard server: limits and access', () => {
   });
 
   it('heartbeat terminates a peer that does not answer pings', async () => {
-    const server = await start({ heartbeatMs: 150 });
+    const server = await start({ heartbeatMs: 400 });
     try {
       const dead = await record(server.wsUrl, { autoPong: false });
       const alive = await record(server.wsUrl);
