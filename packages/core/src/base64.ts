@@ -73,7 +73,11 @@ export function isFloatsOfLength(text: unknown, byteLength: number): boolean {
   return bytes !== undefined && bytes.length === byteLength;
 }
 
-function decodeBytes(text: string): Uint8Array | undefined {
+/**
+ * Decodes padded base64 into bytes; undefined when the text is not valid base64.
+ * @internal
+ */
+export function decodeBytes(text: string): Uint8Array | undefined {
   if (text.length % 4 !== 0) return undefined;
   let padding = 0;
   if (text.endsWith('==')) padding = 2;

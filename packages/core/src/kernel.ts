@@ -1,5 +1,6 @@
 // The WebAssembly SIMD backend of Adam: module compiled once (synchronously, on first
 // use), one small instance and one fixed-size memory per optimizer.
+import { decodeBytes } from './base64.js';
 import { KERNEL_BASE64 } from './kernel-binary.js';
 import type { ParamArray } from './optimizer.js';
 
@@ -103,31 +104,12 @@ function wasm(): WasmApi | undefined {
   return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 }
 
-function decodeBase64(text: string): Uint8Array {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const lookup = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) lookup[alphabet.charCodeAt(i)] = i;
-  const clean = text.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const n =
-      (lookup[clean.charCodeAt(i)]! << 18) |
-      (lookup[clean.charCodeAt(i + 1)]! << 12) |
-      ((lookup[clean.charCodeAt(i + 2)] ?? 0) << 6) |
-      (lookup[clean.charCodeAt(i + 3)] ?? 0);
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
-  return out;
-}
-
 function kernelModule(): object | null {
   if (compiled === undefined) {
     const api = wasm();
     try {
-      const bytes = decodeBase64(KERNEL_BASE64);
+      const bytes = decodeBytes(KERNEL_BASE64);
+      if (!bytes) throw new Error('the embedded kernel is not valid base64');
       // validate() is false where SIMD is unsupported: those platforms use the JS path.
       compiled = api?.validate(bytes) ? new api.Module(bytes) : null;
     } catch {

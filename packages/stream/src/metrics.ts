@@ -79,16 +79,9 @@ export class PrequentialMetrics {
   record(prediction: number, y: number, loss: number): void {
     const slot = this.slot;
     this.slot = slot + 1 === this.window ? 0 : slot + 1;
-    let a: number;
-    let b: number;
-    if (this.task === 'regression') {
-      const e = prediction - y;
-      a = e * e;
-      b = Math.abs(e);
-    } else {
-      a = (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
-      b = loss;
-    }
+    const regression = this.task === 'regression';
+    const a = windowedA(regression, prediction, y);
+    const b = windowedB(regression, prediction, y, loss);
     this.sumA += a - this.a[slot]!;
     this.sumB += b - this.b[slot]!;
     this.a[slot] = a;
@@ -132,16 +125,8 @@ export class PrequentialMetrics {
       const prediction = predictions[k]!;
       const y = targets[first + k]!;
       const loss = losses[k]!;
-      let va: number;
-      let vb: number;
-      if (regression) {
-        const e = prediction - y;
-        va = e * e;
-        vb = Math.abs(e);
-      } else {
-        va = (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
-        vb = loss;
-      }
+      const va = windowedA(regression, prediction, y);
+      const vb = windowedB(regression, prediction, y, loss);
       sumA += va - a[slot]!;
       sumB += vb - b[slot]!;
       a[slot] = va;
@@ -248,4 +233,15 @@ export class PrequentialMetrics {
     m.sumB = state.sumB;
     return m;
   }
+}
+
+/** The first windowed value: squared error (regression) or 1 when correct (classification). */
+function windowedA(regression: boolean, prediction: number, y: number): number {
+  if (regression) return (prediction - y) * (prediction - y);
+  return (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
+}
+
+/** The second windowed value: absolute error (regression) or the log loss (classification). */
+function windowedB(regression: boolean, prediction: number, y: number, loss: number): number {
+  return regression ? Math.abs(prediction - y) : loss;
 }
