@@ -269,126 +269,181 @@ export function resolveSpec(spec: SourceSpec): SourceSpec {
 }
 
 function build(spec: SourceSpec, random: Random, start: number): SampleGenerator {
-  let position = start;
-  // draw() writes one sample's features at out[offset..] and returns its target; the
-  // order of PRNG draws is the specification of each stream.
-  let draw: (out: number[], offset: number) => number;
-  let features: number;
   switch (spec.kind) {
-    case 'linear': {
-      const { intercept, slope, noise, xMin, xMax } = spec;
-      const span = xMax - xMin;
-      features = 1;
-      draw = (out, offset) => {
-        const x = xMin + span * random.uniform();
-        out[offset] = x;
-        return intercept + slope * x + noise * random.normal();
-      };
-      break;
-    }
-    case 'multilinear': {
-      const { bias, weights, noise } = spec;
-      features = weights.length;
-      draw = (out, offset) => {
-        let y = bias;
-        for (let j = 0; j < features; j++) {
-          const xj = random.normal();
-          out[offset + j] = xj;
-          y += weights[j]! * xj;
-        }
-        return y + noise * random.normal();
-      };
-      break;
-    }
-    case 'logistic': {
-      const { bias, weights, separable } = spec;
-      features = weights.length;
-      draw = (out, offset) => {
-        let z = bias;
-        for (let j = 0; j < features; j++) {
-          const xj = random.normal();
-          out[offset + j] = xj;
-          z += weights[j]! * xj;
-        }
-        // Always draw the label's uniform, so separable and noisy streams share x.
-        const u = random.uniform();
-        if (separable) return z > 0 ? 1 : 0;
-        return u < 1 / (1 + Math.exp(-z)) ? 1 : 0;
-      };
-      break;
-    }
-    case 'drift': {
-      const { concepts, positions, width, noise, xMin, xMax } = spec;
-      const span = xMax - xMin;
-      features = concepts[0]!.weights.length;
-      const w = new Array<number>(features);
-      draw = (out, offset) => {
-        const t = position;
-        let bias = concepts[0]!.bias;
-        for (let j = 0; j < features; j++) w[j] = concepts[0]!.weights[j]!;
-        for (let k = 0; k < positions.length; k++) {
-          const p = positions[k]!;
-          const share = width === 0 ? (t >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (t - p)) / width));
-          if (share === 0) continue;
-          const next = concepts[k + 1]!;
-          bias += share * (next.bias - bias);
-          for (let j = 0; j < features; j++) w[j]! += share * (next.weights[j]! - w[j]!);
-        }
-        let y = bias;
-        for (let j = 0; j < features; j++) {
-          const xj = xMin + span * random.uniform();
-          out[offset + j] = xj;
-          y += w[j]! * xj;
-        }
-        return y + noise * random.normal();
-      };
-      break;
-    }
+    case 'linear':
+      return new LinearGenerator(spec, random, start);
+    case 'multilinear':
+      return new MultilinearGenerator(spec, random, start);
+    case 'logistic':
+      return new LogisticGenerator(spec, random, start);
+    case 'drift':
+      return new DriftGenerator(spec, random, start);
   }
-  const width = features;
-  const row: number[] = new Array<number>(width).fill(0);
+}
+
+/**
+ * The machinery every kind shares. Each kind is its own class whose `draw` writes one
+ * sample's features into a Float64Array and returns its target: one class per kind
+ * keeps every call site monomorphic in a program that uses one kind, and drawing
+ * straight into a batch's array (no intermediate row) is what makes `nextBatch`
+ * cheap. The order of PRNG draws in each `draw` is the specification of its stream.
+ */
+abstract class Generator<S extends SourceSpec> implements SampleGenerator {
+  protected at: number;
+  // One sample's features, for next(): draw() always writes a Float64Array.
+  private readonly row: Float64Array;
   // Batches are views into 64 KiB chunks: a small Float64Array of its own gets an
   // off-heap backing store, which cost more than drawing the samples. A chunk lives
   // as long as any batch that views it, so keeping batches is safe.
-  let chunk = new Float64Array(0);
-  let used = 0;
-  const carve = (length: number): Float64Array => {
-    if (used + length > chunk.length) {
-      chunk = new Float64Array(Math.max(8192, length));
-      used = 0;
+  private chunk = new Float64Array(0);
+  private used = 0;
+
+  constructor(
+    readonly spec: S,
+    readonly features: number,
+    protected readonly random: Random,
+    start: number,
+  ) {
+    this.at = start;
+    this.row = new Float64Array(features);
+  }
+
+  get position(): number {
+    return this.at;
+  }
+
+  /** Writes one sample's features at `out[offset..]` and returns its target. */
+  protected abstract draw(out: Float64Array, offset: number): number;
+
+  next(): Sample {
+    const row = this.row;
+    const y = this.draw(row, 0);
+    // A one-element literal is the cheapest array V8 makes; the seed's stream is the hot path.
+    let x: number[];
+    if (this.features === 1) x = [row[0]!];
+    else {
+      x = new Array<number>(this.features);
+      for (let j = 0; j < this.features; j++) x[j] = row[j]!;
     }
-    used += length;
+    return { x, y, index: this.at++ };
+  }
+
+  nextBatch(count: number): SampleBatch {
+    const first = this.at;
+    const width = this.features;
+    const x = this.carve(count * width);
+    const y = this.carve(count);
+    for (let i = 0; i < count; i++) {
+      y[i] = this.draw(x, i * width);
+      this.at++;
+    }
+    return { kind: 'sample-batch', features: width, count, x, y, start: first };
+  }
+
+  state(): GeneratorState {
+    return { spec: structuredClone(this.spec), position: this.at, random: this.random.state() };
+  }
+
+  private carve(length: number): Float64Array {
+    if (this.used + length > this.chunk.length) {
+      this.chunk = new Float64Array(Math.max(8192, length));
+      this.used = 0;
+    }
+    this.used += length;
     // The constructor is several times cheaper than subarray() (no species lookup).
-    return new Float64Array(chunk.buffer, (used - length) * 8, length);
-  };
-  return {
-    spec,
-    features,
-    get position() {
-      return position;
-    },
-    next(): Sample {
-      // A one-feature literal is the cheapest array V8 can make; the seed's stream
-      // is the hot path.
-      const x: number[] = width === 1 ? [0] : new Array<number>(width).fill(0);
-      const y = draw(x, 0);
-      return { x, y, index: position++ };
-    },
-    nextBatch(count) {
-      const first = position;
-      const x = carve(count * width);
-      const y = carve(count);
-      // Drawing through one small plain array and copying keeps draw() monomorphic
-      // (number[] only); mixing in Float64Array targets made it ~30% slower.
-      for (let i = 0; i < count; i++) {
-        y[i] = draw(row, 0);
-        for (let j = 0; j < width; j++) x[i * width + j] = row[j]!;
-        position++;
-      }
-      return { kind: 'sample-batch', features: width, count, x, y, start: first };
-    },
-    state: () => ({ spec: structuredClone(spec), position, random: random.state() }),
-  };
+    return new Float64Array(this.chunk.buffer, (this.used - length) * 8, length);
+  }
+}
+
+class LinearGenerator extends Generator<LinearSpec> {
+  private readonly span: number;
+
+  constructor(spec: LinearSpec, random: Random, start: number) {
+    super(spec, 1, random, start);
+    this.span = spec.xMax - spec.xMin;
+  }
+
+  protected draw(out: Float64Array, offset: number): number {
+    const { intercept, slope, noise, xMin } = this.spec;
+    const x = xMin + this.span * this.random.uniform();
+    out[offset] = x;
+    return intercept + slope * x + noise * this.random.normal();
+  }
+}
+
+class MultilinearGenerator extends Generator<MultilinearSpec> {
+  constructor(spec: MultilinearSpec, random: Random, start: number) {
+    super(spec, spec.weights.length, random, start);
+  }
+
+  protected draw(out: Float64Array, offset: number): number {
+    const { bias, weights, noise } = this.spec;
+    const random = this.random;
+    let y = bias;
+    for (let j = 0; j < weights.length; j++) {
+      const xj = random.normal();
+      out[offset + j] = xj;
+      y += weights[j]! * xj;
+    }
+    return y + noise * random.normal();
+  }
+}
+
+class LogisticGenerator extends Generator<LogisticSpec> {
+  constructor(spec: LogisticSpec, random: Random, start: number) {
+    super(spec, spec.weights.length, random, start);
+  }
+
+  protected draw(out: Float64Array, offset: number): number {
+    const { bias, weights, separable } = this.spec;
+    const random = this.random;
+    let z = bias;
+    for (let j = 0; j < weights.length; j++) {
+      const xj = random.normal();
+      out[offset + j] = xj;
+      z += weights[j]! * xj;
+    }
+    // Always draw the label's uniform, so separable and noisy streams share x.
+    const u = random.uniform();
+    if (separable) return z > 0 ? 1 : 0;
+    return u < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+  }
+}
+
+class DriftGenerator extends Generator<DriftSpec> {
+  private readonly span: number;
+  // The current concept's weights, recomputed per sample (t moves along the sigmoid).
+  private readonly w: Float64Array;
+
+  constructor(spec: DriftSpec, random: Random, start: number) {
+    super(spec, spec.concepts[0]!.weights.length, random, start);
+    this.span = spec.xMax - spec.xMin;
+    this.w = new Float64Array(this.features);
+  }
+
+  protected draw(out: Float64Array, offset: number): number {
+    const { concepts, positions, width, noise, xMin } = this.spec;
+    const features = this.features;
+    const w = this.w;
+    const t = this.at;
+    let bias = concepts[0]!.bias;
+    for (let j = 0; j < features; j++) w[j] = concepts[0]!.weights[j]!;
+    for (let k = 0; k < positions.length; k++) {
+      const p = positions[k]!;
+      const share = width === 0 ? (t >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (t - p)) / width));
+      if (share === 0) continue;
+      const next = concepts[k + 1]!;
+      bias += share * (next.bias - bias);
+      for (let j = 0; j < features; j++) w[j]! += share * (next.weights[j]! - w[j]!);
+    }
+    let y = bias;
+    for (let j = 0; j < features; j++) {
+      const xj = xMin + this.span * this.random.uniform();
+      out[offset + j] = xj;
+      y += w[j]! * xj;
+    }
+    return y + noise * this.random.normal();
+  }
 }
 
 function drawWeights(seed: number, features: number): number[] {

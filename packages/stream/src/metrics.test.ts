@@ -26,6 +26,19 @@ describe('PrequentialMetrics', () => {
     expect(m.snapshot().accuracy).toBe(0.5);
     expect(m.snapshot().logLoss).toBeCloseTo(0.85, 12);
   });
+  it.each(['regression', 'classification'] as const)(
+    '%s: recordMany is bitwise the same as record, sample by sample',
+    (task) => {
+      const one = new PrequentialMetrics(task, 7, 0.9);
+      const many = new PrequentialMetrics(task, 7, 0.9);
+      const predictions = Float64Array.from({ length: 20 }, (_, i) => Math.sin(i) / 2 + 0.5);
+      const targets = Float64Array.from({ length: 25 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
+      const losses = Float64Array.from({ length: 20 }, (_, i) => Math.cos(i) ** 2);
+      for (let k = 0; k < 20; k++) one.record(predictions[k]!, targets[k + 5]!, losses[k]!);
+      many.recordMany(predictions, targets, 5, losses, 20);
+      expect(many.state()).toEqual(one.state());
+    },
+  );
   it('state round-trips to an identical continuation', () => {
     const a = new PrequentialMetrics('regression', 5, 0.95);
     for (let i = 0; i < 7; i++) a.record(i * 0.3, 1, (i * 0.3 - 1) ** 2);

@@ -79,9 +79,16 @@ export class PrequentialMetrics {
   record(prediction: number, y: number, loss: number): void {
     const slot = this.slot;
     this.slot = slot + 1 === this.window ? 0 : slot + 1;
-    const regression = this.task === 'regression';
-    const a = windowedA(regression, prediction, y);
-    const b = windowedB(regression, prediction, y, loss);
+    let a: number;
+    let b: number;
+    if (this.task === 'regression') {
+      const error = prediction - y;
+      a = error * error;
+      b = Math.abs(error);
+    } else {
+      a = correct(prediction, y);
+      b = loss;
+    }
     this.sumA += a - this.a[slot]!;
     this.sumB += b - this.b[slot]!;
     this.a[slot] = a;
@@ -115,25 +122,38 @@ export class PrequentialMetrics {
     const b = this.b;
     const window = this.window;
     const beta = this.emaBeta;
-    const regression = this.task === 'regression';
     let slot = this.slot;
     let sumA = this.sumA;
     let sumB = this.sumB;
     let ema = this.ema;
     let power = this.emaPower;
-    for (let k = 0; k < count; k++) {
-      const prediction = predictions[k]!;
-      const y = targets[first + k]!;
-      const loss = losses[k]!;
-      const va = windowedA(regression, prediction, y);
-      const vb = windowedB(regression, prediction, y, loss);
-      sumA += va - a[slot]!;
-      sumB += vb - b[slot]!;
-      a[slot] = va;
-      b[slot] = vb;
-      slot = slot + 1 === window ? 0 : slot + 1;
-      ema = beta * ema + (1 - beta) * loss;
-      power *= beta;
+    // One loop per task, the windowed values written out in each: a shared helper that
+    // branches on the task made the loop about twice as slow.
+    if (this.task === 'regression') {
+      for (let k = 0; k < count; k++) {
+        const error = predictions[k]! - targets[first + k]!;
+        const va = error * error;
+        const vb = Math.abs(error);
+        sumA += va - a[slot]!;
+        sumB += vb - b[slot]!;
+        a[slot] = va;
+        b[slot] = vb;
+        slot = slot + 1 === window ? 0 : slot + 1;
+        ema = beta * ema + (1 - beta) * losses[k]!;
+        power *= beta;
+      }
+    } else {
+      for (let k = 0; k < count; k++) {
+        const va = correct(predictions[k]!, targets[first + k]!);
+        const vb = losses[k]!;
+        sumA += va - a[slot]!;
+        sumB += vb - b[slot]!;
+        a[slot] = va;
+        b[slot] = vb;
+        slot = slot + 1 === window ? 0 : slot + 1;
+        ema = beta * ema + (1 - beta) * vb;
+        power *= beta;
+      }
     }
     this.slot = slot;
     this.sumA = sumA;
@@ -235,13 +255,7 @@ export class PrequentialMetrics {
   }
 }
 
-/** The first windowed value: squared error (regression) or 1 when correct (classification). */
-function windowedA(regression: boolean, prediction: number, y: number): number {
-  if (regression) return (prediction - y) * (prediction - y);
+/** Classification's windowed value: 1 when the 0.5-thresholded prediction is the label. */
+function correct(prediction: number, y: number): number {
   return (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
-}
-
-/** The second windowed value: absolute error (regression) or the log loss (classification). */
-function windowedB(regression: boolean, prediction: number, y: number, loss: number): number {
-  return regression ? Math.abs(prediction - y) : loss;
 }

@@ -104,6 +104,26 @@ export function linearRegression(options: ModelOptions = {}): Model {
       for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
     },
     scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
+      if (features === 1) {
+        // The seed's model: the gradient sums stay in registers (same additions, same order).
+        const bias = params[0]!;
+        const slope = params[1]!;
+        let g0 = grad[0]!;
+        let g1 = grad[1]!;
+        for (let k = 0; k < count; k++) {
+          const xk = x[first + k]!;
+          const prediction = bias + slope * xk;
+          const error = prediction - y[first + k]!;
+          predictions[k] = prediction;
+          losses[k] = error * error;
+          const r = 2 * error * weight;
+          g0 += r;
+          g1 += r * xk;
+        }
+        grad[0] = g0;
+        grad[1] = g1;
+        return;
+      }
       for (let k = 0; k < count; k++) {
         const row = first + k;
         const offset = row * features;
@@ -155,6 +175,15 @@ export function logisticRegression(options: ModelOptions = {}): Model {
       const r = (p - y) * weight;
       grad[0]! += r;
       for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
+    },
+    scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
+      for (let k = 0; k < count; k++) {
+        const offset = (first + k) * features;
+        const p = this.predict(params, x, offset);
+        predictions[k] = p;
+        losses[k] = this.loss(p, y[first + k]!);
+        this.accumulateGradient(params, x, offset, y[first + k]!, p, grad, weight);
+      }
     },
   };
 }

@@ -3,7 +3,14 @@ import { concat, from, lastValueFrom, of, take, throwError, toArray } from 'rxjs
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { applyGradients } from './apply-gradients.js';
-import { createGenerator, driftSpec, linearSpec, type Sample } from './generators.js';
+import {
+  createGenerator,
+  driftSpec,
+  linearSpec,
+  logisticSpec,
+  multilinearSpec,
+  type Sample,
+} from './generators.js';
 import { Learner } from './learner.js';
 import { linearRegression, logisticRegression } from './model.js';
 import {
@@ -12,6 +19,7 @@ import {
   linearSource,
   logisticSource,
   multilinearSource,
+  sampleSource,
 } from './sources.js';
 import { trainOnline } from './train-online.js';
 
@@ -138,6 +146,30 @@ describe('trainOnline: equivalences', () => {
     }
     expect(Array.from(perSample[99]!.params)).toEqual(Array.from(params));
   });
+
+  it.each([
+    ['linear, 1 feature', linearSpec({ seed: 3 }), linearRegression()],
+    [
+      'multilinear, 3 features',
+      multilinearSpec({ seed: 4, features: 3 }),
+      linearRegression({ features: 3 }),
+    ],
+    ['logistic, 2 features', logisticSpec({ seed: 5 }), logisticRegression({ features: 2 })],
+  ] as const)(
+    '%s: batches and single samples give bitwise the same updates and metrics',
+    async (_, spec, model) => {
+      const options = { model, optimizer: adam(0.05), batchSize: 8, window: 10 } as const;
+      const single = await last(
+        sampleSource(spec).pipe(take(400), trainOnline(options), toArray()),
+      );
+      // Batches of 12 straddle the minibatches of 8: segments end inside a batch.
+      const batched = await last(
+        batchedSource(spec, 12).pipe(take(400 / 12 + 1), trainOnline(options), take(50), toArray()),
+      );
+      expect(single).toHaveLength(50);
+      expect(batched).toEqual(single);
+    },
+  );
 
   it("'copy' updates are safe to keep; 'view' reuses one object with the live params", async () => {
     const copies = await last(
