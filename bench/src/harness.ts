@@ -25,17 +25,22 @@ export interface Measurement {
 let sink: unknown;
 
 /**
- * Measures contenders round-robin: a warm-up round, then `rounds` rounds in which each
- * contender runs `units` units; reports the median.
+ * Measures contenders round-robin: a warm-up (a quarter round each, or `warmupRounds`
+ * full rounds), then `rounds` rounds in which each contender runs `units` units;
+ * reports the median.
  */
 export async function measure(
   contenders: Contender[],
   units: number,
   rounds = 5,
+  warmupRounds = 0,
 ): Promise<Measurement[]> {
   const unitsOf = (c: Contender) => c.units ?? units;
   const warmup = (c: Contender) => Math.max(1, Math.floor(unitsOf(c) / 4 / 32) * 32);
   for (const c of contenders) sink = await c.run(warmup(c));
+  for (let r = 0; r < warmupRounds; r++) {
+    for (const c of contenders) sink = await c.run(unitsOf(c));
+  }
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of contenders) {

@@ -87,24 +87,32 @@ export class Random {
 
   /** @returns the next unsigned 32-bit integer (xoshiro128**). */
   nextUint32(): number {
+    // Kept small on purpose: V8 inlines a caller's callees only up to a total bytecode
+    // size, and normal() inlines this up to four times. `(a * k) | 0` is Math.imul for
+    // the small k here (the product is below 2^53, so exact), with no builtin call.
     const s = this.s;
-    const s0 = s[0]!;
     const s1 = s[1]!;
-    const s2 = s[2]! ^ s0;
+    const s2 = s[2]! ^ s[0]!;
     const s3 = s[3]! ^ s1;
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    s[0] = s0 ^ s3;
+    const x = (s1 * 5) | 0;
+    const y = (((x << 7) | (x >>> 25)) * 9) | 0;
+    s[0] = s[0]! ^ s3;
     s[1] = s1 ^ s2;
     s[2] = s2 ^ (s1 << 9);
-    s[3] = rotl(s3, 11);
-    return result;
+    s[3] = (s3 << 11) | (s3 >>> 21);
+    return y >>> 0;
   }
 
   /** @returns a double uniform in [0, 1), with 53 random bits. */
   uniform(): number {
-    const a = this.nextUint32() >>> 5;
-    const b = this.nextUint32() >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
+    // (a >>> 5) * 2^26 + (b >>> 6) for two outputs a, b, over 2^53. A loop gives
+    // nextUint32 one call site instead of two (see normal()).
+    let bits = 0;
+    for (let k = 0; k < 2; k++) {
+      const word = this.nextUint32();
+      bits = k === 0 ? (word >>> 5) * 67108864 : bits + (word >>> 6);
+    }
+    return bits / 9007199254740992;
   }
 
   /** @returns a standard normal deviate (polar method). */
@@ -113,21 +121,26 @@ export class Random {
       this.hasSpare = false;
       return this.spareValue;
     }
-    let u: number;
-    let v: number;
-    let s: number;
-    do {
-      u = 2 * this.uniform() - 1;
-      v = 2 * this.uniform() - 1;
+    // Draws u, v, u, v, ... until (u, v) is inside the unit circle and not its centre.
+    // One call site of uniform(), not two: V8 inlines a function's callees only up to
+    // a total bytecode size, and the generators' loops (draw -> uniform, normal ->
+    // uniform -> nextUint32) went past it, leaving calls in the hottest loop.
+    let u = 0;
+    let v = 0;
+    let s = 0;
+    for (let k = 0; ; k ^= 1) {
+      const w = 2 * this.uniform() - 1;
+      if (k === 0) {
+        u = w;
+        continue;
+      }
+      v = w;
       s = u * u + v * v;
-    } while (s >= 1 || s === 0);
+      if (s < 1 && s !== 0) break;
+    }
     const factor = Math.sqrt((-2 * Math.log(s)) / s);
     this.hasSpare = true;
     this.spareValue = v * factor;
     return u * factor;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
