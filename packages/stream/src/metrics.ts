@@ -21,7 +21,6 @@ export interface MetricsState {
   emaBeta: number;
   samples: number;
   ema: number;
-  emaPower: number;
   a: number[];
   b: number[];
   sumA: number;
@@ -46,7 +45,6 @@ export class PrequentialMetrics {
   private samples = 0;
   private slot = 0;
   private ema = 0;
-  private emaPower = 1;
   // Two ring buffers: regression (squared error, absolute error); classification
   // (correct 0/1, log loss). Running sums avoid a pass over the window per sample.
   private readonly a: Float64Array;
@@ -95,14 +93,27 @@ export class PrequentialMetrics {
     this.b[slot] = b;
     this.samples++;
     this.ema = this.emaBeta * this.ema + (1 - this.emaBeta) * loss;
-    this.emaPower *= this.emaBeta;
+  }
+
+  /**
+   * The EMA divided by `1 - beta^n`. The power is computed when read: tracking it per
+   * sample cost more than the rest of `record()` (a second chain of dependent
+   * multiplications through an object field).
+   */
+  private debiasedEma(): number {
+    return this.samples === 0 ? Number.NaN : this.ema / (1 - this.emaBeta ** this.samples);
   }
 
   /** @returns the current values (a new object). */
   snapshot(): MetricsSnapshot {
-    const target: MetricsSnapshot = { samples: 0, lossEma: Number.NaN };
-    this.snapshotInto(target);
-    return target;
+    const n = Math.min(this.samples, this.window);
+    const a = n ? this.sumA / n : Number.NaN;
+    const b = n ? this.sumB / n : Number.NaN;
+    // Whole literals (one shape each): adding the task's fields afterwards made
+    // every 'copy' update walk two map transitions.
+    return this.task === 'regression'
+      ? { samples: this.samples, lossEma: this.debiasedEma(), mse: a, mae: b }
+      : { samples: this.samples, lossEma: this.debiasedEma(), accuracy: a, logLoss: b };
   }
 
   /**
@@ -126,7 +137,6 @@ export class PrequentialMetrics {
     let sumA = this.sumA;
     let sumB = this.sumB;
     let ema = this.ema;
-    let power = this.emaPower;
     // One loop per task, the windowed values written out in each: a shared helper that
     // branches on the task made the loop about twice as slow.
     if (this.task === 'regression') {
@@ -140,7 +150,6 @@ export class PrequentialMetrics {
         b[slot] = vb;
         slot = slot + 1 === window ? 0 : slot + 1;
         ema = beta * ema + (1 - beta) * losses[k]!;
-        power *= beta;
       }
     } else {
       for (let k = 0; k < count; k++) {
@@ -152,31 +161,13 @@ export class PrequentialMetrics {
         b[slot] = vb;
         slot = slot + 1 === window ? 0 : slot + 1;
         ema = beta * ema + (1 - beta) * vb;
-        power *= beta;
       }
     }
     this.slot = slot;
     this.sumA = sumA;
     this.sumB = sumB;
     this.ema = ema;
-    this.emaPower = power;
     this.samples += count;
-  }
-
-  /** Writes the current values into `target` (no allocation). */
-  snapshotInto(target: MetricsSnapshot): void {
-    const n = Math.min(this.samples, this.window);
-    target.samples = this.samples;
-    target.lossEma = this.samples === 0 ? Number.NaN : this.ema / (1 - this.emaPower);
-    const a = n ? this.sumA / n : Number.NaN;
-    const b = n ? this.sumB / n : Number.NaN;
-    if (this.task === 'regression') {
-      target.mse = a;
-      target.mae = b;
-    } else {
-      target.accuracy = a;
-      target.logLoss = b;
-    }
   }
 
   /**
@@ -195,7 +186,7 @@ export class PrequentialMetrics {
           return self.samples;
         },
         get lossEma() {
-          return self.samples === 0 ? Number.NaN : self.ema / (1 - self.emaPower);
+          return self.debiasedEma();
         },
       };
       const [first, second] = this.task === 'regression' ? ['mse', 'mae'] : ['accuracy', 'logLoss'];
@@ -211,7 +202,6 @@ export class PrequentialMetrics {
     this.samples = 0;
     this.slot = 0;
     this.ema = 0;
-    this.emaPower = 1;
     this.a.fill(0);
     this.b.fill(0);
     this.sumA = 0;
@@ -226,7 +216,6 @@ export class PrequentialMetrics {
       emaBeta: this.emaBeta,
       samples: this.samples,
       ema: this.ema,
-      emaPower: this.emaPower,
       a: Array.from(this.a),
       b: Array.from(this.b),
       sumA: this.sumA,
@@ -246,7 +235,6 @@ export class PrequentialMetrics {
     m.samples = state.samples;
     m.slot = state.samples % state.window;
     m.ema = state.ema;
-    m.emaPower = state.emaPower;
     m.a.set(state.a);
     m.b.set(state.b);
     m.sumA = state.sumA;
