@@ -312,12 +312,15 @@ abstract class Generator<S extends SourceSpec> implements SampleGenerator {
     return this.at;
   }
 
-  /** Writes one sample's features at `out[offset..]` and returns its target. */
-  protected abstract draw(out: Float64Array, offset: number): number;
+  /**
+   * Writes the features of the sample at `position` into `out[offset..]` and returns
+   * its target.
+   */
+  protected abstract draw(out: Float64Array, offset: number, position: number): number;
 
   next(): Sample {
     const row = this.row;
-    const y = this.draw(row, 0);
+    const y = this.draw(row, 0, this.at);
     // A one-element literal is the cheapest array V8 makes; the seed's stream is the hot path.
     let x: number[];
     if (this.features === 1) x = [row[0]!];
@@ -333,10 +336,8 @@ abstract class Generator<S extends SourceSpec> implements SampleGenerator {
     const width = this.features;
     const x = this.carve(count * width);
     const y = this.carve(count);
-    for (let i = 0; i < count; i++) {
-      y[i] = this.draw(x, i * width);
-      this.at++;
-    }
+    for (let i = 0; i < count; i++) y[i] = this.draw(x, i * width, first + i);
+    this.at = first + count;
     return { kind: 'sample-batch', features: width, count, x, y, start: first };
   }
 
@@ -356,18 +357,25 @@ abstract class Generator<S extends SourceSpec> implements SampleGenerator {
 }
 
 class LinearGenerator extends Generator<LinearSpec> {
+  private readonly intercept: number;
+  private readonly slope: number;
+  private readonly noise: number;
+  private readonly xMin: number;
   private readonly span: number;
 
   constructor(spec: LinearSpec, random: Random, start: number) {
     super(spec, 1, random, start);
+    this.intercept = spec.intercept;
+    this.slope = spec.slope;
+    this.noise = spec.noise;
+    this.xMin = spec.xMin;
     this.span = spec.xMax - spec.xMin;
   }
 
-  protected draw(out: Float64Array, offset: number): number {
-    const { intercept, slope, noise, xMin } = this.spec;
-    const x = xMin + this.span * this.random.uniform();
+  protected draw(out: Float64Array, offset: number, _position: number): number {
+    const x = this.xMin + this.span * this.random.uniform();
     out[offset] = x;
-    return intercept + slope * x + noise * this.random.normal();
+    return this.intercept + this.slope * x + this.noise * this.random.normal();
   }
 }
 
@@ -376,7 +384,7 @@ class MultilinearGenerator extends Generator<MultilinearSpec> {
     super(spec, spec.weights.length, random, start);
   }
 
-  protected draw(out: Float64Array, offset: number): number {
+  protected draw(out: Float64Array, offset: number, _position: number): number {
     const { bias, weights, noise } = this.spec;
     const random = this.random;
     let y = bias;
@@ -394,7 +402,7 @@ class LogisticGenerator extends Generator<LogisticSpec> {
     super(spec, spec.weights.length, random, start);
   }
 
-  protected draw(out: Float64Array, offset: number): number {
+  protected draw(out: Float64Array, offset: number, _position: number): number {
     const { bias, weights, separable } = this.spec;
     const random = this.random;
     let z = bias;
@@ -421,16 +429,15 @@ class DriftGenerator extends Generator<DriftSpec> {
     this.w = new Float64Array(this.features);
   }
 
-  protected draw(out: Float64Array, offset: number): number {
+  protected draw(out: Float64Array, offset: number, position: number): number {
     const { concepts, positions, width, noise, xMin } = this.spec;
     const features = this.features;
     const w = this.w;
-    const t = this.at;
     let bias = concepts[0]!.bias;
     for (let j = 0; j < features; j++) w[j] = concepts[0]!.weights[j]!;
     for (let k = 0; k < positions.length; k++) {
       const p = positions[k]!;
-      const share = width === 0 ? (t >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (t - p)) / width));
+      const share = width === 0 ? (position >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (position - p)) / width));
       if (share === 0) continue;
       const next = concepts[k + 1]!;
       bias += share * (next.bias - bias);
