@@ -437,7 +437,8 @@ class DriftGenerator extends Generator<DriftSpec> {
     for (let j = 0; j < features; j++) w[j] = concepts[0]!.weights[j]!;
     for (let k = 0; k < positions.length; k++) {
       const p = positions[k]!;
-      const share = width === 0 ? (position >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (position - p)) / width));
+      const share =
+        width === 0 ? (position >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (position - p)) / width));
       if (share === 0) continue;
       const next = concepts[k + 1]!;
       bias += share * (next.bias - bias);
