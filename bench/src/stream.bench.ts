@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Adam } from '@adamflow/core';
 import {
   batchedSource,
+  createGenerator,
+  Learner,
   linearRegression,
   linearSource,
   linearSpec,
@@ -90,6 +92,92 @@ function pipeline(samples: number, batch: number, output: 'view' | 'copy', batch
   );
 }
 
+/**
+ * The pieces of the minibatch comparison, timed alone: why the pipeline cannot reach
+ * the raw loop. The raw loop's arithmetic runs in the shadow of the PRNG's long
+ * dependency chains (it costs little more than its draws alone), whereas a pipeline
+ * draws a batch, hands it on, and then reads it back in a second pass.
+ */
+function components(samples: number) {
+  const spec = linearSpec({ seed: 42 });
+  const stored = createGenerator(spec).nextBatch(samples);
+  const batches = Array.from({ length: Math.ceil(samples / 32) }, (_, b) => {
+    const count = Math.min(32, samples - 32 * b);
+    const rows = stored.x.subarray(32 * b, 32 * b + count);
+    return { ...stored, count, x: rows, y: stored.y.subarray(32 * b, 32 * b + count) };
+  });
+  return [
+    {
+      name: "the raw loop's PRNG draws alone",
+      run: (n: number) => {
+        const random = new Random(42);
+        let sum = 0;
+        for (let i = 0; i < n; i++) {
+          const x = 2 * random.uniform();
+          sum += 4 + 3 * x + random.normal();
+        }
+        return sum;
+      },
+    },
+    {
+      name: 'batchedSource(32) alone (draws + RxJS)',
+      run: (n: number) => lastValueFrom(batchedSource(spec, 32).pipe(take(Math.ceil(n / 32)))),
+    },
+    {
+      // The raw loop with its two draws replaced by reads of the stored samples.
+      name: "the raw loop's arithmetic on stored samples",
+      run: (n: number) => {
+        const params = new Float64Array(2);
+        const opt = new Adam(params, { lr: LR });
+        const grad = new Float64Array(2);
+        const squares = new Float64Array(WINDOW);
+        const absolutes = new Float64Array(WINDOW);
+        const { x: xs, y: ys } = stored;
+        let sumSquares = 0;
+        let sumAbsolutes = 0;
+        let slot = 0;
+        let ema = 0;
+        let pending = 0;
+        for (let i = 0; i < n; i++) {
+          const x = xs[i]!;
+          const error = params[0]! + params[1]! * x - ys[i]!;
+          const loss = error * error;
+          sumSquares += loss - squares[slot]!;
+          sumAbsolutes += Math.abs(error) - absolutes[slot]!;
+          squares[slot] = loss;
+          absolutes[slot] = Math.abs(error);
+          slot = slot + 1 === WINDOW ? 0 : slot + 1;
+          ema = EMA * ema + (1 - EMA) * loss;
+          const r = (2 * error) / 32;
+          grad[0]! += r;
+          grad[1]! += r * x;
+          if (++pending === 32) {
+            opt.step(grad);
+            grad[0] = 0;
+            grad[1] = 0;
+            pending = 0;
+          }
+        }
+        return sumSquares + sumAbsolutes + ema;
+      },
+    },
+    {
+      name: 'Learner.learnBatch on stored batches',
+      run: (n: number) => {
+        const learner = new Learner({
+          model: linearRegression(),
+          optimizer: (params) => new Adam(params, { lr: LR }),
+          batchSize: 32,
+          window: WINDOW,
+          emaBeta: EMA,
+        });
+        for (let b = 0; b < Math.ceil(n / 32); b++) learner.learnBatch(batches[b]!);
+        return learner.params;
+      },
+    },
+  ];
+}
+
 // Each comparison runs in its own process: V8 specializes code to the shapes it has
 // seen, and a process that runs minibatch pipelines (typed-array rows) makes the
 // per-sample pipeline's call sites polymorphic, which no single-mode user program
@@ -109,6 +197,10 @@ const CASES = {
       name: 'pipeline, minibatch 32, batched source',
       run: (n: number) => pipeline(n, 32, 'copy', true),
     },
+    {
+      name: 'pipeline, minibatch 32, batched source (view)',
+      run: (n: number) => pipeline(n, 32, 'view', true),
+    },
   ],
   'minibatch-per-sample': [
     { name: 'raw loop, minibatch 32', run: (n: number) => rawLoop(n, 32) },
@@ -117,6 +209,11 @@ const CASES = {
       run: (n: number) => pipeline(n, 32, 'copy'),
     },
   ],
+  // Built only in its own child: it stores a million samples first.
+  'minibatch-components': () => [
+    { name: 'raw loop, minibatch 32', run: (n: number) => rawLoop(n, 32) },
+    ...components(SAMPLES),
+  ],
 } as const;
 
 const only = process.argv[2] as keyof typeof CASES | undefined;
@@ -124,14 +221,20 @@ if (only) {
   // Child: both must land on the same parameters (the comparison is of equal work).
   const batch = only.startsWith('per-sample') ? 1 : 32;
   const raw = rawLoop(200_000, batch);
-  const piped = (await pipeline(200_000, batch, 'copy', only === 'minibatch-batched')).params;
+  const piped = (await pipeline(200_000, batch, 'copy', only.startsWith('minibatch-b'))).params;
   if (raw[0] !== piped[0] || raw[1] !== piped[1]) {
     throw new Error(`raw loop and pipeline disagree: ${raw} vs ${piped}`);
   }
   // V8 keeps re-optimizing a pipeline's call chain for several million samples (the
   // first rounds of a cold process run up to twice as slow): warm up with full rounds,
   // then measure the steady state of both.
-  const measured = await measure([...CASES[only]], SAMPLES, 9, 4);
+  const contenders = CASES[only];
+  const measured = await measure(
+    typeof contenders === 'function' ? contenders() : [...contenders],
+    SAMPLES,
+    9,
+    4,
+  );
   process.stdout.write(`${JSON.stringify(measured)}\n`);
   process.exit(0);
 }
@@ -151,6 +254,7 @@ for (const name of Object.keys(CASES) as (keyof typeof CASES)[]) {
   if (child.status !== 0) throw new Error(`benchmark case ${name} failed`);
   const measured = JSON.parse(child.stdout) as Measurement[];
   const [raw, ...pipelines] = measured;
+  if (name === 'minibatch-components') pipelines.length = 0;
   // The ratio is the median of per-round ratios: the raw loop and the pipeline run
   // back to back in each round, so a slow spell of this shared machine hits both.
   for (const m of pipelines) {
