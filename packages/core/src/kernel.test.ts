@@ -195,6 +195,19 @@ describe('Adam.allocate: parameters in WebAssembly memory', () => {
     );
   });
 
+  it('the SIMD finite check passes every finite value, extremes and -0 included', () => {
+    const extremes64 = [Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -0, 0, 1e-310];
+    const extremes32 = [3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, -0];
+    for (const float64 of [false, true]) {
+      const extremes = float64 ? extremes64 : extremes32;
+      const n = 67;
+      const params = float64 ? new Float64Array(n) : new Float32Array(n);
+      const opt = new Adam(params, { lr: 0.1 }, { backend: 'wasm' });
+      const grad = Array.from({ length: n }, (_, i) => extremes[i % extremes.length]!);
+      expect(opt.step(grad)).toBe(true);
+    }
+  });
+
   it('refuses bad arguments', () => {
     expect(() => Adam.allocate(0)).toThrow(RangeError);
     expect(() => Adam.allocate(10, {}, 'int8' as never)).toThrow(TypeError);
