@@ -17,6 +17,19 @@ describe('PrequentialMetrics', () => {
     m.record(2, 0, 4);
     expect(m.snapshot().lossEma).toBeCloseTo(4, 12);
   });
+  it('debiases by 1 - beta^n at every n, before and after beta^n vanishes', () => {
+    const beta = 0.99;
+    const m = new PrequentialMetrics('regression', 10, beta);
+    let ema = 0;
+    for (let n = 1; n <= 100_000; n++) {
+      const loss = 1 + Math.sin(n);
+      m.record(0, 0, loss);
+      ema = beta * ema + (1 - beta) * loss;
+      if (n % 997 === 0 || n < 50 || n === 100_000) {
+        expect(m.snapshot().lossEma).toBe(ema / (1 - beta ** n));
+      }
+    }
+  });
   it('classification: accuracy at threshold 0.5 and mean log loss', () => {
     const m = new PrequentialMetrics('classification', 4, 0.5);
     m.record(0.9, 1, 0.1);
