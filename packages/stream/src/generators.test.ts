@@ -47,6 +47,16 @@ describe.each(specs.map((s) => [s.kind, s] as const))('%s generator', (_kind, sp
     }
   });
 
+  it('nextBatch refuses a count that is not a positive integer, and changes nothing', () => {
+    const a = createGenerator(spec);
+    const b = createGenerator(spec);
+    for (const count of [0, -1, 2.5, Number.NaN]) {
+      expect(() => a.nextBatch(count)).toThrow(/count must be a positive integer/);
+    }
+    expect(a.position).toBe(0);
+    expect(a.nextBatch(40)).toEqual(b.nextBatch(40));
+  });
+
   it('a different seed gives different samples', () => {
     const a = createGenerator(spec).next();
     const b = createGenerator({ ...spec, seed: spec.seed + 1 }).next();

@@ -332,6 +332,9 @@ abstract class Generator<S extends SourceSpec> implements SampleGenerator {
   }
 
   nextBatch(count: number): SampleBatch {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`nextBatch: count must be a positive integer, got ${String(count)}`);
+    }
     const first = this.at;
     const width = this.features;
     const x = this.carve(count * width);
