@@ -157,32 +157,43 @@ const EPS = 1e-15;
  */
 export function logisticRegression(options: ModelOptions = {}): Model {
   const features = featureCount('logisticRegression', options);
+  const predict = (params: ArrayLike<number>, x: ArrayLike<number>, offset = 0): number => {
+    const z = linearPredictor(params, x, offset, features);
+    // Two branches keep exp() from overflowing for large |z|.
+    return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  };
+  const loss = (p: number, y: number): number => {
+    const q = Math.min(Math.max(p, EPS), 1 - EPS);
+    return -(y * Math.log(q) + (1 - y) * Math.log(1 - q));
+  };
+  const accumulateGradient: Model['accumulateGradient'] = (
+    _params,
+    x,
+    offset,
+    y,
+    p,
+    grad,
+    weight,
+  ) => {
+    const r = (p - y) * weight;
+    grad[0]! += r;
+    for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
+  };
   return {
     kind: 'logistic-regression',
     task: 'classification',
     features,
     size: features + 1,
-    predict(params, x, offset = 0) {
-      const z = linearPredictor(params, x, offset, features);
-      // Two branches keep exp() from overflowing for large |z|.
-      return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-    },
-    loss(p, y) {
-      const q = Math.min(Math.max(p, EPS), 1 - EPS);
-      return -(y * Math.log(q) + (1 - y) * Math.log(1 - q));
-    },
-    accumulateGradient(_params, x, offset, y, p, grad, weight) {
-      const r = (p - y) * weight;
-      grad[0]! += r;
-      for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
-    },
+    predict,
+    loss,
+    accumulateGradient,
     scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
       for (let k = 0; k < count; k++) {
         const offset = (first + k) * features;
-        const p = this.predict(params, x, offset);
+        const p = predict(params, x, offset);
         predictions[k] = p;
-        losses[k] = this.loss(p, y[first + k]!);
-        this.accumulateGradient(params, x, offset, y[first + k]!, p, grad, weight);
+        losses[k] = loss(p, y[first + k]!);
+        accumulateGradient(params, x, offset, y[first + k]!, p, grad, weight);
       }
     },
   };
