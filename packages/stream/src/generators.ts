@@ -389,14 +389,8 @@ class MultilinearGenerator extends Generator<MultilinearSpec> {
 
   protected draw(out: Float64Array, offset: number, _position: number): number {
     const { bias, weights, noise } = this.spec;
-    const random = this.random;
-    let y = bias;
-    for (let j = 0; j < weights.length; j++) {
-      const xj = random.normal();
-      out[offset + j] = xj;
-      y += weights[j]! * xj;
-    }
-    return y + noise * random.normal();
+    const y = normalFeatures(this.random, bias, weights, out, offset);
+    return y + noise * this.random.normal();
   }
 }
 
@@ -407,15 +401,9 @@ class LogisticGenerator extends Generator<LogisticSpec> {
 
   protected draw(out: Float64Array, offset: number, _position: number): number {
     const { bias, weights, separable } = this.spec;
-    const random = this.random;
-    let z = bias;
-    for (let j = 0; j < weights.length; j++) {
-      const xj = random.normal();
-      out[offset + j] = xj;
-      z += weights[j]! * xj;
-    }
+    const z = normalFeatures(this.random, bias, weights, out, offset);
     // Always draw the label's uniform, so separable and noisy streams share x.
-    const u = random.uniform();
+    const u = this.random.uniform();
     if (separable) return z > 0 ? 1 : 0;
     return u < 1 / (1 + Math.exp(-z)) ? 1 : 0;
   }
@@ -455,6 +443,26 @@ class DriftGenerator extends Generator<DriftSpec> {
     }
     return y + noise * this.random.normal();
   }
+}
+
+/**
+ * Draws one feature vector x ~ N(0, I) into `out[offset..]`, in order, and returns
+ * `bias + weights · x` (summed in the same order).
+ */
+function normalFeatures(
+  random: Random,
+  bias: number,
+  weights: readonly number[],
+  out: Float64Array,
+  offset: number,
+): number {
+  let z = bias;
+  for (let j = 0; j < weights.length; j++) {
+    const xj = random.normal();
+    out[offset + j] = xj;
+    z += weights[j]! * xj;
+  }
+  return z;
 }
 
 function drawWeights(seed: number, features: number): number[] {
