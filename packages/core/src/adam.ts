@@ -1,10 +1,7 @@
-import { AdamKernel, type Backend, chooseKernel, KernelBinding, KernelFlag } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { BiasCorrection } from './bias-correction.js';
+import { AdamFlag, type Backend, chooseKernel, KernelBinding, OptimizerKernel } from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link Adam} (and {@link AdamW}). */
@@ -50,7 +47,7 @@ export interface AdamSettings {
 }
 
 // Adam.allocate() hands its kernel to the constructor through this slot (synchronously).
-let allocatedKernel: AdamKernel | undefined;
+let allocatedKernel: OptimizerKernel<'adam'> | undefined;
 
 /** @internal */
 export const ADAM_DEFAULTS: ResolvedAdamOptions = {
@@ -126,7 +123,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
-  private readonly kernel: AdamKernel | null;
+  private readonly kernel: OptimizerKernel<'adam'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -135,14 +132,14 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
    */
   constructor(params: ParamArray, options?: AdamOptions, settings: AdamSettings = {}) {
     super(params, options, ADAM_DEFAULTS, ADAM_KEYS);
-    const kernel = allocatedKernel ?? chooseKernel(this.kind, params, settings?.backend);
+    const kernel = allocatedKernel ?? chooseKernel('adam', this.kind, params, settings?.backend);
     allocatedKernel = undefined;
     this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     if (kernel) {
-      this.firstMoment = kernel.m;
-      this.secondMoment = kernel.v;
-      this.maxSecondMoment = kernel.vMax;
+      this.firstMoment = kernel.buffers.firstMoment;
+      this.secondMoment = kernel.buffers.secondMoment;
+      this.maxSecondMoment = kernel.buffers.maxSecondMoment;
     } else {
       const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
       this.firstMoment = new Buffer(params.length);
@@ -186,7 +183,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new TypeError(`allocate: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
     }
-    const kernel = AdamKernel.create(length, dtype === 'float64');
+    const kernel = OptimizerKernel.create('adam', length, dtype === 'float64');
     if (!kernel)
       return new this(
         dtype === 'float64' ? new Float64Array(length) : new Float32Array(length),
@@ -194,7 +191,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       );
     allocatedKernel = kernel;
     try {
-      return new this(kernel.p, options);
+      return new this(kernel.params, options);
     } finally {
       allocatedKernel = undefined;
     }
@@ -205,7 +202,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
    * gradient here and pass it to `step()` to skip the copy in.
    */
   get gradient(): ParamArray | null {
-    return this.kernel ? this.kernel.g : null;
+    return this.kernel ? this.kernel.gradient : null;
   }
 
   protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {
@@ -221,40 +218,13 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     return { m: this.firstMoment, v: this.secondMoment, vMax: this.maxSecondMoment };
   }
 
-  // `1 - beta ** t` exactly as PyTorch computes it, but Math.pow costs ~30 ns, more than
-  // the whole 2-parameter update. Once `1 - beta ** t` rounds to exactly 1 it stays 1
-  // for every later t (beta ** t only shrinks), so from that step on pow is skipped and
-  // the result is bitwise the same. For beta2 = 0.999 that is from t ≈ 36 700 on.
-  private saturated1 = Number.POSITIVE_INFINITY;
-  private saturated2 = Number.POSITIVE_INFINITY;
-  private saturatedBeta1 = Number.NaN;
-  private saturatedBeta2 = Number.NaN;
-
-  private biasCorrection1(beta1: number, t: number): number {
-    if (beta1 !== this.saturatedBeta1) {
-      this.saturatedBeta1 = beta1;
-      this.saturated1 = Number.POSITIVE_INFINITY;
-    }
-    if (t >= this.saturated1) return 1;
-    const value = 1 - beta1 ** t;
-    if (value === 1) this.saturated1 = t;
-    return value;
-  }
-
-  private biasCorrection2(beta2: number, t: number): number {
-    if (beta2 !== this.saturatedBeta2) {
-      this.saturatedBeta2 = beta2;
-      this.saturated2 = Number.POSITIVE_INFINITY;
-    }
-    if (t >= this.saturated2) return 1;
-    const value = 1 - beta2 ** t;
-    if (value === 1) this.saturated2 = t;
-    return value;
-  }
+  // One per moment; see BiasCorrection for why they remember saturation.
+  private readonly correction1 = new BiasCorrection();
+  private readonly correction2 = new BiasCorrection();
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    if (this.binding) {
-      this.updateKernel(this.binding, grad, lr, scale);
+    if (this.kernel) {
+      this.updateKernel(this.kernel, grad, lr, scale);
       return;
     }
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
@@ -266,12 +236,12 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     const t = this.t;
     // Per-step scalars, once (PyTorch's order of operations, for exactness).
     // The saturated case is tested inline: a method call here costs as much as the update.
-    const bias1 =
-      t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
-    const bias2 =
-      t >= this.saturated2 && beta2 === this.saturatedBeta2 ? 1 : this.biasCorrection2(beta2, t);
+    const c1 = this.correction1;
+    const c2 = this.correction2;
+    const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
+    const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
     const stepSize = lr / bias1;
-    // One division per step instead of one per element (see kernel/adam.wat).
+    // One division per step instead of one per element (see kernel/optimizers.wat).
     const invBias2Sqrt = 1 / Math.sqrt(bias2);
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
@@ -309,26 +279,26 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
 
   /** The same step on the SIMD kernel, with the same per-step scalars. */
   private updateKernel(
-    binding: KernelBinding,
+    kernel: OptimizerKernel<'adam'>,
     grad: ArrayLike<number>,
     lr: number,
     scale: number,
   ): void {
+    const binding = this.binding!;
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
     const t = this.t;
     binding.enter(grad, this.params, t);
-    const kernel = binding.kernel;
-    const bias1 =
-      t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
-    const bias2 =
-      t >= this.saturated2 && beta2 === this.saturatedBeta2 ? 1 : this.biasCorrection2(beta2, t);
+    const c1 = this.correction1;
+    const c2 = this.correction2;
+    const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
+    const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
     const decoupled = this.decoupled;
     let flags = 0;
-    if (clipValue !== null) flags |= KernelFlag.clip;
-    if (!decoupled && weightDecay !== 0) flags |= KernelFlag.l2;
-    if (decoupled && weightDecay !== 0) flags |= KernelFlag.decoupled;
-    if (amsgrad) flags |= KernelFlag.amsgrad;
-    kernel.step(
+    if (clipValue !== null) flags |= AdamFlag.clip;
+    if (!decoupled && weightDecay !== 0) flags |= AdamFlag.l2;
+    if (decoupled && weightDecay !== 0) flags |= AdamFlag.decoupled;
+    if (amsgrad) flags |= AdamFlag.amsgrad;
+    kernel.stepAdam(
       flags,
       scale,
       clipValue ?? 0,

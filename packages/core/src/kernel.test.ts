@@ -15,7 +15,7 @@ const bits = (a: Float32Array | Float64Array) =>
   Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 
 describe('the embedded kernel', () => {
-  it('is what kernel/adam.wat compiles to (no drift between source and bytes)', async () => {
+  it('is what kernel/optimizers.wat compiles to (no drift between source and bytes)', async () => {
     const { compileKernel, renderModule } = (await import(
       new URL('../scripts/build-kernel.mjs', import.meta.url).href
     )) as { compileKernel(): Promise<Buffer>; renderModule(bytes: Buffer): string };

@@ -1,6 +1,7 @@
 import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
 import { AdamflowError } from './errors.js';
 import type { KernelBinding } from './kernel.js';
+import type { ParamArray } from './param-array.js';
 import type { Schedule } from './schedule.js';
 import {
   boolean,
@@ -10,9 +11,6 @@ import {
   oneOf,
   positiveFinite,
 } from './validate.js';
-
-/** The parameter vectors an optimizer can update in place. */
-export type ParamArray = Float32Array | Float64Array;
 
 /** The optimizers of this package, as named in snapshots and the registry. */
 export type OptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
@@ -87,9 +85,14 @@ const POLICIES: readonly NonFinitePolicy[] = ['throw', 'skip', 'propagate'];
  * The base every optimizer extends: validation, learning-rate schedules, clipping,
  * the non-finite policy, snapshots. Subclasses supply one fused update pass.
  *
- * The order of operations in a step, each a named piece as in optax's `chain`:
- * check finiteness → clip by global norm → clip by value → (subclass) maximize sign,
- * weight decay, moments, bias correction, parameter update.
+ * The order of operations in a step: check finiteness → clip by global norm → clip by
+ * value → (subclass) maximize sign, weight decay, moments, bias correction, parameter
+ * update. Each is documented here and in the subclass, but for speed they are not
+ * separate passes or composable functions as in optax's `chain`: the finite check and
+ * the norm share one read pass over the gradient (`scanGradient`), the norm's factor
+ * and every other per-step scalar are computed once in `step()`/`update()`, and the
+ * per-element work, clipping by value included, is one fused loop per optimizer
+ * (`update()`, or its SIMD twin in kernel/optimizers.wat).
  *
  * @typeParam Options - the constructor options of the subclass.
  * @typeParam Resolved - the validated options it holds.

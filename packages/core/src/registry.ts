@@ -1,6 +1,7 @@
 import { Adam, type AdamOptions } from './adam.js';
 import { AdamW } from './adamw.js';
-import type { CommonOptions, Optimizer, ParamArray } from './optimizer.js';
+import type { CommonOptions, Optimizer } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
 import { RMSProp, type RMSPropOptions } from './rmsprop.js';
 import { SGD, type SGDOptions } from './sgd.js';
 import { describe } from './validate.js';

@@ -1,10 +1,12 @@
-import { type Backend, chooseKernel, KernelBinding, RmspropFlag } from './kernel.js';
 import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+  RmspropFlag,
+} from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link RMSProp}. */
@@ -70,6 +72,8 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   readonly gradAverage: ParamArray;
   /** Momentum buffer (used when `momentum > 0`). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'rmsprop'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -78,12 +82,13 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
    */
   constructor(params: ParamArray, options?: RMSPropOptions, settings: { backend?: Backend } = {}) {
     super(params, options, RMSPROP_DEFAULTS, ['alpha', 'eps', 'momentum', 'centered']);
-    const kernel = chooseKernel('rmsprop', params, settings?.backend);
+    const kernel = chooseKernel('rmsprop', 'rmsprop', params, settings?.backend);
+    this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor;
-    this.squareAverage = kernel ? kernel.m : new Buffer(params.length);
-    this.gradAverage = kernel ? kernel.v : new Buffer(params.length);
-    this.momentumBuffer = kernel ? kernel.vMax : new Buffer(params.length);
+    this.squareAverage = kernel ? kernel.buffers.squareAverage : new Buffer(params.length);
+    this.gradAverage = kernel ? kernel.buffers.gradAverage : new Buffer(params.length);
+    this.momentumBuffer = kernel ? kernel.buffers.momentum : new Buffer(params.length);
   }
 
   protected resolve(merged: ResolvedRMSPropOptions): ResolvedRMSPropOptions {
@@ -104,14 +109,14 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
     const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue } = this.hyper;
-    if (this.binding) {
+    if (this.kernel && this.binding) {
       this.binding.enter(grad, this.params, this.t);
       let flags = 0;
       if (clipValue !== null) flags |= RmspropFlag.clip;
       if (weightDecay !== 0) flags |= RmspropFlag.l2;
       if (centered) flags |= RmspropFlag.centered;
       if (momentum > 0) flags |= RmspropFlag.momentum;
-      this.binding.kernel.stepRmsprop(
+      this.kernel.stepRmsprop(
         flags,
         scale,
         clipValue ?? 0,

@@ -1,10 +1,12 @@
-import { type Backend, chooseKernel, KernelBinding, SgdFlag } from './kernel.js';
 import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+  SgdFlag,
+} from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
 import { boolean, closedUnitInterval, unitInterval } from './validate.js';
 
 /** Options of {@link SGD}. */
@@ -63,6 +65,8 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
   /** The momentum buffer (zeros until momentum is used). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
   private bufferStarted = false;
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'sgd'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -71,10 +75,11 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
    */
   constructor(params: ParamArray, options?: SGDOptions, settings: { backend?: Backend } = {}) {
     super(params, options, SGD_DEFAULTS, ['momentum', 'dampening', 'nesterov']);
-    const kernel = chooseKernel('sgd', params, settings?.backend);
+    const kernel = chooseKernel('sgd', 'sgd', params, settings?.backend);
+    this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     this.momentumBuffer = kernel
-      ? kernel.m
+      ? kernel.buffers.momentum
       : new (params.constructor as Float64ArrayConstructor)(params.length);
   }
 
@@ -104,7 +109,7 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
     const { momentum, dampening, nesterov, weightDecay, maximize, clipValue } = this.hyper;
-    if (this.binding) {
+    if (this.kernel && this.binding) {
       this.binding.enter(grad, this.params, this.t);
       let flags = 0;
       if (clipValue !== null) flags |= SgdFlag.clip;
@@ -112,7 +117,7 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
       if (momentum !== 0) flags |= SgdFlag.momentum;
       if (momentum !== 0 && !this.bufferStarted) flags |= SgdFlag.first;
       if (nesterov) flags |= SgdFlag.nesterov;
-      this.binding.kernel.stepSgd(
+      this.kernel.stepSgd(
         flags,
         scale,
         clipValue ?? 0,

@@ -1,19 +1,25 @@
-;; The fused Adam, SGD and RMSProp steps for @adamflow/core, in WebAssembly SIMD
-;; (f32x4 and f64x2).
+;; The fused per-element steps of @adamflow/core's optimizers (Adam and AdamW with
+;; AMSGrad, SGD, RMSProp), plus the gradient's finite check and sum of squares, in
+;; WebAssembly SIMD (f32x4 and f64x2).
 ;;
-;; Same operations in the same order as the JavaScript loop in src/adam.ts, and no
-;; fused multiply-add, so the f64 kernel is bitwise identical to the JS path. Both
-;; multiply by 1 / sqrt(1 - beta2^t), computed once per step, where PyTorch divides by
-;; sqrt(1 - beta2^t): one division fewer per element (the step is bound by division
-;; and square-root throughput), at most an ulp apart. Arrays
-;; are padded to a whole number of vectors (zeros), so there is no scalar tail.
+;; Each step runs the same operations in the same order as its JavaScript loop
+;; (src/adam.ts, src/sgd.ts, src/rmsprop.ts), with no fused multiply-add, so the f64
+;; kernel is bitwise identical to the JS path. Adam multiplies by 1 / sqrt(1 - beta2^t),
+;; computed once per step, where PyTorch divides by sqrt(1 - beta2^t): one division
+;; fewer per element (the step is bound by division and square-root throughput), at
+;; most an ulp apart.
 ;;
-;; flags: 1 clip by value, 2 L2 weight decay, 4 decoupled decay (AdamW), 8 AMSGrad.
-;; Regions are padded to 64 bytes (four vectors), zero-filled.
+;; Every function takes byte offsets into one memory: the parameters, the gradient and
+;; the optimizer's own state buffers (each optimizer names its regions in src/kernel.ts),
+;; and a byte count. Regions are padded to whole groups of four vectors (64 bytes),
+;; zero-filled, so there is no scalar tail.
 ;; Compiled to src/kernel-binary.ts by scripts/build-kernel.mjs.
 (module
   (import "env" "memory" (memory 1))
 
+  ;; Adam (src/adam.ts). Regions: p params, m first moment, v second moment, vmax
+  ;; AMSGrad's running maximum, g gradient.
+  ;; flags: 1 clip by value, 2 L2 weight decay, 4 decoupled decay (AdamW), 8 AMSGrad.
   (func (export "adam_f32")
     (param $p i32) (param $m i32) (param $v i32) (param $vmax i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $decay f64)
@@ -290,8 +296,9 @@
         (br $next))))
 
 
-  ;; SGD (src/sgd.ts), same operation order. flags: 1 clip, 2 L2, 4 momentum,
-  ;; 8 first momentum step (buffer = d), 16 Nesterov.
+  ;; SGD (src/sgd.ts), same operation order. Regions: p params, b momentum buffer,
+  ;; g gradient. flags: 1 clip, 2 L2, 4 momentum, 8 first momentum step (buffer = d),
+  ;; 16 Nesterov.
   (func (export "sgd_f32")
     (param $p i32) (param $b i32) (param $g i32) (param $bytes i32) (param $flags i32)
     (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -333,8 +340,9 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
-  ;; SGD (src/sgd.ts), same operation order. flags: 1 clip, 2 L2, 4 momentum,
-  ;; 8 first momentum step (buffer = d), 16 Nesterov.
+  ;; SGD (src/sgd.ts), same operation order. Regions: p params, b momentum buffer,
+  ;; g gradient. flags: 1 clip, 2 L2, 4 momentum, 8 first momentum step (buffer = d),
+  ;; 16 Nesterov.
   (func (export "sgd_f64")
     (param $p i32) (param $b i32) (param $g i32) (param $bytes i32) (param $flags i32)
     (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -376,8 +384,9 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
-  ;; RMSProp (src/rmsprop.ts), same operation order. flags: 1 clip, 2 L2, 4 centered,
-  ;; 8 momentum.
+  ;; RMSProp (src/rmsprop.ts), same operation order. Regions: p params, s square
+  ;; average, ga gradient average, b momentum buffer, g gradient. flags: 1 clip, 2 L2,
+  ;; 4 centered, 8 momentum.
   (func (export "rmsprop_f32")
     (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -430,8 +439,9 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $next))))
 
-  ;; RMSProp (src/rmsprop.ts), same operation order. flags: 1 clip, 2 L2, 4 centered,
-  ;; 8 momentum.
+  ;; RMSProp (src/rmsprop.ts), same operation order. Regions: p params, s square
+  ;; average, ga gradient average, b momentum buffer, g gradient. flags: 1 clip, 2 L2,
+  ;; 4 centered, 8 momentum.
   (func (export "rmsprop_f64")
     (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -545,18 +555,4 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (local.get $sum))
-
-  ;; The memory-traffic proxy for the benchmark: read 4 arrays, write 3, no maths.
-  (func (export "traffic_f32") (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $bytes i32)
-    (local $i i32) (local $x v128) (local $y v128)
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
-        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
-        (v128.store (i32.add (local.get $a) (local.get $i)) (v128.xor (local.get $y) (v128.load (i32.add (local.get $d) (local.get $i)))))
-        (v128.store (i32.add (local.get $b) (local.get $i)) (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $i)))))
-        (v128.store (i32.add (local.get $c) (local.get $i)) (v128.xor (local.get $x) (local.get $y)))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $next))))
 )
