@@ -386,7 +386,7 @@
 
   ;; RMSProp (src/rmsprop.ts), same operation order. Regions: p params, s square
   ;; average, ga gradient average, b momentum buffer, g gradient. flags: 1 clip, 2 L2,
-  ;; 4 centered, 8 momentum.
+  ;; 4 centered, 8 momentum, 16 eps inside the square root (Keras, TF.js, River).
   (func (export "rmsprop_f32")
     (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -424,8 +424,11 @@
               (f32x4.mul (local.get $valpha) (v128.load (i32.add (local.get $ga) (local.get $i))))
               (f32x4.mul (local.get $voma) (local.get $gv))))
             (v128.store (i32.add (local.get $ga) (local.get $i)) (local.get $gav))
-            (local.set $av (f32x4.add (f32x4.sqrt (f32x4.sub (local.get $sv) (f32x4.mul (local.get $gav) (local.get $gav)))) (local.get $veps))))
-          (else (local.set $av (f32x4.add (f32x4.sqrt (local.get $sv)) (local.get $veps)))))
+            (local.set $av (f32x4.sub (local.get $sv) (f32x4.mul (local.get $gav) (local.get $gav)))))
+          (else (local.set $av (local.get $sv))))
+        (if (i32.and (local.get $flags) (i32.const 16))
+          (then (local.set $av (f32x4.sqrt (f32x4.add (local.get $av) (local.get $veps)))))
+          (else (local.set $av (f32x4.add (f32x4.sqrt (local.get $av)) (local.get $veps)))))
         (if (i32.and (local.get $flags) (i32.const 8))
           (then
             (local.set $bv (f32x4.add
@@ -441,7 +444,7 @@
 
   ;; RMSProp (src/rmsprop.ts), same operation order. Regions: p params, s square
   ;; average, ga gradient average, b momentum buffer, g gradient. flags: 1 clip, 2 L2,
-  ;; 4 centered, 8 momentum.
+  ;; 4 centered, 8 momentum, 16 eps inside the square root (Keras, TF.js, River).
   (func (export "rmsprop_f64")
     (param $p i32) (param $s i32) (param $ga i32) (param $b i32) (param $g i32) (param $bytes i32)
     (param $flags i32) (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
@@ -479,8 +482,11 @@
               (f64x2.mul (local.get $valpha) (v128.load (i32.add (local.get $ga) (local.get $i))))
               (f64x2.mul (local.get $voma) (local.get $gv))))
             (v128.store (i32.add (local.get $ga) (local.get $i)) (local.get $gav))
-            (local.set $av (f64x2.add (f64x2.sqrt (f64x2.sub (local.get $sv) (f64x2.mul (local.get $gav) (local.get $gav)))) (local.get $veps))))
-          (else (local.set $av (f64x2.add (f64x2.sqrt (local.get $sv)) (local.get $veps)))))
+            (local.set $av (f64x2.sub (local.get $sv) (f64x2.mul (local.get $gav) (local.get $gav)))))
+          (else (local.set $av (local.get $sv))))
+        (if (i32.and (local.get $flags) (i32.const 16))
+          (then (local.set $av (f64x2.sqrt (f64x2.add (local.get $av) (local.get $veps)))))
+          (else (local.set $av (f64x2.add (f64x2.sqrt (local.get $av)) (local.get $veps)))))
         (if (i32.and (local.get $flags) (i32.const 8))
           (then
             (local.set $bv (f64x2.add

@@ -2,7 +2,7 @@ import { BiasCorrection } from './bias-correction.js';
 import { AdamFlag, type Backend, chooseKernel, KernelBinding, OptimizerKernel } from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
-import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link Adam} (and {@link AdamW}). */
 export interface AdamOptions extends CommonOptions {
@@ -14,7 +14,27 @@ export interface AdamOptions extends CommonOptions {
   eps?: number;
   /** Keep the running maximum of the second moment (AMSGrad, PyTorch semantics); default false. */
   amsgrad?: boolean;
+  /** Where `eps` goes: see {@link AdamEpsPlacement}; default `'after-correction'` (PyTorch). */
+  epsPlacement?: AdamEpsPlacement;
 }
+
+/**
+ * Where Adam adds `eps`, for porting trajectories from other libraries:
+ * - `'after-correction'` (default): to the bias-corrected `sqrt(v_hat)`, as PyTorch,
+ *   TensorFlow.js and the paper's Algorithm 1 do:
+ *   `p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)`.
+ * - `'epsilon-hat'`: to the uncorrected `sqrt(v)`, with the bias correction folded into
+ *   the step size, as Keras, TensorFlow (`tf.keras`, `tf.compat.v1.train.AdamOptimizer`)
+ *   and River do (the paper's "epsilon hat", just before its Section 2.1):
+ *   `p -= (lr * sqrt(1 - beta2^t) / (1 - beta1^t)) * m / (sqrt(v) + eps)`.
+ *
+ * The two agree when `eps_hat = eps * sqrt(1 - beta2^t)`, which changes with `t`: the
+ * same `eps` number acts far larger early in training under `'epsilon-hat'`. Set this
+ * and those libraries' `eps` (Keras's default is 1e-7) to reproduce their runs.
+ */
+export type AdamEpsPlacement = 'after-correction' | 'epsilon-hat';
+
+const EPS_PLACEMENTS: readonly AdamEpsPlacement[] = ['after-correction', 'epsilon-hat'];
 
 /** The validated options an {@link Adam} holds. */
 export interface ResolvedAdamOptions extends ResolvedCommon {
@@ -22,9 +42,10 @@ export interface ResolvedAdamOptions extends ResolvedCommon {
   beta2: number;
   eps: number;
   amsgrad: boolean;
+  epsPlacement: AdamEpsPlacement;
 }
 
-const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad'];
+const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad', 'epsPlacement'];
 
 /**
  * Where Adam's per-parameter work runs:
@@ -57,6 +78,7 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
   eps: 1e-8,
   weightDecay: 0,
   amsgrad: false,
+  epsPlacement: 'after-correction',
   maximize: false,
   clipValue: null,
   clipNorm: null,
@@ -76,20 +98,24 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
  * v  = beta2 * v + (1 - beta2) * g * g
  * v' = amsgrad ? (vMax = max(vMax, v)) : v
  * p  = p - (lr / (1 - beta1^t)) * m / (sqrt(v') * (1 / sqrt(1 - beta2^t)) + eps)
+ *      epsPlacement 'epsilon-hat' (Keras, TensorFlow, River):
+ * p  = p - (lr * sqrt(1 - beta2^t) / (1 - beta1^t)) * m / (sqrt(v') + eps)
  * ```
  *
  * (PyTorch divides by `sqrt(1 - beta2^t)`; multiplying by its reciprocal, computed once
  * per step, saves a division per element and moves results by at most an ulp.)
  *
- * Where `eps` sits: it is added to `sqrt(v_hat)`, the bias-corrected root second
- * moment, exactly as in PyTorch and in the paper's Algorithm 1 (and in the seed,
- * which writes `m_hat / (sqrt(v_hat) + eps)`; the two are algebraically equal, the
- * form above saves a division per element). Keras and TF.js instead fold the bias
- * correction into the learning rate and add `eps` to the *uncorrected* `sqrt(v)`:
- * `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps_hat)`, their
- * "epsilon hat". That is the same as ours with `eps = eps_hat / sqrt(1 - beta2^t)`,
- * so early in training the TF default `eps` acts far larger. Use the same `eps`
- * number in both and the trajectories differ.
+ * Where `eps` sits: by default it is added to `sqrt(v_hat)`, the bias-corrected root
+ * second moment, exactly as in PyTorch, TensorFlow.js and the paper's Algorithm 1 (and
+ * in the seed, which writes `m_hat / (sqrt(v_hat) + eps)`; the two are algebraically
+ * equal, the form above saves a division per element). Keras, TensorFlow and River
+ * instead fold the bias correction into the learning rate and add `eps` to the
+ * *uncorrected* `sqrt(v)`, the paper's "epsilon hat":
+ * `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps_hat)`. That is the
+ * same as ours with `eps = eps_hat / sqrt(1 - beta2^t)`, so early in training their
+ * `eps` acts far larger. `epsPlacement: 'epsilon-hat'` computes their formula (see
+ * {@link AdamEpsPlacement}); with the same `eps` number and the default placement the
+ * trajectories differ.
  *
  * The per-step scalars (`1 - beta^t`, step size, `sqrt`) are computed once per step;
  * in float32 the arithmetic is done in float64 and rounded when stored.
@@ -211,6 +237,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     unitInterval(`${name}: beta2`, merged.beta2);
     nonNegativeFinite(`${name}: eps`, merged.eps);
     boolean(`${name}: amsgrad`, merged.amsgrad);
+    oneOf(`${name}: epsPlacement`, merged.epsPlacement, EPS_PLACEMENTS);
     return this.resolveCommon(merged);
   }
 
@@ -227,7 +254,8 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       this.updateKernel(this.kernel, grad, lr, scale);
       return;
     }
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue, epsPlacement } =
+      this.hyper;
     const p = this.params;
     const m = this.firstMoment;
     const v = this.secondMoment;
@@ -240,9 +268,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     const c2 = this.correction2;
     const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
     const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
-    const stepSize = lr / bias1;
-    // One division per step instead of one per element (see kernel/optimizers.wat).
-    const invBias2Sqrt = 1 / Math.sqrt(bias2);
+    const { stepSize, invBias2Sqrt } = stepScalars(lr, bias1, bias2, epsPlacement);
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
     const l2 = this.decoupled ? 0 : weightDecay;
@@ -285,13 +311,15 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     scale: number,
   ): void {
     const binding = this.binding!;
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue, epsPlacement } =
+      this.hyper;
     const t = this.t;
     binding.enter(grad, this.params, t);
     const c1 = this.correction1;
     const c2 = this.correction2;
     const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
     const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
+    const { stepSize, invBias2Sqrt } = stepScalars(lr, bias1, bias2, epsPlacement);
     const decoupled = this.decoupled;
     let flags = 0;
     if (clipValue !== null) flags |= AdamFlag.clip;
@@ -307,10 +335,35 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       decoupled ? 0 : weightDecay,
       beta1,
       beta2,
-      lr / bias1,
-      1 / Math.sqrt(bias2),
+      stepSize,
+      invBias2Sqrt,
       eps,
     );
     binding.leave(this.params);
   }
+}
+
+// Reused by every step: the per-step scalars without an allocation per step.
+const scalars = { stepSize: 0, invBias2Sqrt: 0 };
+
+/**
+ * The step size and the factor on `sqrt(v)` for one step. After correction:
+ * `lr / bias1` and `1 / sqrt(bias2)` (one division per step instead of one per element,
+ * see kernel/optimizers.wat). Epsilon hat: Keras's `lr * sqrt(bias2) / bias1`, in its
+ * order, and exactly 1, so the denominator is the uncorrected `sqrt(v) + eps`.
+ */
+function stepScalars(
+  lr: number,
+  bias1: number,
+  bias2: number,
+  placement: AdamEpsPlacement,
+): { stepSize: number; invBias2Sqrt: number } {
+  if (placement === 'epsilon-hat') {
+    scalars.stepSize = (lr * Math.sqrt(bias2)) / bias1;
+    scalars.invBias2Sqrt = 1;
+  } else {
+    scalars.stepSize = lr / bias1;
+    scalars.invBias2Sqrt = 1 / Math.sqrt(bias2);
+  }
+  return scalars;
 }

@@ -7,10 +7,20 @@
 // biome-ignore-all assist/source/organizeImports: the exports are grouped by topic under the section comments below
 
 // Optimizers
-export type { AdamBackend, AdamOptions, AdamSettings, ResolvedAdamOptions } from './adam.js';
+export type {
+  AdamBackend,
+  AdamEpsPlacement,
+  AdamOptions,
+  AdamSettings,
+  ResolvedAdamOptions,
+} from './adam.js';
 export { Adam } from './adam.js';
 export { AdamW } from './adamw.js';
-export type { ResolvedRMSPropOptions, RMSPropOptions } from './rmsprop.js';
+export type {
+  ResolvedRMSPropOptions,
+  RMSPropEpsPlacement,
+  RMSPropOptions,
+} from './rmsprop.js';
 export { RMSProp } from './rmsprop.js';
 export type { ResolvedSGDOptions, SGDOptions } from './sgd.js';
 export { SGD } from './sgd.js';

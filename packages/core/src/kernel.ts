@@ -87,7 +87,7 @@ type RmspropFunction = (
 /** Flags of the SGD kernel. */
 export const SgdFlag = { clip: 1, l2: 2, momentum: 4, first: 8, nesterov: 16 } as const;
 /** Flags of the RMSProp kernel. */
-export const RmspropFlag = { clip: 1, l2: 2, centered: 4, momentum: 8 } as const;
+export const RmspropFlag = { clip: 1, l2: 2, centered: 4, momentum: 8, epsInside: 16 } as const;
 
 /** Flags of the Adam kernel (see kernel/optimizers.wat). */
 export const AdamFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;

@@ -7,7 +7,7 @@ import {
 } from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
-import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link RMSProp}. */
 export interface RMSPropOptions extends CommonOptions {
@@ -19,7 +19,22 @@ export interface RMSPropOptions extends CommonOptions {
   momentum?: number;
   /** Normalise by the estimated variance instead of the raw second moment; default false. */
   centered?: boolean;
+  /** Where `eps` goes: see {@link RMSPropEpsPlacement}; default `'outside-sqrt'` (PyTorch). */
+  epsPlacement?: RMSPropEpsPlacement;
 }
+
+/**
+ * Where RMSProp adds `eps`, for porting trajectories from other libraries:
+ * - `'outside-sqrt'` (default): `g / (sqrt(s) + eps)`, as PyTorch does.
+ * - `'inside-sqrt'`: `g / sqrt(s + eps)`, as Keras, TensorFlow.js and River do
+ *   (centered: `g / sqrt(s - gAvg^2 + eps)`).
+ *
+ * Their momentum form, `b = momentum * b + lr * g / a; p -= b`, equals ours
+ * (`b = momentum * b + g / a; p -= lr * b`) while `lr` is constant.
+ */
+export type RMSPropEpsPlacement = 'outside-sqrt' | 'inside-sqrt';
+
+const EPS_PLACEMENTS: readonly RMSPropEpsPlacement[] = ['outside-sqrt', 'inside-sqrt'];
 
 /** The validated options an {@link RMSProp} holds. */
 export interface ResolvedRMSPropOptions extends ResolvedCommon {
@@ -27,6 +42,7 @@ export interface ResolvedRMSPropOptions extends ResolvedCommon {
   eps: number;
   momentum: number;
   centered: boolean;
+  epsPlacement: RMSPropEpsPlacement;
 }
 
 const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
@@ -35,6 +51,7 @@ const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
   eps: 1e-8,
   momentum: 0,
   centered: false,
+  epsPlacement: 'outside-sqrt',
   weightDecay: 0,
   maximize: false,
   clipValue: null,
@@ -50,6 +67,7 @@ const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
  * s = alpha * s + (1 - alpha) * g * g
  * a = centered ? sqrt(s - gAvg^2) + eps   (gAvg = alpha * gAvg + (1 - alpha) * g)
  *              : sqrt(s) + eps
+ *     (epsPlacement 'inside-sqrt', as Keras, TF.js, River: sqrt(s - gAvg^2 + eps), sqrt(s + eps))
  * momentum > 0 ? (b = momentum * b + g / a; p = p - lr * b) : p = p - lr * g / a
  * ```
  *
@@ -81,7 +99,13 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
    * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: RMSPropOptions, settings: { backend?: Backend } = {}) {
-    super(params, options, RMSPROP_DEFAULTS, ['alpha', 'eps', 'momentum', 'centered']);
+    super(params, options, RMSPROP_DEFAULTS, [
+      'alpha',
+      'eps',
+      'momentum',
+      'centered',
+      'epsPlacement',
+    ]);
     const kernel = chooseKernel('rmsprop', 'rmsprop', params, settings?.backend);
     this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
@@ -96,6 +120,7 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     nonNegativeFinite('rmsprop: eps', merged.eps);
     unitInterval('rmsprop: momentum', merged.momentum);
     boolean('rmsprop: centered', merged.centered);
+    oneOf('rmsprop: epsPlacement', merged.epsPlacement, EPS_PLACEMENTS);
     return this.resolveCommon(merged);
   }
 
@@ -108,7 +133,9 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   }
 
   protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue } = this.hyper;
+    const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue, epsPlacement } =
+      this.hyper;
+    const inside = epsPlacement === 'inside-sqrt';
     if (this.kernel && this.binding) {
       this.binding.enter(grad, this.params, this.t);
       let flags = 0;
@@ -116,6 +143,7 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
       if (weightDecay !== 0) flags |= RmspropFlag.l2;
       if (centered) flags |= RmspropFlag.centered;
       if (momentum > 0) flags |= RmspropFlag.momentum;
+      if (inside) flags |= RmspropFlag.epsInside;
       this.kernel.stepRmsprop(
         flags,
         scale,
@@ -151,14 +179,13 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
       if (weightDecay !== 0) g += weightDecay * pi;
       const si = alpha * s[i]! + oneMinusAlpha * g * g;
       s[i] = si;
-      let average: number;
+      let average = si;
       if (centered) {
         const gi = alpha * ga[i]! + oneMinusAlpha * g;
         ga[i] = gi;
-        average = Math.sqrt(si - gi * gi) + eps;
-      } else {
-        average = Math.sqrt(si) + eps;
+        average = si - gi * gi;
       }
+      average = inside ? Math.sqrt(average + eps) : Math.sqrt(average) + eps;
       if (momentum > 0) {
         const bi = momentum * b[i]! + g / average;
         b[i] = bi;

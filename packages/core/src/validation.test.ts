@@ -134,6 +134,20 @@ describe('constructor options', () => {
       TypeError,
       /centered must be true or false/,
     ],
+    [
+      'Adam epsPlacement unknown',
+      adam,
+      { epsPlacement: 'keras' },
+      TypeError,
+      /epsPlacement must be one of 'after-correction', 'epsilon-hat', got "keras"/,
+    ],
+    [
+      'RMSProp epsPlacement unknown',
+      (o) => new RMSProp(p(), o as never),
+      { epsPlacement: 'inside' },
+      TypeError,
+      /epsPlacement must be one of 'outside-sqrt', 'inside-sqrt', got "inside"/,
+    ],
   ];
   for (const [name, make, options, type, message] of cases) {
     it(name, () => {
