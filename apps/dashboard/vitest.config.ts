@@ -4,7 +4,8 @@ import shared from '../../vitest.shared.js';
 export default mergeConfig(
   shared,
   defineConfig({
-    // Integration tests start real servers and hundreds of sockets.
-    test: { testTimeout: 60_000, hookTimeout: 60_000 },
+    // Integration tests start real servers and hundreds of sockets; on a busy machine
+    // that takes many times longer than alone. A timeout here catches hangs only.
+    test: { testTimeout: 120_000, hookTimeout: 120_000 },
   }),
 );
