@@ -2,6 +2,7 @@ import { BiasCorrection } from './bias-correction.js';
 import { AdamFlag, type Backend, chooseKernel, KernelBinding, OptimizerKernel } from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link Adam} (and {@link AdamW}). */
@@ -16,6 +17,8 @@ export interface AdamOptions extends CommonOptions {
   amsgrad?: boolean;
   /** Where `eps` goes: see {@link AdamEpsPlacement}; default `'after-correction'` (PyTorch). */
   epsPlacement?: AdamEpsPlacement;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<AdamOptions>[];
 }
 
 /**
@@ -245,30 +248,45 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     return { m: this.firstMoment, v: this.secondMoment, vMax: this.maxSecondMoment };
   }
 
-  // One per moment; see BiasCorrection for why they remember saturation.
-  private readonly correction1 = new BiasCorrection();
-  private readonly correction2 = new BiasCorrection();
+  // Two per group, one per moment; see BiasCorrection for why they remember saturation.
+  private readonly corrections: BiasCorrection[] = [];
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    if (this.kernel) {
-      this.updateKernel(this.kernel, grad, lr, scale);
-      return;
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    const groups = this.groupList;
+    const t = this.t;
+    if (kernel) this.binding!.enter(grad, this.params, t);
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const { beta1, beta2, epsPlacement } = group.hyper;
+      // Per-step scalars, once per group (PyTorch's order of operations, for exactness).
+      // The saturated case is tested inline: a method call here costs as much as the update.
+      const c1 = (this.corrections[2 * k] ??= new BiasCorrection());
+      const c2 = (this.corrections[2 * k + 1] ??= new BiasCorrection());
+      const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
+      const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
+      const { stepSize, invBias2Sqrt } = stepScalars(group.lr, bias1, bias2, epsPlacement);
+      if (kernel) this.rangeOnKernel(kernel, group, scale, stepSize, invBias2Sqrt);
+      else this.range(group, grad, scale, stepSize, invBias2Sqrt);
     }
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue, epsPlacement } =
-      this.hyper;
+    if (kernel) this.binding!.leave(this.params);
+  }
+
+  /** One group's fused pass over its range, in JavaScript. */
+  private range(
+    group: HeldGroup<ResolvedAdamOptions>,
+    grad: ArrayLike<number>,
+    scale: number,
+    stepSize: number,
+    invBias2Sqrt: number,
+  ): void {
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    const lr = group.lr;
     const p = this.params;
     const m = this.firstMoment;
     const v = this.secondMoment;
     const vMax = this.maxSecondMoment;
-    const n = p.length;
-    const t = this.t;
-    // Per-step scalars, once (PyTorch's order of operations, for exactness).
-    // The saturated case is tested inline: a method call here costs as much as the update.
-    const c1 = this.correction1;
-    const c2 = this.correction2;
-    const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
-    const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
-    const { stepSize, invBias2Sqrt } = stepScalars(lr, bias1, bias2, epsPlacement);
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
     const l2 = this.decoupled ? 0 : weightDecay;
@@ -278,7 +296,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
     const clip = clipValue !== null;
     const bound = clipValue ?? 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       // scale and sign are exactly ±1 unless clipping/maximize are on, so these are exact.
       let g = grad[i]! * scale;
       if (clip) {
@@ -303,23 +321,16 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     }
   }
 
-  /** The same step on the SIMD kernel, with the same per-step scalars. */
-  private updateKernel(
+  /** The same pass on the SIMD kernel, with the same per-step scalars. */
+  private rangeOnKernel(
     kernel: OptimizerKernel<'adam'>,
-    grad: ArrayLike<number>,
-    lr: number,
+    group: HeldGroup<ResolvedAdamOptions>,
     scale: number,
+    stepSize: number,
+    invBias2Sqrt: number,
   ): void {
-    const binding = this.binding!;
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue, epsPlacement } =
-      this.hyper;
-    const t = this.t;
-    binding.enter(grad, this.params, t);
-    const c1 = this.correction1;
-    const c2 = this.correction2;
-    const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
-    const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
-    const { stepSize, invBias2Sqrt } = stepScalars(lr, bias1, bias2, epsPlacement);
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
     const decoupled = this.decoupled;
     let flags = 0;
     if (clipValue !== null) flags |= AdamFlag.clip;
@@ -327,11 +338,13 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     if (decoupled && weightDecay !== 0) flags |= AdamFlag.decoupled;
     if (amsgrad) flags |= AdamFlag.amsgrad;
     kernel.stepAdam(
+      group.from,
+      group.to,
       flags,
       scale,
       clipValue ?? 0,
       maximize ? -1 : 1,
-      decoupled ? 1 - lr * weightDecay : 1,
+      decoupled ? 1 - group.lr * weightDecay : 1,
       decoupled ? 0 : weightDecay,
       beta1,
       beta2,
@@ -339,7 +352,6 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       invBias2Sqrt,
       eps,
     );
-    binding.leave(this.params);
   }
 }
 

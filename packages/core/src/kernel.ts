@@ -92,6 +92,12 @@ export const RmspropFlag = { clip: 1, l2: 2, centered: 4, momentum: 8, epsInside
 /** Flags of the Adam kernel (see kernel/optimizers.wat). */
 export const AdamFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;
 
+/** The kernel functions a range can run. */
+const Step = { adam: 0, adamPlain: 1, sgd: 2, rmsprop: 3 } as const;
+
+/** Bytes of each region's scratch pad: one unrolled iteration of the widest loop. */
+const SCRATCH = 64;
+
 /**
  * Below this many parameters the JavaScript loop is faster than calling into
  * WebAssembly (set from bench/results/core.json; see the README).
@@ -166,8 +172,16 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
   private readonly gradientOffset: number;
   /** Byte offsets of the state buffers, in the layout's order. */
   private readonly bufferOffsets: readonly number[];
+  /** Bytes of each region's data and padding (the scratch pad follows). */
   private readonly bytes: number;
   private readonly length: number;
+  /** Bytes per parameter. */
+  private readonly width: number;
+  private readonly memoryBytes: Uint8Array;
+  /** The step that runRange runs, and its scalars (set by stepAdam/stepSgd/stepRmsprop). */
+  private pending: number = Step.adam;
+  private pendingFlags = 0;
+  private readonly scalars = new Float64Array(11);
   private readonly adamFunction: AdamFunction;
   private readonly adamPlainFunction: AdamPlainFunction;
   private readonly sgdFunction: SgdFunction;
@@ -179,10 +193,13 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     const width = float64 ? 8 : 4;
     const names = KERNEL_REGIONS[layout] as readonly RegionName<L>[];
     // Each region padded to whole groups of four 16-byte vectors (the unrolled
-    // loops' stride); the padding stays zero.
+    // loops' stride); the padding stays zero. After each region's padding, a 64-byte
+    // scratch pad at the same offset in every region: a group's range that does not
+    // start or end on a 64-byte boundary steps its ragged ends there (see runRange).
     const region = Math.ceil((length * width) / 64) * 64;
+    const stride = region + SCRATCH;
     const regions = names.length + 2;
-    const pages = Math.max(1, Math.ceil((regions * region) / 65536));
+    const pages = Math.max(1, Math.ceil((regions * stride) / 65536));
     this.memory = new api.Memory({ initial: pages, maximum: pages });
     const instance = new api.Instance(module, { env: { memory: this.memory } });
     const suffix = float64 ? 'f64' : 'f32';
@@ -195,11 +212,13 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     this.sumSquaresFunction = exported<(g: number, count: number) => number>('sumsq');
     this.bytes = region;
     this.length = length;
+    this.width = width;
+    this.memoryBytes = new Uint8Array(this.memory.buffer);
     const View = float64 ? Float64Array : Float32Array;
     const view = (offset: number) => new View(this.memory.buffer, offset, length);
     this.paramsOffset = 0;
-    this.bufferOffsets = names.map((_, k) => (k + 1) * region);
-    this.gradientOffset = (names.length + 1) * region;
+    this.bufferOffsets = names.map((_, k) => (k + 1) * stride);
+    this.gradientOffset = (names.length + 1) * stride;
     this.params = view(this.paramsOffset);
     this.gradient = view(this.gradientOffset);
     const buffers = {} as Record<RegionName<L>, ParamArray>;
@@ -236,9 +255,15 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     return this.sumSquaresFunction(this.gradientOffset, this.length);
   }
 
-  /** The fused Adam step over all parameters (scalars as in src/adam.ts). */
+  /**
+   * The fused Adam step over parameters `[from, to)` (scalars as in src/adam.ts).
+   * @param from - the first parameter of the range.
+   * @param to - one past its last parameter.
+   */
   stepAdam(
     this: OptimizerKernel<'adam'>,
+    from: number,
+    to: number,
     flags: number,
     scale: number,
     bound: number,
@@ -251,52 +276,27 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     invBias2Sqrt: number,
     eps: number,
   ): void {
-    const [first, second, max] = this.bufferOffsets as [number, number, number];
-    const p = this.paramsOffset;
-    const g = this.gradientOffset;
-    if (flags === 0 && scale === 1 && sign === 1) {
-      this.adamPlainFunction(
-        p,
-        first,
-        second,
-        g,
-        this.bytes,
-        beta1,
-        1 - beta1,
-        beta2,
-        1 - beta2,
-        stepSize,
-        invBias2Sqrt,
-        eps,
-      );
-      return;
-    }
-    this.adamFunction(
-      p,
-      first,
-      second,
-      max,
-      g,
-      this.bytes,
-      flags,
-      scale,
-      bound,
-      sign,
-      decay,
-      l2,
-      beta1,
-      1 - beta1,
-      beta2,
-      1 - beta2,
-      stepSize,
-      invBias2Sqrt,
-      eps,
-    );
+    const x = this.scalars;
+    x[0] = scale;
+    x[1] = bound;
+    x[2] = sign;
+    x[3] = decay;
+    x[4] = l2;
+    x[5] = beta1;
+    x[6] = beta2;
+    x[7] = stepSize;
+    x[8] = invBias2Sqrt;
+    x[9] = eps;
+    this.pending = flags === 0 && scale === 1 && sign === 1 ? Step.adamPlain : Step.adam;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
   }
 
-  /** SGD over all parameters (as in src/sgd.ts). */
+  /** SGD over parameters `[from, to)` (as in src/sgd.ts). */
   stepSgd(
     this: OptimizerKernel<'sgd'>,
+    from: number,
+    to: number,
     flags: number,
     scale: number,
     bound: number,
@@ -306,25 +306,24 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     oneMinusDampening: number,
     lr: number,
   ): void {
-    this.sgdFunction(
-      this.paramsOffset,
-      this.bufferOffsets[0]!,
-      this.gradientOffset,
-      this.bytes,
-      flags,
-      scale,
-      bound,
-      sign,
-      l2,
-      momentum,
-      oneMinusDampening,
-      lr,
-    );
+    const x = this.scalars;
+    x[0] = scale;
+    x[1] = bound;
+    x[2] = sign;
+    x[3] = l2;
+    x[4] = momentum;
+    x[5] = oneMinusDampening;
+    x[6] = lr;
+    this.pending = Step.sgd;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
   }
 
-  /** RMSProp over all parameters (as in src/rmsprop.ts). */
+  /** RMSProp over parameters `[from, to)` (as in src/rmsprop.ts). */
   stepRmsprop(
     this: OptimizerKernel<'rmsprop'>,
+    from: number,
+    to: number,
     flags: number,
     scale: number,
     bound: number,
@@ -335,25 +334,166 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     momentum: number,
     lr: number,
   ): void {
-    const [square, gradAverage, momentumBuffer] = this.bufferOffsets as [number, number, number];
-    this.rmspropFunction(
-      this.paramsOffset,
-      square,
-      gradAverage,
-      momentumBuffer,
-      this.gradientOffset,
-      this.bytes,
-      flags,
-      scale,
-      bound,
-      sign,
-      l2,
-      alpha,
-      1 - alpha,
-      eps,
-      momentum,
-      lr,
+    const x = this.scalars;
+    x[0] = scale;
+    x[1] = bound;
+    x[2] = sign;
+    x[3] = l2;
+    x[4] = alpha;
+    x[5] = eps;
+    x[6] = momentum;
+    x[7] = lr;
+    this.pending = Step.rmsprop;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
+  }
+
+  /**
+   * Runs the pending step over `[from, to)`. The kernel's loops move whole 16-byte
+   * vectors (64 bytes at a time in Adam's common case), so a range is split: its
+   * 64-byte-aligned body runs in place; its ragged ends (under 64 bytes each) are
+   * copied to the scratch pads, stepped there, and copied back, so no parameter outside
+   * the range is touched and every parameter sees the very same lane arithmetic. The
+   * whole vector (one group) is one call, as it always was.
+   */
+  private runRange(from: number, to: number): void {
+    if (from === 0 && to === this.length) {
+      this.invoke(0, this.bytes);
+      return;
+    }
+    const start = from * this.width;
+    const end = to * this.width;
+    const bodyStart = Math.ceil(start / SCRATCH) * SCRATCH;
+    // The last range may run on through the zero padding, as the whole vector does.
+    const bodyEnd = Math.max(
+      bodyStart,
+      to === this.length ? this.bytes : Math.floor(end / SCRATCH) * SCRATCH,
     );
+    const headEnd = Math.min(end, bodyStart);
+    if (headEnd > start) this.invokeOnScratch(start, headEnd);
+    if (bodyEnd > bodyStart) this.invoke(bodyStart, bodyEnd - bodyStart);
+    if (end > bodyEnd) this.invokeOnScratch(bodyEnd, end);
+  }
+
+  /** Copies bytes `[start, end)` of every region to its scratch pad, steps, copies back. */
+  private invokeOnScratch(start: number, end: number): void {
+    const memory = this.memoryBytes;
+    const scratch = this.bytes;
+    const offsets = this.bufferOffsets;
+    memory.copyWithin(
+      this.paramsOffset + scratch,
+      this.paramsOffset + start,
+      this.paramsOffset + end,
+    );
+    memory.copyWithin(
+      this.gradientOffset + scratch,
+      this.gradientOffset + start,
+      this.gradientOffset + end,
+    );
+    for (let k = 0; k < offsets.length; k++) {
+      const base = offsets[k]!;
+      memory.copyWithin(base + scratch, base + start, base + end);
+    }
+    this.invoke(scratch, SCRATCH);
+    const length = end - start;
+    memory.copyWithin(
+      this.paramsOffset + start,
+      this.paramsOffset + scratch,
+      this.paramsOffset + scratch + length,
+    );
+    for (let k = 0; k < offsets.length; k++) {
+      const base = offsets[k]!;
+      memory.copyWithin(base + start, base + scratch, base + scratch + length);
+    }
+  }
+
+  /** Calls the pending step's function on `bytes` bytes from byte `at` of every region. */
+  private invoke(at: number, bytes: number): void {
+    const x = this.scalars;
+    const flags = this.pendingFlags;
+    const p = this.paramsOffset + at;
+    const g = this.gradientOffset + at;
+    const offsets = this.bufferOffsets;
+    const b0 = offsets[0] ?? 0;
+    const b1 = offsets[1] ?? 0;
+    const b2 = offsets[2] ?? 0;
+    switch (this.pending) {
+      case Step.adamPlain:
+        this.adamPlainFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          g,
+          bytes,
+          x[5]!,
+          1 - x[5]!,
+          x[6]!,
+          1 - x[6]!,
+          x[7]!,
+          x[8]!,
+          x[9]!,
+        );
+        return;
+      case Step.adam:
+        this.adamFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          b2 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          x[5]!,
+          1 - x[5]!,
+          x[6]!,
+          1 - x[6]!,
+          x[7]!,
+          x[8]!,
+          x[9]!,
+        );
+        return;
+      case Step.sgd:
+        this.sgdFunction(
+          p,
+          b0 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          x[5]!,
+          x[6]!,
+        );
+        return;
+      case Step.rmsprop:
+        this.rmspropFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          b2 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          1 - x[4]!,
+          x[5]!,
+          x[6]!,
+          x[7]!,
+        );
+        return;
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import {
 } from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link RMSProp}. */
@@ -21,6 +22,8 @@ export interface RMSPropOptions extends CommonOptions {
   centered?: boolean;
   /** Where `eps` goes: see {@link RMSPropEpsPlacement}; default `'outside-sqrt'` (PyTorch). */
   epsPlacement?: RMSPropEpsPlacement;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<RMSPropOptions>[];
 }
 
 /**
@@ -132,43 +135,37 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue, epsPlacement } =
-      this.hyper;
-    const inside = epsPlacement === 'inside-sqrt';
-    if (this.kernel && this.binding) {
-      this.binding.enter(grad, this.params, this.t);
-      let flags = 0;
-      if (clipValue !== null) flags |= RmspropFlag.clip;
-      if (weightDecay !== 0) flags |= RmspropFlag.l2;
-      if (centered) flags |= RmspropFlag.centered;
-      if (momentum > 0) flags |= RmspropFlag.momentum;
-      if (inside) flags |= RmspropFlag.epsInside;
-      this.kernel.stepRmsprop(
-        flags,
-        scale,
-        clipValue ?? 0,
-        maximize ? -1 : 1,
-        weightDecay,
-        alpha,
-        eps,
-        momentum,
-        lr,
-      );
-      this.binding.leave(this.params);
-      return;
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    const groups = this.groupList;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
+    for (let k = 0; k < groups.length; k++) {
+      if (kernel) this.rangeOnKernel(kernel, groups[k]!, scale);
+      else this.range(groups[k]!, grad, scale);
     }
+    if (kernel) this.binding!.leave(this.params);
+  }
+
+  /** One group's fused pass over its range, in JavaScript. */
+  private range(
+    group: HeldGroup<ResolvedRMSPropOptions>,
+    grad: ArrayLike<number>,
+    scale: number,
+  ): void {
+    const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    const lr = group.lr;
+    const inside = epsPlacement === 'inside-sqrt';
     const p = this.params;
     const s = this.squareAverage;
     const ga = this.gradAverage;
     const b = this.momentumBuffer;
-    const n = p.length;
     const sign = maximize ? -1 : 1;
     // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
     const clip = clipValue !== null;
     const bound = clipValue ?? 0;
     const oneMinusAlpha = 1 - alpha;
-    for (let i = 0; i < n; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;
@@ -194,5 +191,34 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
         p[i] = pi - (lr * g) / average;
       }
     }
+  }
+
+  /** The same pass on the SIMD kernel. */
+  private rangeOnKernel(
+    kernel: OptimizerKernel<'rmsprop'>,
+    group: HeldGroup<ResolvedRMSPropOptions>,
+    scale: number,
+  ): void {
+    const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    let flags = 0;
+    if (clipValue !== null) flags |= RmspropFlag.clip;
+    if (weightDecay !== 0) flags |= RmspropFlag.l2;
+    if (centered) flags |= RmspropFlag.centered;
+    if (momentum > 0) flags |= RmspropFlag.momentum;
+    if (epsPlacement === 'inside-sqrt') flags |= RmspropFlag.epsInside;
+    kernel.stepRmsprop(
+      group.from,
+      group.to,
+      flags,
+      scale,
+      clipValue ?? 0,
+      maximize ? -1 : 1,
+      weightDecay,
+      alpha,
+      eps,
+      momentum,
+      group.lr,
+    );
   }
 }

@@ -41,6 +41,13 @@ interface Case {
   params0: number[];
   grads?: number[][];
   trajectory: number[][];
+  /** Parameter groups: each one's range and the options it sets itself. */
+  groups?: {
+    range: [number, number];
+    options: Record<string, unknown> & { lr?: number | ScheduleSpec };
+  }[];
+  /** Options set on a group before a step (0-based), as assigning to param_groups. */
+  changes?: { step: number; group: number; options: Record<string, unknown> }[];
 }
 
 interface Fixture {
@@ -103,6 +110,9 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
     const kinds = new Set(fixture.cases.map((c) => c.kind));
     expect([...kinds].sort()).toEqual(['adam', 'adamw', 'rmsprop', 'sgd']);
     expect(fixture.cases.length).toBeGreaterThanOrEqual(25);
+    const grouped = fixture.cases.filter((c) => c.groups);
+    expect(new Set(grouped.map((c) => c.kind))).toEqual(kinds);
+    expect(grouped.some((c) => c.changes)).toBe(true);
   });
 
   for (const c of fixture.cases) {
@@ -113,6 +123,13 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
         if (typeof c.options.lr === 'object') options.lr = toSchedule(c.options.lr);
         if (c.clip?.norm !== undefined) options.clipNorm = c.clip.norm;
         if (c.clip?.value !== undefined) options.clipValue = c.clip.value;
+        if (c.groups) {
+          options.groups = c.groups.map(({ range, options: own }) => {
+            const group: Record<string, unknown> = { range, ...own };
+            if (typeof own.lr === 'object') group['lr'] = toSchedule(own.lr);
+            return group as { range: [number, number] };
+          });
+        }
         const params = new Float64Array(c.params0);
         const opt =
           backend === 'wasm'
@@ -127,6 +144,9 @@ describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.st
         const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
         const actual: number[][] = [];
         for (let k = 0; k < fixture.steps; k++) {
+          for (const change of c.changes ?? []) {
+            if (change.step === k) opt.setGroup(change.group, change.options);
+          }
           opt.step(grads[k]!);
           actual.push(Array.from(params));
         }
