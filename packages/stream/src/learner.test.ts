@@ -28,7 +28,7 @@ function sineSamples(count: number, seed: number): Sample[] {
   const random = new Random(seed);
   return Array.from({ length: count }, () => {
     const x = 6 * random.uniform() - 3;
-    return { x: [x], y: Math.sin(x) };
+    return { x: [x], y: Math.sin(x), index: 0 };
   });
 }
 
@@ -57,11 +57,11 @@ describe('Learner.predict and predictProba', () => {
     // Class 2's logit is 2 x0; the others 0.
     const params = [0, 0, 0, 0, 0, 0, 0, 2, 0];
     const learner = new Learner({ model, optimizer: 'adam', params });
-    const p = learner.predictProba([1, 5]);
+    const p = learner.predictProba([1, 5]) as Float64Array;
     expect(p).toBeInstanceOf(Float64Array);
     const e = Math.exp(2);
     const expected = [1 / (2 + e), 1 / (2 + e), e / (2 + e)];
-    (p as Float64Array).forEach((value, k) => {
+    p.forEach((value, k) => {
       expect(value).toBeCloseTo(expected[k]!, 15);
     });
     expect(learner.predict([1, 5])).toBe(2);
@@ -125,7 +125,7 @@ describe('Learner with K classes', () => {
       params: [5, 0, 0, 0],
       window: 5,
     });
-    for (let i = 0; i < 5; i++) learner.learn({ x: [0], y: 1 });
+    for (let i = 0; i < 5; i++) learner.learn({ x: [0], y: 1, index: i });
     expect(learner.metrics.snapshot().accuracy).toBe(0);
     const loss = learner.metrics.snapshot().logLoss!;
     expect(loss).toBeCloseTo(Math.log(1 + Math.exp(5)), 6);
@@ -138,13 +138,13 @@ describe('Learner with K classes', () => {
     };
     const strict = new Learner(options);
     for (const y of [3, -1, 0.5]) {
-      expect(() => strict.learn({ x: [1], y })).toThrow(/class index 0 \.\. 2/);
+      expect(() => strict.learn({ x: [1], y, index: 0 })).toThrow(/class index 0 \.\. 2/);
     }
     const lenient = new Learner({
       ...options,
       optimizer: (p) => new Adam(p, { nonFinite: 'skip' }),
     });
-    lenient.learn({ x: [1], y: 3 });
+    lenient.learn({ x: [1], y: 3, index: 0 });
     expect(lenient.skippedSamples).toBe(1);
     expect(lenient.steps).toBe(0);
   });
@@ -189,7 +189,7 @@ describe('Learner state: resume bitwise', () => {
         }),
         batchSize: 3,
       }),
-      blobs(200, 4).map((s) => ({ x: s.x, y: s.y })),
+      blobs(200, 4),
     ],
     [
       'MLP 2 hidden layers, relu, softmax',

@@ -327,8 +327,6 @@ export class Learner {
    * learner.predictProba([0.5, -1]); // Float64Array [1/3, 1/3, 1/3] before any learning
    * ```
    */
-  predictProba(x: ArrayLike<number>): number;
-  predictProba(x: ArrayLike<number>, into?: Float64Array): number | Float64Array;
   predictProba(x: ArrayLike<number>, into?: Float64Array): number | Float64Array {
     const model = this.model;
     if (model.task !== 'classification') {

@@ -38,7 +38,7 @@ describe('partitioned: River-style GLM', () => {
       b -= interceptLr * g;
       w[0]! -= lr * g * x[0]!;
       w[1]! -= lr * g * x[1]!;
-      learner.learn({ x, y });
+      learner.learn({ x, y, index: 0 });
     }
     expect(Array.from(learner.params)).toEqual([b, w[0], w[1]]);
   });
@@ -57,7 +57,7 @@ describe('partitioned: River-style GLM', () => {
     const g = 2 * (0.5 - 1 * 1.5 + 2 * -0.5 - y);
     // Adam's first step, bias-corrected: m̂ = g, v̂ = g², so w -= lr · g / (|g| + eps).
     const adamStep = (gw: number) => (0.1 * gw) / (Math.sqrt(gw * gw) + 1e-8);
-    learner.learn({ x, y });
+    learner.learn({ x, y, index: 0 });
     expect(learner.params[0]).toBe(0.5 - 0.01 * g);
     expect(learner.params[1]).toBeCloseTo(-1 - adamStep(g * x[0]!), 15);
     expect(learner.params[2]).toBeCloseTo(2 - adamStep(g * x[1]!), 15);
@@ -175,7 +175,7 @@ describe('partitioned: state', () => {
     expect(a.group('intercept').lr).toBe(0.5);
     expect(a.group('weights').lr).toBe(0.5);
     expect(() => a.set({ beta1: 0.5 })).toThrow(TypeError); // SGD has no beta1
-    expect(a.group('weights').options.beta1).toBe(0.9);
+    expect((a.group('weights').options as { beta1?: number }).beta1).toBe(0.9);
   });
 
   it('reset() forgets moments and counters, keeping params', () => {
