@@ -1,13 +1,16 @@
-import type { Optimizer } from '@adamflow/core';
 import { defer, map, type OperatorFunction } from 'rxjs';
+import type { LearnerOptimizer } from './learner.js';
 import { checkOutputMode, type OutputMode } from './updates.js';
 
 /** Options of {@link applyGradients}. */
 export interface ApplyGradientsOptions {
   /** Initial parameters; each subscription starts from a copy. */
   params: ArrayLike<number>;
-  /** Builds the optimizer over the subscription's params, e.g. `(p) => new Adam(p, { lr: 0.01 })`. */
-  optimizer: (params: Float64Array) => Optimizer;
+  /**
+   * Builds the optimizer over the subscription's params, e.g. `(p) => new Adam(p, { lr: 0.01 })`
+   * or `partitioned({...})`; called once per subscription.
+   */
+  optimizer: (params: Float64Array) => LearnerOptimizer;
   /** See {@link OutputMode}; default `'copy'`. */
   output?: OutputMode;
 }

@@ -34,14 +34,36 @@ export {
   resolveSpec,
   restoreGenerator,
 } from './generators.js';
-export type { LearnerOptions, LearnerState, OptimizerSpec } from './learner.js';
+export type {
+  LearnerOptimizer,
+  LearnerOptions,
+  LearnerState,
+  OptimizerSpec,
+} from './learner.js';
 // Learning and metrics
-export { Learner } from './learner.js';
+export { checkLearnerOptions, Learner } from './learner.js';
 export type { MetricsSnapshot, MetricsState } from './metrics.js';
 export { PrequentialMetrics } from './metrics.js';
 export type { Model, ModelOptions } from './model.js';
 // Models
 export { linearRegression, logisticRegression, modelFor } from './model.js';
+export type { MlpOptions } from './models/mlp.js';
+export { mlp } from './models/mlp.js';
+export { poissonRegression } from './models/poisson-regression.js';
+export type { SoftmaxRegressionOptions } from './models/softmax-regression.js';
+export { softmaxRegression } from './models/softmax-regression.js';
+export type {
+  PartitionedGroup,
+  PartitionedOptions,
+  PartitionedState,
+  PartitionGroup,
+} from './partitioned.js';
+// Optimizers per parameter range
+export {
+  PARTITIONED_STATE_VERSION,
+  PartitionedOptimizer,
+  partitioned,
+} from './partitioned.js';
 export type { PumpOptions } from './pump.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';

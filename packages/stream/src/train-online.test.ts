@@ -289,6 +289,42 @@ describe('trainOnline: errors and teardown', () => {
   });
 });
 
+describe('optimizer factories', () => {
+  it('trainOnline calls the factory once per subscription, none at pipe time', async () => {
+    let calls = 0;
+    const operator = trainOnline({
+      model: linearRegression(),
+      optimizer: (params) => {
+        calls++;
+        return new Adam(params, { lr: 0.01 });
+      },
+    });
+    expect(calls).toBe(0);
+    const run = linearSource({ seed: 1 }).pipe(take(10), operator, toArray());
+    await lastValueFrom(run);
+    expect(calls).toBe(1);
+    await lastValueFrom(run);
+    expect(calls).toBe(2);
+  });
+
+  it('applyGradients calls the factory once per subscription', async () => {
+    let calls = 0;
+    const run = of([1, -1], [0.5, -0.5]).pipe(
+      applyGradients({
+        params: [0, 0],
+        optimizer: (params) => {
+          calls++;
+          return new Adam(params, { lr: 0.1 });
+        },
+      }),
+      toArray(),
+    );
+    expect(calls).toBe(0);
+    await lastValueFrom(run);
+    expect(calls).toBe(1);
+  });
+});
+
 describe('applyGradients', () => {
   it('feeds any gradient stream to an optimizer (marbles)', () => {
     new TestScheduler((a, e) => expect(a).toEqual(e)).run(({ cold, expectObservable }) => {

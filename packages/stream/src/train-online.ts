@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample, SampleBatch } from './generators.js';
-import { Learner, type LearnerOptions } from './learner.js';
+import { checkLearnerOptions, Learner, type LearnerOptions } from './learner.js';
 import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Options of {@link trainOnline}. */
@@ -37,8 +37,9 @@ export function trainOnline(
   options: TrainOnlineOptions,
 ): OperatorFunction<Sample | SampleBatch, ParamsUpdate> {
   const output = checkOutputMode(options.output);
-  // Build once now so bad options throw at pipe() time, not at subscription.
-  new Learner(options);
+  // Check now so bad options throw at pipe() time; the optimizer factory runs once per
+  // subscription, when its learner is built.
+  checkLearnerOptions(options);
   return (source) =>
     new Observable<ParamsUpdate>((subscriber) => {
       const learner = new Learner(options);
