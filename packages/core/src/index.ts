@@ -28,6 +28,7 @@ export { SGD } from './sgd.js';
 // The shared interface and snapshots
 export type {
   CommonOptions,
+  GroupState,
   NonFinitePolicy,
   OptimizerKind,
   OptimizerState,
@@ -35,6 +36,9 @@ export type {
 } from './optimizer.js';
 export { Optimizer, STATE_VERSION } from './optimizer.js';
 export type { ParamArray } from './param-array.js';
+
+// Parameter groups
+export type { GroupInfo, GroupOptions, ParamGroup } from './param-groups.js';
 
 // Registry
 export type { OptimizerEntry, OptimizerName, OptimizerOptionsByName } from './registry.js';
