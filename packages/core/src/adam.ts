@@ -249,7 +249,10 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   // Two per group, one per moment; see BiasCorrection for why they remember saturation.
-  private readonly corrections: BiasCorrection[] = [];
+  private readonly corrections = Array.from(
+    { length: 2 * this.groupList.length },
+    () => new BiasCorrection(),
+  );
 
   protected update(grad: ArrayLike<number>, scale: number): void {
     const kernel = this.kernel;
@@ -261,8 +264,8 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       const { beta1, beta2, epsPlacement } = group.hyper;
       // Per-step scalars, once per group (PyTorch's order of operations, for exactness).
       // The saturated case is tested inline: a method call here costs as much as the update.
-      const c1 = (this.corrections[2 * k] ??= new BiasCorrection());
-      const c2 = (this.corrections[2 * k + 1] ??= new BiasCorrection());
+      const c1 = this.corrections[2 * k]!;
+      const c2 = this.corrections[2 * k + 1]!;
       const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
       const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
       const { stepSize, invBias2Sqrt } = stepScalars(group.lr, bias1, bias2, epsPlacement);

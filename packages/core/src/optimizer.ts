@@ -377,7 +377,11 @@ export abstract class Optimizer<
     }
     // Every group's rate before anything changes, so a bad schedule value changes nothing.
     const groups = this.groupList;
-    for (let k = 0; k < groups.length; k++) groups[k]!.lr = this.groupLr(k);
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const lr = group.hyper.lr;
+      group.lr = typeof lr === 'number' ? lr : this.groupLr(k);
+    }
     const hyper = this.hyper;
     const check = hyper.nonFinite !== 'propagate';
     const wantNorm = hyper.clipNorm !== null;
