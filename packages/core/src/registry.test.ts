@@ -263,4 +263,44 @@ describe.each(optimizerNames)('registry: %s', (name) => {
     b.step(new Float32Array([0.25, -0.5]));
     expect(Array.from(a.params)).toEqual(Array.from(b.params));
   });
+
+  it('parameter groups that set nothing step bitwise as no groups (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(finiteVector(7), { minLength: 1, maxLength: 8 }),
+        (cut, grads) => {
+          const plain = entry.create(new Float64Array(7).fill(0.5), demo);
+          const grouped = entry.create(new Float64Array(7).fill(0.5), {
+            ...demo,
+            groups: [{ range: [cut, 7] }, { range: [0, cut] }],
+          });
+          for (const g of grads) {
+            plain.step(g);
+            grouped.step(g);
+          }
+          expect(Array.from(grouped.params)).toEqual(Array.from(plain.params));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it("each group steps as an optimizer of its own range with that group's options", () => {
+    const start = [0.5, -1, 2, 0.25, -0.75, 1.5];
+    const grads = Array.from({ length: 40 }, (_, k) => start.map((_, i) => Math.sin(k + i)));
+    const slower = { lr: (demo['lr'] ?? 1e-3) / 3, weightDecay: 0.05 };
+    const grouped = entry.create(new Float64Array(start), {
+      ...demo,
+      groups: [{ range: [0, 4] }, { range: [4, 6], ...slower }],
+    });
+    const first = entry.create(new Float64Array(start.slice(0, 4)), demo);
+    const second = entry.create(new Float64Array(start.slice(4)), { ...demo, ...slower });
+    for (const g of grads) {
+      grouped.step(g);
+      first.step(g.slice(0, 4));
+      second.step(g.slice(4));
+    }
+    expect(Array.from(grouped.params)).toEqual([...first.params, ...second.params]);
+  });
 });
