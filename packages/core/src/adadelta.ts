@@ -1,10 +1,7 @@
 import type { Backend } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { ParamGroup } from './param-groups.js';
 import { type GradientScalars, gradientScalars, jsOnlyBackend } from './step-scalars.js';
 import { closedUnitInterval, nonNegativeFinite } from './validate.js';
 
@@ -14,6 +11,8 @@ export interface AdadeltaOptions extends CommonOptions {
   rho?: number;
   /** Added inside both square roots, >= 0; default 1e-6. */
   eps?: number;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<AdadeltaOptions>[];
 }
 
 /** The validated options an {@link Adadelta} holds. */
@@ -104,7 +103,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions, ResolvedAdadeltaOptions
     scale: number,
   ): AdadeltaStepScalars {
     return {
-      ...gradientScalars(options, scale),
+      ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: options.weightDecay,
       rho: options.rho,
       oneMinusRho: 1 - options.rho,
@@ -113,8 +112,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions, ResolvedAdadeltaOptions
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    this.updateRange(grad, 0, this.params.length, this.stepScalars(this.hyper, lr, scale));
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    for (const group of this.groupList) {
+      const scalars = this.stepScalars(group.hyper, group.lr, scale);
+      this.updateRange(grad, group.from, group.to, scalars);
+    }
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */

@@ -13,6 +13,17 @@ describe('Adagrad', () => {
     expect(Array.from(opt.squareSum)).toEqual([2, 2]);
   });
 
+  it("starts each parameter group's sum at the group's own initialAccumulatorValue", () => {
+    const opt = new Adagrad(new Float64Array(5), {
+      initialAccumulatorValue: 0.5,
+      groups: [{ range: [0, 2] }, { range: [2, 5], initialAccumulatorValue: 3 }],
+    });
+    expect(Array.from(opt.squareSum)).toEqual([0.5, 0.5, 3, 3, 3]);
+    opt.step([1, 1, 1, 1, 1]);
+    opt.reset();
+    expect(Array.from(opt.squareSum)).toEqual([0.5, 0.5, 3, 3, 3]);
+  });
+
   it('decays the rate as lr / (1 + (t - 1) * lrDecay)', () => {
     // A constant gradient 1 with eps 0: step t moves by its rate / sqrt(t).
     const lr = 0.5;

@@ -1,10 +1,7 @@
 import type { Backend } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { ParamGroup } from './param-groups.js';
 import { type GradientScalars, gradientScalars, jsOnlyBackend } from './step-scalars.js';
 import { nonNegativeFinite } from './validate.js';
 
@@ -14,11 +11,14 @@ export interface AdagradOptions extends CommonOptions {
   lrDecay?: number;
   /**
    * The value the sum of squared gradients starts from, >= 0; default 0. It is used
-   * when the sum is (re)initialised: at construction and by `reset()`.
+   * when the sum is (re)initialised: at construction and by `reset()`. A parameter
+   * group may set its own; PyTorch starts every group at the constructor's value.
    */
   initialAccumulatorValue?: number;
   /** Added to `sqrt(sum)`, >= 0; default 1e-10. */
   eps?: number;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<AdagradOptions>[];
 }
 
 /** The validated options an {@link Adagrad} holds. */
@@ -88,7 +88,15 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
     super(params, options, ADAGRAD_DEFAULTS, ['lrDecay', 'initialAccumulatorValue', 'eps']);
     jsOnlyBackend('adagrad', settings?.backend);
     const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
-    this.squareSum = new Buffer(params.length).fill(this.hyper.initialAccumulatorValue);
+    this.squareSum = new Buffer(params.length);
+    this.fillInitialSum();
+  }
+
+  /** Each group's range of the sum at its `initialAccumulatorValue`, as PyTorch starts it. */
+  private fillInitialSum(): void {
+    for (const group of this.groupList) {
+      this.squareSum.fill(group.hyper.initialAccumulatorValue, group.from, group.to);
+    }
   }
 
   protected resolve(merged: ResolvedAdagradOptions): ResolvedAdagradOptions {
@@ -102,10 +110,10 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
     return { sum: this.squareSum };
   }
 
-  /** Forgets the sum (back to `initialAccumulatorValue`) and counters, keeping params. */
+  /** Forgets the sum (back to each group's `initialAccumulatorValue`) and counters, keeping params. */
   override reset(): void {
     super.reset();
-    this.squareSum.fill(this.hyper.initialAccumulatorValue);
+    this.fillInitialSum();
   }
 
   /** This step's scalars for one set of options (the optimizer's, or a group's). */
@@ -115,7 +123,7 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
     scale: number,
   ): AdagradStepScalars {
     return {
-      ...gradientScalars(options, scale),
+      ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: options.weightDecay,
       eps: options.eps,
       // PyTorch's expression, term for term.
@@ -123,8 +131,11 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    this.updateRange(grad, 0, this.params.length, this.stepScalars(this.hyper, lr, scale));
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    for (const group of this.groupList) {
+      const scalars = this.stepScalars(group.hyper, group.lr, scale);
+      this.updateRange(grad, group.from, group.to, scalars);
+    }
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */

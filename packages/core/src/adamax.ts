@@ -1,10 +1,7 @@
 import type { Backend } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { ParamGroup } from './param-groups.js';
 import {
   biasCorrection,
   type GradientScalars,
@@ -21,6 +18,8 @@ export interface AdamaxOptions extends CommonOptions {
   beta2?: number;
   /** Added to `|g|` inside the running maximum, >= 0; default 1e-8. */
   eps?: number;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<AdamaxOptions>[];
 }
 
 /** The validated options an {@link Adamax} holds. */
@@ -120,7 +119,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
   ): AdamaxStepScalars {
     const { beta1, beta2, eps, weightDecay } = options;
     return {
-      ...gradientScalars(options, scale),
+      ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: weightDecay,
       beta1,
       oneMinusBeta1: 1 - beta1,
@@ -130,8 +129,11 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    this.updateRange(grad, 0, this.params.length, this.stepScalars(this.hyper, lr, scale));
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    for (const group of this.groupList) {
+      const scalars = this.stepScalars(group.hyper, group.lr, scale);
+      this.updateRange(grad, group.from, group.to, scalars);
+    }
   }
 
   /**

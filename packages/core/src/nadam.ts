@@ -1,10 +1,7 @@
 import type { Backend } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { ParamGroup } from './param-groups.js';
 import {
   biasCorrection,
   type GradientScalars,
@@ -25,6 +22,8 @@ export interface NAdamOptions extends CommonOptions {
   momentumDecay?: number;
   /** Decay params by `1 - lr * weightDecay` (as AdamW) instead of adding L2 to the gradient; default false. */
   decoupledWeightDecay?: boolean;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<NAdamOptions>[];
 }
 
 /** The validated options a {@link NAdam} holds. */
@@ -113,8 +112,8 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
   readonly firstMoment: ParamArray;
   /** Second-moment estimates `v`. Read-only for callers. */
   readonly secondMoment: ParamArray;
-  /** `P_t`, the product of the momentum coefficients so far (1 before the first step). */
-  private muProduct = 1;
+  /** Each group's `P_t`, the product of its momentum coefficients so far (1 before the first step). */
+  private muProducts: number[] = [];
 
   /**
    * @param params - the parameters, updated in place.
@@ -149,11 +148,15 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
   }
 
   protected override stateScalars(): Record<string, number> {
-    return { muProduct: this.muProduct };
+    const scalars: Record<string, number> = {};
+    this.groupList.forEach((_, k) => {
+      scalars[muProductName(k)] = this.muProducts[k] ?? 1;
+    });
+    return scalars;
   }
 
   protected override loadScalars(scalars: Record<string, number>): void {
-    this.muProduct = scalars['muProduct'] ?? 1;
+    this.muProducts = this.groupList.map((_, k) => scalars[muProductName(k)] ?? 1);
   }
 
   /**
@@ -174,7 +177,7 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
     const muProduct = muProductBefore * mu;
     const muProductNext = muProduct * muNext;
     const scalars: NAdamStepScalars = {
-      ...gradientScalars(options, scale),
+      ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: decoupledWeightDecay ? 0 : weightDecay,
       decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1,
       beta1,
@@ -189,10 +192,15 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
     return { scalars, muProduct };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    const { scalars, muProduct } = this.stepScalars(this.hyper, lr, scale, this.muProduct);
-    this.muProduct = muProduct;
-    this.updateRange(grad, 0, this.params.length, scalars);
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const groups = this.groupList;
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const before = this.muProducts[k] ?? 1;
+      const { scalars, muProduct } = this.stepScalars(group.hyper, group.lr, scale, before);
+      this.muProducts[k] = muProduct;
+      this.updateRange(grad, group.from, group.to, scalars);
+    }
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */
@@ -225,4 +233,9 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
       p[i] = pi - (gradStep * g + momentStep * mi) / denominator;
     }
   }
+}
+
+/** The snapshot name of group `k`'s product of momentum coefficients. */
+function muProductName(k: number): string {
+  return k === 0 ? 'muProduct' : `muProduct${k}`;
 }

@@ -1,10 +1,7 @@
 import type { Backend } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { ParamGroup } from './param-groups.js';
 import {
   biasCorrection,
   type GradientScalars,
@@ -23,6 +20,8 @@ export interface RAdamOptions extends CommonOptions {
   eps?: number;
   /** Decay params by `1 - lr * weightDecay` (as AdamW) instead of adding L2 to the gradient; default false. */
   decoupledWeightDecay?: boolean;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<RAdamOptions>[];
 }
 
 /** The validated options a {@link RAdam} holds. */
@@ -155,7 +154,7 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
       stepSize = (lr * rect * Math.sqrt(bias2)) / bias1;
     }
     return {
-      ...gradientScalars(options, scale),
+      ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: decoupledWeightDecay ? 0 : weightDecay,
       decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1,
       beta1,
@@ -168,8 +167,11 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    this.updateRange(grad, 0, this.params.length, this.stepScalars(this.hyper, lr, scale));
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    for (const group of this.groupList) {
+      const scalars = this.stepScalars(group.hyper, group.lr, scale);
+      this.updateRange(grad, group.from, group.to, scalars);
+    }
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */

@@ -1,4 +1,3 @@
-import type { ResolvedCommon } from './optimizer.js';
 import { describe } from './validate.js';
 
 /**
@@ -20,22 +19,22 @@ export interface GradientScalars {
 /**
  * Resolves the clip/maximize part of a step from validated options.
  *
- * @param options - the resolved common options of the optimizer (or of one group).
+ * @param clipValue - the optimizer's `clipValue` (whole-vector, so never a group's).
+ * @param maximize - the group's `maximize`.
  * @param scale - the global-norm clipping factor of this step.
  * @returns the scalars the fused passes read.
  * @example
  * ```ts
- * const s = gradientScalars(opt.options, 1); // { scale: 1, clip: false, bound: 0, sign: 1 }
+ * gradientScalars(null, false, 1); // { scale: 1, clip: false, bound: 0, sign: 1 }
  * ```
  * @internal
  */
-export function gradientScalars(options: ResolvedCommon, scale: number): GradientScalars {
-  return {
-    scale,
-    clip: options.clipValue !== null,
-    bound: options.clipValue ?? 0,
-    sign: options.maximize ? -1 : 1,
-  };
+export function gradientScalars(
+  clipValue: number | null,
+  maximize: boolean,
+  scale: number,
+): GradientScalars {
+  return { scale, clip: clipValue !== null, bound: clipValue ?? 0, sign: maximize ? -1 : 1 };
 }
 
 /**
