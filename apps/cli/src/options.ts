@@ -28,7 +28,7 @@ Trains a model per sample on a seeded synthetic stream and prints the result.
 
   --samples N        samples to train on (default 200000)
   --seed S           PRNG seed, an integer (default 42)
-  --lr LR            learning rate (default: 0.01; 0.001 for sgd)
+  --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
   --optimizer NAME   ${optimizerNames.join(' | ')} (default adam)
   --source NAME      ${SOURCES.join(' | ')} (default linear: y = 4 + 3x + N(0, 1))
   --batch K          samples averaged per optimizer step (default 1)
@@ -113,7 +113,15 @@ export function parseOptions(argv: string[]): TrainOptions {
   };
 }
 
+// Adagrad's rate shrinks as 1/sqrt(steps) on its own; Adadelta's lr scales a step that
+// is already unit-corrected, PyTorch's default being 1.
+const DEFAULT_LR: Partial<Record<OptimizerName, number>> = {
+  sgd: 0.001,
+  adagrad: 0.1,
+  adadelta: 1,
+};
+
 /** The per-sample learning rates the CLI uses unless told otherwise. */
 export function defaultLr(optimizer: OptimizerName): number {
-  return optimizer === 'sgd' ? 0.001 : 0.01;
+  return DEFAULT_LR[optimizer] ?? 0.01;
 }

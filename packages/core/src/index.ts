@@ -16,6 +16,16 @@ export type {
 } from './adam.js';
 export { Adam } from './adam.js';
 export { AdamW } from './adamw.js';
+export type { AdamaxOptions, ResolvedAdamaxOptions } from './adamax.js';
+export { Adamax } from './adamax.js';
+export type { NAdamOptions, ResolvedNAdamOptions } from './nadam.js';
+export { NAdam } from './nadam.js';
+export type { RAdamOptions, ResolvedRAdamOptions } from './radam.js';
+export { RAdam } from './radam.js';
+export type { AdagradOptions, ResolvedAdagradOptions } from './adagrad.js';
+export { Adagrad } from './adagrad.js';
+export type { AdadeltaOptions, ResolvedAdadeltaOptions } from './adadelta.js';
+export { Adadelta } from './adadelta.js';
 export type {
   ResolvedRMSPropOptions,
   RMSPropEpsPlacement,

@@ -22,7 +22,16 @@ import {
 } from './validate.js';
 
 /** The optimizers of this package, as named in snapshots and the registry. */
-export type OptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+export type OptimizerKind =
+  | 'adam'
+  | 'adamw'
+  | 'sgd'
+  | 'rmsprop'
+  | 'adamax'
+  | 'nadam'
+  | 'radam'
+  | 'adagrad'
+  | 'adadelta';
 
 /**
  * What `step()` does with a gradient holding NaN or ±Infinity:
@@ -96,6 +105,11 @@ export interface OptimizerState {
    * a schedule). Absent in snapshots from before groups existed (one group, no options).
    */
   groups?: GroupState[];
+  /**
+   * Per-kind running scalars (e.g. NAdam's product of momentum coefficients, one per
+   * group); absent for kinds that keep none. Finite numbers, exact through JSON.
+   */
+  scalars?: Record<string, number>;
 }
 
 /** One parameter group in an {@link OptimizerState}. */
@@ -234,6 +248,17 @@ export abstract class Optimizer<
 
   /** Restores per-kind flags from a validated snapshot. */
   protected loadFlags(_flags: Record<string, boolean>): void {}
+
+  /**
+   * Per-kind running scalars to snapshot, by name (none by default). Every name
+   * returned here must be present, finite, in a snapshot for it to load.
+   */
+  protected stateScalars(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores per-kind scalars (validated: the same names, finite); `{}` after `reset()`. */
+  protected loadScalars(_scalars: Record<string, number>): void {}
 
   /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
   get backend(): 'wasm' | 'js' {
@@ -421,6 +446,7 @@ export abstract class Optimizer<
     this.skipped = 0;
     for (const buffer of Object.values(this.stateBuffers())) buffer.fill(0);
     this.loadFlags({});
+    this.loadScalars({});
   }
 
   /**
@@ -442,7 +468,7 @@ export abstract class Optimizer<
     for (const [name, buffer] of Object.entries(this.stateBuffers())) {
       buffers[name] = encodeFloats(buffer);
     }
-    return {
+    const state: OptimizerState = {
       format: 'adamflow.optimizer',
       version: STATE_VERSION,
       kind: this.kind,
@@ -458,6 +484,9 @@ export abstract class Optimizer<
         hyper: plainHyper(group.own),
       })),
     };
+    const scalars = this.stateScalars();
+    if (Object.keys(scalars).length > 0) state.scalars = scalars;
+    return state;
   }
 
   /**
@@ -498,6 +527,7 @@ export abstract class Optimizer<
     this.t = s.stepCount;
     this.skipped = s.skippedSteps;
     this.loadFlags(s.flags);
+    this.loadScalars(s.scalars ?? {});
   }
 
   /** Group `k`'s learning rate for the next step, validated. */
@@ -616,6 +646,17 @@ export abstract class Optimizer<
     for (const name of names) {
       if (!isFloatsOfLength(buffers[name], bytes)) {
         malformed(`buffer '${name}' is missing or not ${bytes} bytes of base64`);
+      }
+    }
+    const scalarNames = Object.keys(this.stateScalars());
+    if (scalarNames.length > 0) {
+      const scalars = s.scalars as Record<string, unknown> | undefined;
+      if (scalars === null || typeof scalars !== 'object') malformed('scalars are missing');
+      for (const name of scalarNames) {
+        const value = scalars[name];
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          malformed(`scalar '${name}' is missing or not a finite number`);
+        }
       }
     }
     return s as OptimizerState;

@@ -6,8 +6,22 @@ const id = v.optional(v.pipe(v.string(), v.maxLength(64)));
 const token = v.optional(v.pipe(v.string(), v.maxLength(256)));
 const base = { id, token };
 
-/** The optimizers a client can choose. */
-export const OPTIMIZERS = ['adam', 'adamw', 'amsgrad', 'sgd', 'rmsprop'] as const;
+/**
+ * The optimizers a client can choose: the names of `@adamflow/core`'s registry, in its
+ * order (this package stays free of core; a cross-package test keeps the two equal).
+ */
+export const OPTIMIZERS = [
+  'adam',
+  'adamw',
+  'amsgrad',
+  'sgd',
+  'rmsprop',
+  'adamax',
+  'nadam',
+  'radam',
+  'adagrad',
+  'adadelta',
+] as const;
 /** The sources a client can choose. */
 export const SOURCES = ['seed', 'multilinear', 'drift', 'logistic'] as const;
 
