@@ -175,6 +175,15 @@ export function mlp(options: MlpOptions): Model {
 
   return {
     kind: 'mlp',
+    spec: {
+      kind: 'mlp',
+      inputs: sizes[0]!,
+      hidden: sizes.slice(1, -1),
+      outputs,
+      activation,
+      task,
+      seed,
+    },
     task,
     features: sizes[0]!,
     outputs,
