@@ -220,6 +220,31 @@ describe('Learner state: resume bitwise', () => {
   });
 });
 
+describe('Learner.loadState refusals', () => {
+  it('a state it refuses changes nothing', () => {
+    const make = (optimizer: LearnerOptions['optimizer'], batchSize = 1) =>
+      new Learner({ model: linearRegression({ features: 2 }), optimizer, batchSize });
+    const glm = partitioned({
+      intercept: { range: [0, 1], optimizer: 'sgd', lr: 0.01 },
+      weights: { range: [1], optimizer: 'adam', lr: 0.01 },
+    });
+    const learner = make(glm, 2);
+    const samples = blobs(7, 6);
+    for (const sample of samples) learner.learn(sample);
+    const before = JSON.stringify(learner.state());
+    const other = make('adam', 2);
+    other.learn(samples[0]!);
+    const wrongSize = new Learner({ model: linearRegression({ features: 3 }), optimizer: glm });
+    const refused = [
+      other.state(), // another optimizer kind
+      wrongSize.state(), // another parameter count
+      { ...JSON.parse(before), pending: 2 }, // a pending count this batchSize cannot hold
+    ];
+    for (const state of refused) expect(() => learner.loadState(state)).toThrow();
+    expect(JSON.stringify(learner.state())).toBe(before);
+  });
+});
+
 describe('Learner options', () => {
   it('refuses a model that breaks the contract', () => {
     const model = { ...linearRegression(), bufferSize: 0 };

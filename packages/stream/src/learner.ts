@@ -394,13 +394,23 @@ export class Learner {
     };
   }
 
-  /** Restores {@link Learner.state} (the optimizer must be of the same kind). */
+  /**
+   * Restores {@link Learner.state} (the optimizer must be of the same kind, a partition
+   * of the same groups). Everything is checked before anything changes: a refused
+   * state leaves the learner as it was.
+   */
   loadState(state: LearnerState): void {
     if (
       state.params.length !== this.params.length ||
-      state.gradient.length !== this.params.length
+      state.gradient.length !== this.params.length ||
+      state.initialParams.length !== this.params.length
     ) {
       throw new RangeError('learner state: parameter count differs from this model');
+    }
+    if (!Number.isInteger(state.pending) || state.pending < 0 || state.pending >= this.batchSize) {
+      throw new RangeError(
+        `learner state: pending must be an integer in [0, ${this.batchSize}), got ${String(state.pending)}; restore into a learner with the same batchSize`,
+      );
     }
     const metrics = PrequentialMetrics.fromState(state.metrics);
     this.optimizer.loadState(state.optimizer);
