@@ -131,6 +131,29 @@ describe('Learner with K classes', () => {
     expect(loss).toBeCloseTo(Math.log(1 + Math.exp(5)), 6);
   });
 
+  it('learnBatch equals learning the rows one by one; a row with a bad class is skipped', () => {
+    const options = (): LearnerOptions => ({
+      model: softmaxRegression({ features: 2, classes: 3 }),
+      optimizer: (p) => new Adam(p, { lr: 0.05, nonFinite: 'skip' }),
+      batchSize: 3,
+    });
+    const samples = blobs(12, 8);
+    samples[5] = { ...samples[5]!, y: 7 };
+    const rows = new Learner(options());
+    for (const sample of samples) rows.learn(sample);
+    const batched = new Learner(options());
+    batched.learnBatch({
+      kind: 'sample-batch',
+      features: 2,
+      count: samples.length,
+      x: Float64Array.from(samples.flatMap((s) => s.x)),
+      y: Float64Array.from(samples, (s) => s.y),
+      start: 0,
+    });
+    expect(batched.skippedSamples).toBe(1);
+    expect(JSON.stringify(batched.state())).toBe(JSON.stringify(rows.state()));
+  });
+
   it('a target that is not a class index is malformed (thrown, or skipped and counted)', () => {
     const options: LearnerOptions = {
       model: softmaxRegression({ features: 1, classes: 3 }),
