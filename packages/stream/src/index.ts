@@ -6,6 +6,8 @@
 
 export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js';
 export { applyGradients } from './apply-gradients.js';
+export type { ModelSpec } from './create-model.js';
+export { createModel } from './create-model.js';
 export type { StreamErrorCode } from './errors.js';
 // Errors
 export { StreamError } from './errors.js';

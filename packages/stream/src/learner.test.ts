@@ -131,6 +131,29 @@ describe('Learner with K classes', () => {
     expect(loss).toBeCloseTo(Math.log(1 + Math.exp(5)), 6);
   });
 
+  it('learnBatch equals learning the rows one by one; a row with a bad class is skipped', () => {
+    const options = (): LearnerOptions => ({
+      model: softmaxRegression({ features: 2, classes: 3 }),
+      optimizer: (p) => new Adam(p, { lr: 0.05, nonFinite: 'skip' }),
+      batchSize: 3,
+    });
+    const samples = blobs(12, 8);
+    samples[5] = { ...samples[5]!, y: 7 };
+    const rows = new Learner(options());
+    for (const sample of samples) rows.learn(sample);
+    const batched = new Learner(options());
+    batched.learnBatch({
+      kind: 'sample-batch',
+      features: 2,
+      count: samples.length,
+      x: Float64Array.from(samples.flatMap((s) => s.x)),
+      y: Float64Array.from(samples, (s) => s.y),
+      start: 0,
+    });
+    expect(batched.skippedSamples).toBe(1);
+    expect(JSON.stringify(batched.state())).toBe(JSON.stringify(rows.state()));
+  });
+
   it('a target that is not a class index is malformed (thrown, or skipped and counted)', () => {
     const options: LearnerOptions = {
       model: softmaxRegression({ features: 1, classes: 3 }),
@@ -217,6 +240,31 @@ describe('Learner state: resume bitwise', () => {
     for (const sample of samples.slice(101)) resumed.learn(sample);
     expect(Array.from(resumed.params)).toEqual(Array.from(straight.params));
     expect(JSON.stringify(resumed.state())).toBe(JSON.stringify(straight.state()));
+  });
+});
+
+describe('Learner.loadState refusals', () => {
+  it('a state it refuses changes nothing', () => {
+    const make = (optimizer: LearnerOptions['optimizer'], batchSize = 1) =>
+      new Learner({ model: linearRegression({ features: 2 }), optimizer, batchSize });
+    const glm = partitioned({
+      intercept: { range: [0, 1], optimizer: 'sgd', lr: 0.01 },
+      weights: { range: [1], optimizer: 'adam', lr: 0.01 },
+    });
+    const learner = make(glm, 2);
+    const samples = blobs(7, 6);
+    for (const sample of samples) learner.learn(sample);
+    const before = JSON.stringify(learner.state());
+    const other = make('adam', 2);
+    other.learn(samples[0]!);
+    const wrongSize = new Learner({ model: linearRegression({ features: 3 }), optimizer: glm });
+    const refused = [
+      other.state(), // another optimizer kind
+      wrongSize.state(), // another parameter count
+      { ...JSON.parse(before), pending: 2 }, // a pending count this batchSize cannot hold
+    ];
+    for (const state of refused) expect(() => learner.loadState(state)).toThrow();
+    expect(JSON.stringify(learner.state())).toBe(before);
   });
 });
 

@@ -73,7 +73,7 @@ export interface LearnerState {
  * ```
  */
 export class Learner {
-  /** The parameters, bias first; updated in place. */
+  /** The parameters, in the model's layout (a GLM's: bias first); updated in place. */
   readonly params: Float64Array;
   /** The model. */
   readonly model: Model;
@@ -167,7 +167,10 @@ export class Learner {
     let poison = 0;
     for (let i = 0; i < x.length; i++) poison += x[i]! - x[i]!;
     for (let i = 0; i < count; i++) poison += y[i]! - y[i]!;
-    const clean = poison === 0;
+    let clean = poison === 0;
+    if (this.model.outputs > 1) {
+      for (let i = 0; clean && i < count; i++) clean = this.validClass(y[i]!);
+    }
     let steps = 0;
     if (clean && this.model.scoreRows && this.model.outputs === 1) {
       // Fast path: whole segments up to the next optimizer step in tight loops (the
@@ -188,7 +191,7 @@ export class Learner {
     for (let row = 0; row < count; row++) {
       const offset = row * features;
       this.samples++;
-      if ((!clean || this.model.outputs > 1) && !this.rowFinite(x, offset, y[row]!)) {
+      if (!clean && !this.rowFinite(x, offset, y[row]!)) {
         this.refuse({
           x: Array.from(x.subarray(offset, offset + features)),
           y: y[row]!,
@@ -394,13 +397,23 @@ export class Learner {
     };
   }
 
-  /** Restores {@link Learner.state} (the optimizer must be of the same kind). */
+  /**
+   * Restores {@link Learner.state} (the optimizer must be of the same kind, a partition
+   * of the same groups). Everything is checked before anything changes: a refused
+   * state leaves the learner as it was.
+   */
   loadState(state: LearnerState): void {
     if (
       state.params.length !== this.params.length ||
-      state.gradient.length !== this.params.length
+      state.gradient.length !== this.params.length ||
+      state.initialParams.length !== this.params.length
     ) {
       throw new RangeError('learner state: parameter count differs from this model');
+    }
+    if (!Number.isInteger(state.pending) || state.pending < 0 || state.pending >= this.batchSize) {
+      throw new RangeError(
+        `learner state: pending must be an integer in [0, ${this.batchSize}), got ${String(state.pending)}; restore into a learner with the same batchSize`,
+      );
     }
     const metrics = PrequentialMetrics.fromState(state.metrics);
     this.optimizer.loadState(state.optimizer);

@@ -1,3 +1,4 @@
+import type { ModelSpec } from './create-model.js';
 import { linearRegression } from './models/linear-regression.js';
 import { logisticRegression } from './models/logistic-regression.js';
 
@@ -85,6 +86,11 @@ export interface Model {
     weight: number,
     out?: Float64Array,
   ): void;
+  /**
+   * Optional: the options that rebuild this model with `createModel` (built-in models
+   * carry theirs; JSON-safe), for checkpoints that must restore a predictor.
+   */
+  readonly spec?: ModelSpec;
   /**
    * Optional: writes the model's initial parameters (e.g. a seeded random
    * initialisation) into `params`. Without it, learners start from zeros.

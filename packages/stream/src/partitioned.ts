@@ -83,7 +83,7 @@ const POLICIES: readonly NonFinitePolicy[] = ['throw', 'skip', 'propagate'];
  *     weights: { range: [1], optimizer: 'adam', lr: 0.1 },
  *   }),
  * });
- * learner.learn({ x: [1, 2, 3], y: 4 });
+ * learner.learn({ x: [1, 2, 3], y: 4, index: 0 });
  * ```
  */
 export function partitioned(

@@ -15,7 +15,8 @@ export interface TrainOnlineOptions extends LearnerOptions {
  * optimizer; every optimizer step (every `batchSize` samples) emits a
  * {@link ParamsUpdate}. One operator hop per emission; all per-sample maths runs in
  * plain loops inside it. Each subscription trains its own parameters from the
- * initial ones.
+ * initial ones, with its own optimizer: an optimizer factory is called once per
+ * subscription (never at pipe time), so what it throws reaches that subscriber.
  *
  * Errors (a malformed sample or non-finite gradient under the `'throw'` policy) reach
  * the subscriber as an RxJS error with a stable `code`, and the source is unsubscribed.

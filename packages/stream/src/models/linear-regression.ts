@@ -19,6 +19,7 @@ export function linearRegression(options: ModelOptions = {}): Model {
   const features = featureCount('linearRegression', options);
   return {
     kind: 'linear-regression',
+    spec: { kind: 'linear-regression', features },
     task: 'regression',
     features,
     outputs: 1,

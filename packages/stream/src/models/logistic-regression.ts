@@ -45,6 +45,7 @@ export function logisticRegression(options: ModelOptions = {}): Model {
   };
   return {
     kind: 'logistic-regression',
+    spec: { kind: 'logistic-regression', features },
     task: 'classification',
     features,
     outputs: 1,

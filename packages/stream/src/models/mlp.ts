@@ -46,7 +46,7 @@ export interface MlpOptions {
  * import { Learner, mlp } from '@adamflow/stream';
  * const model = mlp({ inputs: 1, hidden: [32], activation: 'tanh', task: 'regression', seed: 1 });
  * const learner = new Learner({ model, optimizer: 'adam' }); // starts from the seeded weights
- * learner.learn({ x: [0.5], y: Math.sin(0.5) });
+ * learner.learn({ x: [0.5], y: Math.sin(0.5), index: 0 });
  * ```
  */
 export function mlp(options: MlpOptions): Model {
@@ -175,6 +175,15 @@ export function mlp(options: MlpOptions): Model {
 
   return {
     kind: 'mlp',
+    spec: {
+      kind: 'mlp',
+      inputs: sizes[0]!,
+      hidden: sizes.slice(1, -1),
+      outputs,
+      activation,
+      task,
+      seed,
+    },
     task,
     features: sizes[0]!,
     outputs,

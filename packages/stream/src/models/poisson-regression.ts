@@ -22,6 +22,7 @@ export function poissonRegression(options: ModelOptions = {}): Model {
   const own = new Float64Array(2);
   return {
     kind: 'poisson-regression',
+    spec: { kind: 'poisson-regression', features },
     task: 'regression',
     features,
     outputs: 1,

@@ -48,6 +48,7 @@ export function softmaxRegression(options: SoftmaxRegressionOptions): Model {
   const own = new Float64Array(2 * classes + 1);
   return {
     kind: 'softmax-regression',
+    spec: { kind: 'softmax-regression', features, classes },
     task: 'classification',
     features,
     outputs: classes,
