@@ -6,6 +6,6 @@ export default mergeConfig(
   defineConfig({
     // Integration tests start real servers and hundreds of sockets; on a busy machine
     // that takes many times longer than alone. A timeout here catches hangs only.
-    test: { testTimeout: 120_000, hookTimeout: 120_000 },
+    test: { testTimeout: 180_000, hookTimeout: 180_000 },
   }),
 );

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
  * How long `next()` waits by default: a bound that only a hang reaches. On a busy
  * machine a message the server sends at once can take seconds to arrive.
  */
-export const MESSAGE_TIMEOUT_MS = 30_000;
+export const MESSAGE_TIMEOUT_MS = 60_000;
 
 export interface Recorder {
   ws: WebSocket;
