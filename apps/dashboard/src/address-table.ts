@@ -4,6 +4,8 @@ import { type RateLimit, TokenBucket } from './rate-limiter.js';
 export interface AddressLimits {
   /** Open WebSocket connections per remote address. */
   connections: number;
+  /** New connections per remote address (a reconnect loop is not free for the server). */
+  connects: RateLimit;
   /** Wrong control tokens per remote address, across reconnects. */
   tokenChecks: RateLimit;
   /** Addresses remembered at most; beyond it new addresses are refused until some leave. */
@@ -12,18 +14,24 @@ export interface AddressLimits {
 
 interface Entry {
   connections: number;
+  connects: TokenBucket;
   tokenChecks: TokenBucket | undefined;
 }
 
 /**
  * What the server remembers per remote address, so that reconnecting does not reset
- * a limit: open connections (capped) and a token bucket of control-token checks.
+ * a limit: open connections (capped), the rate of new ones, and wrong control tokens.
  * Entries are dropped once they hold nothing (no connection, a full bucket), and the
  * table itself is bounded.
  *
  * @example
  * ```ts
- * const table = new AddressTable({ connections: 64, tokenChecks: { capacity: 10, perSecond: 1 }, addresses: 10_000 });
+ * const table = new AddressTable({
+ *   connections: 64,
+ *   connects: { capacity: 64, perSecond: 16 },
+ *   tokenChecks: { capacity: 10, perSecond: 1 },
+ *   addresses: 10_000,
+ * });
  * if (!table.admit('127.0.0.1')) refuse(429);
  * ```
  */
@@ -35,10 +43,17 @@ export class AddressTable {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Counts a new connection from `address`; false (and nothing counted) when over the cap. */
+  /**
+   * Counts a new connection from `address`; false (and nothing counted) when it has
+   * as many open as allowed, or has opened them too fast.
+   */
   admit(address: string): boolean {
     const entry = this.entry(address);
     if (!entry || entry.connections >= this.limits.connections) return false;
+    if (!entry.connects.take()) {
+      this.dropIfEmpty(address, entry);
+      return false;
+    }
     entry.connections++;
     return true;
   }
@@ -90,13 +105,25 @@ export class AddressTable {
       for (const [key, value] of this.entries) this.dropIfEmpty(key, value);
       if (this.entries.size >= this.limits.addresses) return undefined;
     }
-    entry = { connections: 0, tokenChecks: undefined };
+    entry = {
+      connections: 0,
+      connects: new TokenBucket(
+        this.limits.connects.capacity,
+        this.limits.connects.perSecond,
+        this.now,
+      ),
+      tokenChecks: undefined,
+    };
     this.entries.set(address, entry);
     return entry;
   }
 
   private dropIfEmpty(address: string, entry: Entry): void {
-    if (entry.connections === 0 && (entry.tokenChecks === undefined || entry.tokenChecks.full())) {
+    if (
+      entry.connections === 0 &&
+      entry.connects.full() &&
+      (entry.tokenChecks === undefined || entry.tokenChecks.full())
+    ) {
       this.entries.delete(address);
     }
   }

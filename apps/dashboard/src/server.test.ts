@@ -19,7 +19,10 @@ describe('dashboard server', () => {
   let server: DashboardServer;
   beforeAll(async () => {
     // Every client here comes from 127.0.0.1; one test opens 200 at once.
-    server = await start({ maxConnectionsPerAddress: 256 });
+    server = await start({
+      maxConnectionsPerAddress: 256,
+      connectRate: { capacity: 256, perSecond: 256 },
+    });
   });
   afterAll(() => server.close());
 

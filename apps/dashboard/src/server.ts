@@ -63,6 +63,8 @@ export interface DashboardServerOptions {
   rateLimit?: RateLimit;
   /** Open WebSocket connections per remote address; beyond it HTTP 429. Default 64. */
   maxConnectionsPerAddress?: number;
+  /** New WebSocket connections per remote address (each costs a snapshot); beyond it HTTP 429. Default burst 64, 16/s. */
+  connectRate?: RateLimit;
   /** Open WebSocket connections in all; beyond it HTTP 503. Default 1024. */
   maxClients?: number;
   /** `snapshot-request`s served per second across all clients (a snapshot is tens of KiB). Default burst 20, 10/s. */
@@ -97,6 +99,10 @@ export interface DashboardStats {
   lastBroadcastMs: number;
   /** The largest send buffer any client has had right after a send, in bytes. */
   maxBufferedAmount: number;
+  /** Snapshots sent in answer to `snapshot-request` (not counting those on connect). */
+  snapshotsServed: number;
+  /** Commands passed to the trainer. */
+  commandsApplied: number;
   heapUsed: number;
 }
 
@@ -164,6 +170,7 @@ export async function startDashboardServer(
   const maxClients = options.maxClients ?? 1024;
   const addresses = new AddressTable({
     connections: options.maxConnectionsPerAddress ?? 64,
+    connects: options.connectRate ?? { capacity: 64, perSecond: 16 },
     tokenChecks: options.tokenGuesses ?? { capacity: 10, perSecond: 1 },
     addresses: 10_000,
   });
@@ -191,6 +198,8 @@ export async function startDashboardServer(
   let pendingUpgrades = 0;
   let seq = 0;
   let broadcasts = 0;
+  let snapshotsServed = 0;
+  let commandsApplied = 0;
   let skippedFrames = 0;
   let maxBufferedAmount = 0;
   let lastBroadcastMs = 0;
@@ -511,6 +520,13 @@ export async function startDashboardServer(
     ws.on('pong', () => {
       client.alive = true;
     });
+    // ws answers every ping by itself; without this a ping flood would cost a frame
+    // each way with no limit. Pings draw on the same bucket as messages.
+    ws.on('ping', () => {
+      if (!client.bucket.take() && ++client.violations > 50) {
+        ws.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded repeatedly');
+      }
+    });
     ws.on('close', () => clients.delete(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => onMessage(ws, client, data, isBinary));
     sendTo(ws, snapshotData());
@@ -553,6 +569,7 @@ export async function startDashboardServer(
         );
         return;
       }
+      snapshotsServed++;
       sendTo(ws, snapshotData());
       return;
     }
@@ -589,6 +606,7 @@ export async function startDashboardServer(
       return;
     }
     const { token: _token, id: _id, ...command } = message;
+    commandsApplied++;
     void trainer.command(command as Command).then((result) => {
       if (result.ok) sendTo(ws, { type: 'command-ack', id, command: message.type });
       else
@@ -651,6 +669,8 @@ export async function startDashboardServer(
       broadcasts,
       skippedFrames,
       maxBufferedAmount,
+      snapshotsServed,
+      commandsApplied,
       lastBroadcastMs,
       // Not process.memoryUsage(): it opens /proc files and throws at the descriptor limit.
       heapUsed: getHeapStatistics().used_heap_size,
