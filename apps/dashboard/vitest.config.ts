@@ -5,7 +5,8 @@ export default mergeConfig(
   shared,
   defineConfig({
     // Integration tests start real servers and hundreds of sockets; on a busy machine
-    // that takes many times longer than alone. A timeout here catches hangs only.
-    test: { testTimeout: 180_000, hookTimeout: 180_000 },
+    // that takes many times longer than alone, so a timeout here catches hangs only. The
+    // load tests measure a viewer under a flood, so files run one at a time.
+    test: { testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false },
   }),
 );

@@ -141,6 +141,32 @@ describe('the dashboard in a real browser', () => {
     await converged();
   });
 
+  it("the page's own controls cannot break the run: SGD at lr 1 shows diverged, lr 0.01 brings it back", async () => {
+    const setLr = (log10: string) =>
+      page.$eval(
+        '#lr',
+        (el, value) => {
+          const input = el as HTMLInputElement;
+          input.value = value;
+          input.dispatchEvent(new Event('change', { bubbles: true }));
+        },
+        log10,
+      );
+    await page.selectOption('#optimizer', 'sgd');
+    await setLr('0');
+    await page.waitForSelector('body[data-status="diverged"]', { timeout: 30_000 });
+    expect(await page.isVisible('#diverged')).toBe(true);
+    expect(await page.textContent('#diverged')).toMatch(
+      /diverged at step [\d,]+ \(sgd, lr 1\.000\)/,
+    );
+    expect(await page.isDisabled('#pause')).toBe(true);
+    await setLr('-2');
+    await page.waitForSelector('body[data-status="live"]', { timeout: 15_000 });
+    expect(await page.isVisible('#diverged')).toBe(false);
+    await page.selectOption('#optimizer', 'adam');
+    await converged();
+  });
+
   it('saves a screenshot as a test artifact, with no errors in the console', async () => {
     mkdirSync(artifacts, { recursive: true });
     const path = join(artifacts, 'dashboard.png');

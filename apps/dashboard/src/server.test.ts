@@ -18,7 +18,11 @@ const isType = (type: string) => (m: Record<string, unknown>) => m['type'] === t
 describe('dashboard server', () => {
   let server: DashboardServer;
   beforeAll(async () => {
-    server = await start();
+    // Every client here comes from 127.0.0.1; one test opens 200 at once.
+    server = await start({
+      maxConnectionsPerAddress: 256,
+      connectRate: { capacity: 256, perSecond: 256 },
+    });
   });
   afterAll(() => server.close());
 
@@ -221,6 +225,7 @@ describe('dashboard server: limits and access', () => {
       stuckTimeoutMs: 500,
       heartbeatMs: 60_000,
       rateLimit: { capacity: 2000, perSecond: 2000 },
+      snapshotBudget: { capacity: 2000, perSecond: 2000 },
     });
     try {
       const slow = await record(server.wsUrl);
