@@ -155,6 +155,11 @@ export class Lease {
     clearInterval(this.timer);
   }
 
+  /** Stops refreshing without deleting (when the broker cannot be reached); it expires after its TTL. */
+  abandon(): void {
+    this.stop();
+  }
+
   /** Gives the lease up (deletes the key if it is still ours), so a waiter starts at once. */
   async release(): Promise<void> {
     if (this.released) return;

@@ -2,8 +2,8 @@
 // `pnpm adamflow`: adamflow on NATS JetStream (produce, trainer, inspect, gateway).
 import { DistributedError } from './errors.js';
 import { inspect } from './inspect.js';
-import { openNats } from './nats-context.js';
-import { type Command, parseCommand, USAGE, UsageError } from './options.js';
+import { type NatsContext, openNats } from './nats-context.js';
+import { type Command, type GatewayCommand, parseCommand, USAGE, UsageError } from './options.js';
 import { produce } from './produce.js';
 import { runTrainer, type TrainerEvent } from './trainer.js';
 
@@ -25,61 +25,72 @@ async function run(command: Command): Promise<number> {
   }
   const nats = await openNats({ url: command.nats, name: `adamflow-${command.command}` });
   try {
-    switch (command.command) {
-      case 'produce': {
-        const result = await produce(nats, {
-          session: command.session,
-          spec: command.spec,
-          samples: command.samples,
-          batchSamples: command.batchSamples,
-        });
-        if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else {
-          console.log(
-            `session ${result.session}: ${result.samples.toLocaleString('en')} samples in the stream (${result.added.toLocaleString('en')} added in ${result.messages} messages)`,
-          );
-        }
-        return 0;
-      }
-      case 'trainer': {
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        const report = (event: TrainerEvent) => {
-          if (command.json) process.stdout.write(`${JSON.stringify(event)}\n`);
-          else process.stderr.write(`${describe(command.session, event)}\n`);
-        };
-        const end = await runTrainer(nats, {
-          session: command.session,
-          optimizer: command.optimizer,
-          lr: command.lr,
-          batchSize: command.batchSize,
-          ...(command.until === undefined ? {} : { until: command.until }),
-          checkpointSamples: command.checkpointSamples,
-          checkpointMs: command.checkpointMs,
-          leaseMs: command.leaseMs,
-          onHeld: command.onHeld,
-          onEvent: report,
-          signal: controller.signal,
-        });
-        if (!command.json) console.log(`params ${end.params.join(', ')}`);
-        return 0;
-      }
-      case 'inspect': {
-        const result = await inspect(nats, command.session);
-        if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else {
-          console.log(
-            `session ${command.session}: ${result.samples.toLocaleString('en')} samples, ${result.step.toLocaleString('en')} steps`,
-          );
-          console.log(`params  ${result.params.join(', ')}`);
-        }
-        return 0;
-      }
-    }
-  } finally {
+    const code = await execute(command, nats);
     await nats.close();
+    return code;
+  } catch (error) {
+    // No drain on failure: the connection may be gone, and a drain would wait for it.
+    await nats.nc.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function execute(
+  command: Exclude<Command, GatewayCommand>,
+  nats: NatsContext,
+): Promise<number> {
+  switch (command.command) {
+    case 'produce': {
+      const result = await produce(nats, {
+        session: command.session,
+        spec: command.spec,
+        samples: command.samples,
+        batchSamples: command.batchSamples,
+      });
+      if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else {
+        console.log(
+          `session ${result.session}: ${result.samples.toLocaleString('en')} samples in the stream (${result.added.toLocaleString('en')} added in ${result.messages} messages)`,
+        );
+      }
+      return 0;
+    }
+    case 'trainer': {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const report = (event: TrainerEvent) => {
+        if (command.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+        else process.stderr.write(`${describe(command.session, event)}\n`);
+      };
+      const end = await runTrainer(nats, {
+        session: command.session,
+        optimizer: command.optimizer,
+        lr: command.lr,
+        batchSize: command.batchSize,
+        ...(command.until === undefined ? {} : { until: command.until }),
+        checkpointSamples: command.checkpointSamples,
+        checkpointMs: command.checkpointMs,
+        leaseMs: command.leaseMs,
+        onHeld: command.onHeld,
+        onEvent: report,
+        signal: controller.signal,
+      });
+      if (!command.json) console.log(`params ${end.params.join(', ')}`);
+      return 0;
+    }
+    case 'inspect': {
+      const result = await inspect(nats, command.session);
+      if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else {
+        console.log(
+          `session ${command.session}: ${result.samples.toLocaleString('en')} samples, ${result.step.toLocaleString('en')} steps`,
+        );
+        console.log(`params  ${result.params.join(', ')}`);
+      }
+      return 0;
+    }
   }
 }
 

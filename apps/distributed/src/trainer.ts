@@ -109,9 +109,14 @@ export async function runTrainer(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    return await trainHeld(nats, names, options, config, hash, owner, lease, emit);
-  } finally {
+    const result = await trainHeld(nats, names, options, config, hash, owner, lease, emit);
     await lease.release();
+    return result;
+  } catch (error) {
+    // Without a connection a release would only wait for a timeout; the lease expires.
+    if ((error as DistributedError).code === 'ADAMFLOW_ERR_NATS_DISCONNECTED') lease.abandon();
+    else await lease.release();
+    throw error;
   }
 }
 
