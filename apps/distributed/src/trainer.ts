@@ -4,6 +4,13 @@ import type { OptimizerName } from '@adamflow/core';
 import { createGenerator, Learner, modelFor, type SampleBatch } from '@adamflow/stream';
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import {
+  ClosedConnectionError,
+  ConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
+import {
   configHash,
   readCheckpoint,
   type TrainerCheckpoint,
@@ -112,12 +119,29 @@ export async function runTrainer(
     const result = await trainHeld(nats, names, options, config, hash, owner, lease, emit);
     await lease.release();
     return result;
-  } catch (error) {
+  } catch (thrown) {
+    const error = asDisconnect(thrown);
     // Without a connection a release would only wait for a timeout; the lease expires.
-    if ((error as DistributedError).code === 'ADAMFLOW_ERR_NATS_DISCONNECTED') lease.abandon();
+    if (error.code === 'ADAMFLOW_ERR_NATS_DISCONNECTED') lease.abandon();
     else await lease.release();
     throw error;
   }
+}
+
+/** Connection-level failures of any NATS call become one code: restart and resume. */
+function asDisconnect(error: unknown): Error & { code?: string } {
+  const connection = [
+    TimeoutError,
+    ConnectionError,
+    ClosedConnectionError,
+    NoRespondersError,
+    RequestError,
+  ].some((kind) => error instanceof kind);
+  if (!connection) return error as Error;
+  return new DistributedError(
+    'ADAMFLOW_ERR_NATS_DISCONNECTED',
+    `lost the connection to NATS (${(error as Error).message}); restart the trainer (it resumes from its last checkpoint)`,
+  );
 }
 
 async function trainHeld(
