@@ -207,7 +207,7 @@ describe('partitioned: validation', () => {
   it('refuses malformed groups at the call', () => {
     expect(() => partitioned({})).toThrow(TypeError);
     expect(() => partitioned({ a: { range: [2, 1], ...sgd } })).toThrow(/0 <= start < end/);
-    expect(() => partitioned({ a: { range: [0], optimizer: 'adagrad' as never } })).toThrow(
+    expect(() => partitioned({ a: { range: [0], optimizer: 'lion' as never } })).toThrow(
       /optimizer must be one of/,
     );
     expect(() => partitioned({ a: { range: [0], ...sgd, nonFinite: 'skip' } as never })).toThrow(

@@ -271,7 +271,7 @@ describe('trainOnline: errors and teardown', () => {
   });
 
   it('bad options throw at pipe time', () => {
-    expect(() => trainOnline({ model: linearRegression(), optimizer: 'adagrad' as never })).toThrow(
+    expect(() => trainOnline({ model: linearRegression(), optimizer: 'lion' as never })).toThrow(
       /optimizer must be a factory/,
     );
     expect(() =>

@@ -146,7 +146,7 @@ describe('trainSession on the event loop', () => {
   });
 
   it('refuses invalid options and checkpoints at the call', () => {
-    expect(() => trainSession({ optimizer: 'adagrad' as never })).toThrow(
+    expect(() => trainSession({ optimizer: 'lion' as never })).toThrow(
       /optimizer must be one of/,
     );
     expect(() => trainSession({ source: linearSpec({ noise: -1 }) })).toThrow(RangeError);
