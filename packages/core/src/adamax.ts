@@ -1,13 +1,14 @@
-import type { Backend } from './kernel.js';
+import {
+  AdamaxFlag,
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+} from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
 import type { ParamGroup } from './param-groups.js';
-import {
-  biasCorrection,
-  type GradientScalars,
-  gradientScalars,
-  jsOnlyBackend,
-} from './step-scalars.js';
+import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
 import { nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link Adamax}. */
@@ -84,18 +85,22 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
   readonly firstMoment: ParamArray;
   /** The exponentially weighted infinity norm `u`. Read-only for callers. */
   readonly infinityNorm: ParamArray;
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'adamax'> | null;
 
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link AdamaxOptions}; defaults lr 2e-3, beta1 0.9, beta2 0.999, eps 1e-8.
-   * @param settings - `backend`: `'auto'` or `'js'` (the JavaScript loop).
+   * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: AdamaxOptions, settings: { backend?: Backend } = {}) {
     super(params, options, ADAMAX_DEFAULTS, ['beta1', 'beta2', 'eps']);
-    jsOnlyBackend('adamax', settings?.backend);
+    const kernel = chooseKernel('adamax', 'adamax', params, settings?.backend);
+    this.kernel = kernel;
+    this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
-    this.firstMoment = new Buffer(params.length);
-    this.infinityNorm = new Buffer(params.length);
+    this.firstMoment = kernel ? kernel.buffers.firstMoment : new Buffer(params.length);
+    this.infinityNorm = kernel ? kernel.buffers.infinityNorm : new Buffer(params.length);
   }
 
   protected resolve(merged: ResolvedAdamaxOptions): ResolvedAdamaxOptions {
@@ -130,10 +135,28 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
   }
 
   protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
     for (const group of this.groupList) {
-      const scalars = this.stepScalars(group.hyper, group.lr, scale);
-      this.updateRange(grad, group.from, group.to, scalars);
+      const s = this.stepScalars(group.hyper, group.lr, scale);
+      if (kernel) {
+        const flags = (s.clip ? AdamaxFlag.clip : 0) | (s.l2 !== 0 ? AdamaxFlag.l2 : 0);
+        kernel.stepAdamax(
+          group.from,
+          group.to,
+          flags,
+          s.scale,
+          s.bound,
+          s.sign,
+          s.l2,
+          s.beta1,
+          s.beta2,
+          s.eps,
+          s.stepSize,
+        );
+      } else this.updateRange(grad, group.from, group.to, s);
     }
+    if (kernel) this.binding!.leave(this.params);
   }
 
   /**

@@ -65,6 +65,8 @@ type SgdFunction = (
   oneMinusDampening: number,
   lr: number,
 ) => void;
+/** A step taking region offsets, a byte count, flags, then f64 scalars (kernel/optimizers.wat). */
+type StepFunction = (...args: number[]) => void;
 type RmspropFunction = (
   p: number,
   square: number,
@@ -91,9 +93,15 @@ export const RmspropFlag = { clip: 1, l2: 2, centered: 4, momentum: 8, epsInside
 
 /** Flags of the Adam kernel (see kernel/optimizers.wat). */
 export const AdamFlag = { clip: 1, l2: 2, decoupled: 4, amsgrad: 8 } as const;
+/** Flags of the Adamax kernel. */
+export const AdamaxFlag = { clip: 1, l2: 2 } as const;
+/** Flags of the NAdam kernel. */
+export const NAdamFlag = { clip: 1, l2: 2, decoupled: 4 } as const;
+/** Flags of the RAdam kernel. */
+export const RAdamFlag = { clip: 1, l2: 2, decoupled: 4, rectified: 8 } as const;
 
 /** The kernel functions a range can run. */
-const Step = { adam: 0, adamPlain: 1, sgd: 2, rmsprop: 3 } as const;
+const Step = { adam: 0, adamPlain: 1, sgd: 2, rmsprop: 3, adamax: 4, nadam: 5, radam: 6 } as const;
 
 /** Bytes of each region's scratch pad: one unrolled iteration of the widest loop. */
 const SCRATCH = 64;
@@ -147,6 +155,9 @@ export const KERNEL_REGIONS = {
   adam: ['firstMoment', 'secondMoment', 'maxSecondMoment'],
   sgd: ['momentum'],
   rmsprop: ['squareAverage', 'gradAverage', 'momentum'],
+  adamax: ['firstMoment', 'infinityNorm'],
+  nadam: ['firstMoment', 'secondMoment'],
+  radam: ['firstMoment', 'secondMoment'],
 } as const;
 
 /** Which optimizer's kernel functions and state buffers a kernel holds. */
@@ -181,11 +192,14 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
   /** The step that runRange runs, and its scalars (set by stepAdam/stepSgd/stepRmsprop). */
   private pending: number = Step.adam;
   private pendingFlags = 0;
-  private readonly scalars = new Float64Array(11);
+  private readonly scalars = new Float64Array(13);
   private readonly adamFunction: AdamFunction;
   private readonly adamPlainFunction: AdamPlainFunction;
   private readonly sgdFunction: SgdFunction;
   private readonly rmspropFunction: RmspropFunction;
+  private readonly adamaxFunction: StepFunction;
+  private readonly nadamFunction: StepFunction;
+  private readonly radamFunction: StepFunction;
   private readonly finiteFunction: (g: number, bytes: number) => number;
   private readonly sumSquaresFunction: (g: number, count: number) => number;
 
@@ -208,6 +222,9 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     this.adamPlainFunction = exported<AdamPlainFunction>('adam_plain');
     this.sgdFunction = exported<SgdFunction>('sgd');
     this.rmspropFunction = exported<RmspropFunction>('rmsprop');
+    this.adamaxFunction = exported<StepFunction>('adamax');
+    this.nadamFunction = exported<StepFunction>('nadam');
+    this.radamFunction = exported<StepFunction>('radam');
     this.finiteFunction = exported<(g: number, bytes: number) => number>('finite');
     this.sumSquaresFunction = exported<(g: number, count: number) => number>('sumsq');
     this.bytes = region;
@@ -348,6 +365,79 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     this.runRange(from, to);
   }
 
+  /** Adamax over parameters `[from, to)` (as in src/adamax.ts). */
+  stepAdamax(
+    this: OptimizerKernel<'adamax'>,
+    from: number,
+    to: number,
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    l2: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+  ): void {
+    this.setScalars(scale, bound, sign, l2, beta1, beta2, eps, stepSize);
+    this.pending = Step.adamax;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
+  }
+
+  /** NAdam over parameters `[from, to)` (as in src/nadam.ts). */
+  stepNAdam(
+    this: OptimizerKernel<'nadam'>,
+    from: number,
+    to: number,
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    decay: number,
+    l2: number,
+    beta1: number,
+    beta2: number,
+    invBias2Sqrt: number,
+    eps: number,
+    gradStep: number,
+    momentStep: number,
+  ): void {
+    this.setScalars(scale, bound, sign, decay, l2, beta1, beta2, invBias2Sqrt, eps);
+    this.scalars[9] = gradStep;
+    this.scalars[10] = momentStep;
+    this.pending = Step.nadam;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
+  }
+
+  /** RAdam over parameters `[from, to)` (as in src/radam.ts). */
+  stepRAdam(
+    this: OptimizerKernel<'radam'>,
+    from: number,
+    to: number,
+    flags: number,
+    scale: number,
+    bound: number,
+    sign: number,
+    decay: number,
+    l2: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+  ): void {
+    this.setScalars(scale, bound, sign, decay, l2, beta1, beta2, eps, stepSize);
+    this.pending = Step.radam;
+    this.pendingFlags = flags;
+    this.runRange(from, to);
+  }
+
+  private setScalars(...values: number[]): void {
+    this.scalars.set(values);
+  }
+
   /**
    * Runs the pending step over `[from, to)`. The kernel's loops move whole 16-byte
    * vectors (64 bytes at a time in Adam's common case), so a range is split: its
@@ -471,6 +561,72 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
           x[4]!,
           x[5]!,
           x[6]!,
+        );
+        return;
+      case Step.adamax:
+        // scale, bound, sign, l2, beta1, 1 - beta1, beta2, eps, stepSize
+        this.adamaxFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          1 - x[4]!,
+          x[5]!,
+          x[6]!,
+          x[7]!,
+        );
+        return;
+      case Step.nadam:
+        // scale, bound, sign, decay, l2, beta1, 1 - beta1, beta2, 1 - beta2, invBias2Sqrt, eps, gradStep, momentStep
+        this.nadamFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          x[5]!,
+          1 - x[5]!,
+          x[6]!,
+          1 - x[6]!,
+          x[7]!,
+          x[8]!,
+          x[9]!,
+          x[10]!,
+        );
+        return;
+      case Step.radam:
+        // scale, bound, sign, decay, l2, beta1, 1 - beta1, beta2, 1 - beta2, eps, stepSize
+        this.radamFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          g,
+          bytes,
+          flags,
+          x[0]!,
+          x[1]!,
+          x[2]!,
+          x[3]!,
+          x[4]!,
+          x[5]!,
+          1 - x[5]!,
+          x[6]!,
+          1 - x[6]!,
+          x[7]!,
+          x[8]!,
         );
         return;
       case Step.rmsprop:

@@ -1,13 +1,14 @@
-import type { Backend } from './kernel.js';
+import {
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  NAdamFlag,
+  type OptimizerKernel,
+} from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
 import type { ParamGroup } from './param-groups.js';
-import {
-  biasCorrection,
-  type GradientScalars,
-  gradientScalars,
-  jsOnlyBackend,
-} from './step-scalars.js';
+import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link NAdam}. */
@@ -114,11 +115,13 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
   readonly secondMoment: ParamArray;
   /** Each group's `P_t`, the product of its momentum coefficients so far (1 before the first step). */
   private muProducts: number[] = [];
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'nadam'> | null;
 
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link NAdamOptions}; defaults lr 2e-3, beta1 0.9, beta2 0.999, eps 1e-8, momentumDecay 4e-3.
-   * @param settings - `backend`: `'auto'` or `'js'` (the JavaScript loop).
+   * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: NAdamOptions, settings: { backend?: Backend } = {}) {
     super(params, options, NADAM_DEFAULTS, [
@@ -128,10 +131,12 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
       'momentumDecay',
       'decoupledWeightDecay',
     ]);
-    jsOnlyBackend('nadam', settings?.backend);
+    const kernel = chooseKernel('nadam', 'nadam', params, settings?.backend);
+    this.kernel = kernel;
+    this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
-    this.firstMoment = new Buffer(params.length);
-    this.secondMoment = new Buffer(params.length);
+    this.firstMoment = kernel ? kernel.buffers.firstMoment : new Buffer(params.length);
+    this.secondMoment = kernel ? kernel.buffers.secondMoment : new Buffer(params.length);
   }
 
   protected resolve(merged: ResolvedNAdamOptions): ResolvedNAdamOptions {
@@ -193,14 +198,38 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
   }
 
   protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
     const groups = this.groupList;
     for (let k = 0; k < groups.length; k++) {
       const group = groups[k]!;
       const before = this.muProducts[k] ?? 1;
-      const { scalars, muProduct } = this.stepScalars(group.hyper, group.lr, scale, before);
+      const { scalars: s, muProduct } = this.stepScalars(group.hyper, group.lr, scale, before);
       this.muProducts[k] = muProduct;
-      this.updateRange(grad, group.from, group.to, scalars);
+      if (kernel) {
+        const flags =
+          (s.clip ? NAdamFlag.clip : 0) |
+          (s.l2 !== 0 ? NAdamFlag.l2 : 0) |
+          (s.decay !== 1 ? NAdamFlag.decoupled : 0);
+        kernel.stepNAdam(
+          group.from,
+          group.to,
+          flags,
+          s.scale,
+          s.bound,
+          s.sign,
+          s.decay,
+          s.l2,
+          s.beta1,
+          s.beta2,
+          s.invBias2Sqrt,
+          s.eps,
+          s.gradStep,
+          s.momentStep,
+        );
+      } else this.updateRange(grad, group.from, group.to, s);
     }
+    if (kernel) this.binding!.leave(this.params);
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */

@@ -1,13 +1,14 @@
-import type { Backend } from './kernel.js';
+import {
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+  RAdamFlag,
+} from './kernel.js';
 import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
 import type { ParamGroup } from './param-groups.js';
-import {
-  biasCorrection,
-  type GradientScalars,
-  gradientScalars,
-  jsOnlyBackend,
-} from './step-scalars.js';
+import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link RAdam}. */
@@ -106,18 +107,22 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
   readonly firstMoment: ParamArray;
   /** Second-moment estimates `v`. Read-only for callers. */
   readonly secondMoment: ParamArray;
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'radam'> | null;
 
   /**
    * @param params - the parameters, updated in place.
    * @param options - {@link RAdamOptions}; defaults lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-8.
-   * @param settings - `backend`: `'auto'` or `'js'` (the JavaScript loop).
+   * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: RAdamOptions, settings: { backend?: Backend } = {}) {
     super(params, options, RADAM_DEFAULTS, ['beta1', 'beta2', 'eps', 'decoupledWeightDecay']);
-    jsOnlyBackend('radam', settings?.backend);
+    const kernel = chooseKernel('radam', 'radam', params, settings?.backend);
+    this.kernel = kernel;
+    this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
-    this.firstMoment = new Buffer(params.length);
-    this.secondMoment = new Buffer(params.length);
+    this.firstMoment = kernel ? kernel.buffers.firstMoment : new Buffer(params.length);
+    this.secondMoment = kernel ? kernel.buffers.secondMoment : new Buffer(params.length);
   }
 
   protected resolve(merged: ResolvedRAdamOptions): ResolvedRAdamOptions {
@@ -168,10 +173,33 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
   }
 
   protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
     for (const group of this.groupList) {
-      const scalars = this.stepScalars(group.hyper, group.lr, scale);
-      this.updateRange(grad, group.from, group.to, scalars);
+      const s = this.stepScalars(group.hyper, group.lr, scale);
+      if (kernel) {
+        const flags =
+          (s.clip ? RAdamFlag.clip : 0) |
+          (s.l2 !== 0 ? RAdamFlag.l2 : 0) |
+          (s.decay !== 1 ? RAdamFlag.decoupled : 0) |
+          (s.rectified ? RAdamFlag.rectified : 0);
+        kernel.stepRAdam(
+          group.from,
+          group.to,
+          flags,
+          s.scale,
+          s.bound,
+          s.sign,
+          s.decay,
+          s.l2,
+          s.beta1,
+          s.beta2,
+          s.eps,
+          s.stepSize,
+        );
+      } else this.updateRange(grad, group.from, group.to, s);
     }
+    if (kernel) this.binding!.leave(this.params);
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */

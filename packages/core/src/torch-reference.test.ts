@@ -130,9 +130,9 @@ const backendsOf: Record<Kind, readonly Backend[]> = {
   adamw: ['js', 'wasm'],
   sgd: ['js', 'wasm'],
   rmsprop: ['js', 'wasm'],
-  adamax: ['js'],
-  nadam: ['js'],
-  radam: ['js'],
+  adamax: ['js', 'wasm'],
+  nadam: ['js', 'wasm'],
+  radam: ['js', 'wasm'],
   adagrad: ['js'],
   adadelta: ['js'],
 };

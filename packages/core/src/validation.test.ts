@@ -434,11 +434,22 @@ describe('registry', () => {
   });
 });
 
-describe('backend setting of the optimizers without a kernel', () => {
+describe('backend setting', () => {
   it.each([
     ['adamax', (b: unknown) => new Adamax(p(), {}, { backend: b as never })],
     ['nadam', (b: unknown) => new NAdam(p(), {}, { backend: b as never })],
     ['radam', (b: unknown) => new RAdam(p(), {}, { backend: b as never })],
+  ])(
+    '%s: js, wasm and auto (JS below 32 parameters) are taken, unknown values refused',
+    (_name, make) => {
+      expect(make('js').backend).toBe('js');
+      expect(make('auto').backend).toBe('js');
+      expect(make('wasm').backend).toBe('wasm');
+      expect(() => make('gpu')).toThrow(/backend must be 'auto', 'wasm' or 'js', got "gpu"/);
+    },
+  );
+
+  it.each([
     ['adagrad', (b: unknown) => new Adagrad(p(), {}, { backend: b as never })],
     ['adadelta', (b: unknown) => new Adadelta(p(), {}, { backend: b as never })],
   ])('%s: js and auto run the JS loop, wasm and unknown values are refused', (name, make) => {
