@@ -4,7 +4,7 @@
 import { parseServerMessage } from '@adamflow/protocol';
 import { describe, expect, it } from 'vitest';
 import type { DashboardServer } from './server.js';
-import { type Recorder, record } from './test-client.js';
+import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
 
 const { startDashboardServer } = (await import(
   new URL('../dist/server.js', import.meta.url).href
@@ -27,7 +27,7 @@ async function withServer(run: (server: DashboardServer) => Promise<void>): Prom
 /** Sends a command and waits for its acknowledgement (or error). */
 async function command(client: Recorder, message: Message, id: string): Promise<Message> {
   client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, 10_000);
+  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS);
 }
 
 /** Drives the run into divergence and returns the `diverged` state-changed. */
@@ -76,13 +76,13 @@ describe('a diverging run', () => {
       expect(await command(client, { type: 'reset' }, 'reset')).toMatchObject({
         type: 'command-ack',
       });
-      const restarted = await fresh.next(stateWith('reset'), 10_000, mark);
+      const restarted = await fresh.next(stateWith('reset'), MESSAGE_TIMEOUT_MS, mark);
       expect(restarted).toMatchObject({
         diverged: null,
         step: 0,
         config: { paused: false, lr: 1 },
       });
-      const update = await fresh.next(isType('params-update'), 10_000, mark);
+      const update = await fresh.next(isType('params-update'), MESSAGE_TIMEOUT_MS, mark);
       expect((update['params'] as number[]).every(Number.isFinite)).toBe(true);
 
       expect(invalid([...client.messages, ...fresh.messages])).toEqual([]);
@@ -102,12 +102,12 @@ describe('a diverging run', () => {
       expect(await command(client, { type: 'set-lr', lr: 0.005 }, 'lr')).toMatchObject({
         type: 'command-ack',
       });
-      expect(await client.next(stateWith('set-lr'), 10_000, mark)).toMatchObject({
+      expect(await client.next(stateWith('set-lr'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
         diverged: null,
         step: 0,
         config: { paused: false, lr: 0.005, optimizer: 'sgd', source: 'multilinear' },
       });
-      await client.next(isType('params-update'), 10_000, mark);
+      await client.next(isType('params-update'), MESSAGE_TIMEOUT_MS, mark);
       expect(invalid(client.messages)).toEqual([]);
       client.ws.close();
     });
@@ -124,11 +124,13 @@ describe('a diverging run', () => {
       expect(
         await command(client, { type: 'set-optimizer', optimizer: 'adam', lr: 0.01 }, 'adam'),
       ).toMatchObject({ type: 'command-ack' });
-      expect(await client.next(stateWith('set-optimizer'), 10_000, mark)).toMatchObject({
-        diverged: null,
-        config: { paused: false, lr: 0.01, optimizer: 'adam', source: 'drift' },
-      });
-      await client.next(isType('params-update'), 10_000, mark);
+      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
+        {
+          diverged: null,
+          config: { paused: false, lr: 0.01, optimizer: 'adam', source: 'drift' },
+        },
+      );
+      await client.next(isType('params-update'), MESSAGE_TIMEOUT_MS, mark);
       expect(invalid(client.messages)).toEqual([]);
       client.ws.close();
     });
@@ -142,13 +144,13 @@ describe('paused runs and optimizer changes', () => {
       await client.next(isType('params-update'));
       const mark = client.messages.length;
       await command(client, { type: 'pause' }, 'pause');
-      await client.next(stateWith('pause'), 10_000, mark);
+      await client.next(stateWith('pause'), MESSAGE_TIMEOUT_MS, mark);
       const quiet = client.messages.length;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(client.messages.slice(quiet).filter(isType('params-update'))).toEqual([]);
       expect(client.ws.readyState).toBe(client.ws.OPEN);
       await command(client, { type: 'resume' }, 'resume');
-      await client.next(isType('params-update'), 10_000, quiet);
+      await client.next(isType('params-update'), MESSAGE_TIMEOUT_MS, quiet);
       client.ws.close();
     });
   });
@@ -159,14 +161,18 @@ describe('paused runs and optimizer changes', () => {
       await command(client, { type: 'set-lr', lr: 0.05 }, 'lr');
       let mark = client.messages.length;
       await command(client, { type: 'set-optimizer', optimizer: 'rmsprop' }, 'rmsprop');
-      expect(await client.next(stateWith('set-optimizer'), 10_000, mark)).toMatchObject({
-        config: { optimizer: 'rmsprop', lr: 0.05 },
-      });
+      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
+        {
+          config: { optimizer: 'rmsprop', lr: 0.05 },
+        },
+      );
       mark = client.messages.length;
       await command(client, { type: 'set-optimizer', optimizer: 'adam', lr: 0.002 }, 'adam');
-      expect(await client.next(stateWith('set-optimizer'), 10_000, mark)).toMatchObject({
-        config: { optimizer: 'adam', lr: 0.002 },
-      });
+      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
+        {
+          config: { optimizer: 'adam', lr: 0.002 },
+        },
+      );
       client.ws.close();
     });
   });

@@ -9,7 +9,7 @@ import { parseServerMessage } from '@adamflow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardServerOptions } from './server.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
-import { record } from './test-client.js';
+import { MESSAGE_TIMEOUT_MS, record } from './test-client.js';
 
 const { startDashboardServer } = (await import(
   new URL('../dist/server.js', import.meta.url).href
@@ -46,7 +46,7 @@ function exchange(socket: Socket, head: string): Promise<number> {
       if (match) done(Number(match[1]));
     };
     const onClose = () => done(0);
-    const timer = setTimeout(() => done(-1), 15_000);
+    const timer = setTimeout(() => done(-1), MESSAGE_TIMEOUT_MS);
     socket.once('close', () => clearTimeout(timer));
     socket.on('data', onData);
     socket.on('close', onClose);
@@ -154,7 +154,7 @@ describe('dashboard server: hostile requests (server in a child process)', () =>
     for (const frame of frames) {
       const mark = client.messages.length;
       client.send(frame);
-      replies.push(await client.next(isType('error'), 10_000, mark));
+      replies.push(await client.next(isType('error'), MESSAGE_TIMEOUT_MS, mark));
     }
     expect(server.alive(), server.log()).toBe(true);
     for (const reply of replies) {
@@ -267,7 +267,7 @@ describe('dashboard server: limits across connections', () => {
       await expect(record(server.wsUrl)).rejects.toThrow('HTTP 429');
       clients[0]!.ws.close();
       await clients[0]!.closed;
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + MESSAGE_TIMEOUT_MS;
       let admitted: Awaited<ReturnType<typeof record>> | undefined;
       while (!admitted && Date.now() < deadline) {
         admitted = await record(server.wsUrl).catch(() => undefined);
@@ -299,7 +299,7 @@ describe('dashboard server: limits across connections', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const closeFrame = Buffer.from([0x88]);
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + MESSAGE_TIMEOUT_MS;
       const has4009 = () => {
         const at = received.lastIndexOf(closeFrame);
         return at >= 0 && received.readUInt16BE(at + 2) === 4009;
@@ -318,6 +318,7 @@ describe('dashboard server: limits across connections', () => {
     const server = await start({ maxConnectionsPerAddress: 1000 });
     try {
       const verdicts: string[] = [];
+      const started = Date.now();
       for (let i = 0; i < 120; i++) {
         const client = await record(server.wsUrl).catch((error: Error) => error.message);
         if (typeof client === 'string') verdicts.push(client);
@@ -326,11 +327,13 @@ describe('dashboard server: limits across connections', () => {
           client.ws.terminate();
         }
       }
+      const seconds = (Date.now() - started) / 1000;
       const opened = verdicts.filter((v) => v === 'open').length;
       expect(verdicts.filter((v) => v !== 'open' && v !== 'HTTP 429')).toEqual([]);
-      // burst 64, then 16 a second
+      // burst 64, then 16 a second, over however long the loop took: a busy machine
+      // connects slowly and the bucket refills meanwhile.
       expect(opened).toBeGreaterThanOrEqual(64);
-      expect(opened).toBeLessThan(120);
+      expect(opened).toBeLessThanOrEqual(64 + Math.ceil(16 * seconds));
     } finally {
       await server.close();
     }
@@ -429,8 +432,18 @@ describe('dashboard server: limits across connections', () => {
       const applied = after.commandsApplied - before.commandsApplied;
       expect(served).toBeLessThanOrEqual(20 + 10 * seconds);
       expect(applied).toBeLessThanOrEqual(40 + 20 * seconds);
-      // State changes are merged: at most one per broadcast tick.
-      expect(states / seconds).toBeLessThanOrEqual(31);
+      // State changes are merged: at most one per broadcast tick. Timed by the server's
+      // stamps (a busy machine bunches deliveries); the median gap ignores a late tick.
+      const stamps = viewer.messages
+        .slice(mark)
+        .filter(isType('state-changed'))
+        .map((m) => m['time'] as number);
+      const gaps = stamps
+        .slice(1)
+        .map((t, i) => t - stamps[i]!)
+        .sort((a, b) => a - b);
+      // (Fewer than two in the window is within the bound too.)
+      expect(gaps[gaps.length >> 1] ?? Number.POSITIVE_INFINITY).toBeGreaterThanOrEqual(1000 / 32);
       // So a viewer keeps getting updates: nominally 30/s; unprotected it saw 0–2/s.
       // Lenient, as the machine running the tests may be far busier than this flood.
       expect(updates / seconds).toBeGreaterThan(2);

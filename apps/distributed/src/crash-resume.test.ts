@@ -88,5 +88,5 @@ describe('a trainer killed at random moments', () => {
     } finally {
       await nats.close();
     }
-  }, 240_000);
+  }, 600_000);
 });
