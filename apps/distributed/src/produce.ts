@@ -69,8 +69,11 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
   await ensureStream(nats, names);
   let messages = 0;
   let added = 0;
-  for (;;) {
+  for (let stalled = 0; ; ) {
     let { samples: have, lastSequence } = await streamPosition(nats, names);
+    // Each re-read after a race must see progress; a stream that never moves while our
+    // ids are refused as duplicates holds something produce did not write.
+    const before = lastSequence;
     if (have >= options.samples)
       return { session: names.session, samples: have, added, messages, lastSequence };
     const generator = createGenerator(options.spec);
@@ -100,6 +103,13 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
         if (!isWrongLastSequence(error)) throw error;
         raced = true;
       }
+    }
+    stalled = lastSequence === before && raced ? stalled + 1 : 0;
+    if (stalled > 3) {
+      throw new DistributedError(
+        'ADAMFLOW_ERR_STREAM_CORRUPT',
+        `stream ${names.stream}: its messages do not match the source at sample ${have}; produce into a new session`,
+      );
     }
   }
 }
