@@ -46,6 +46,7 @@ async function execute(
         spec: command.spec,
         samples: command.samples,
         batchSamples: command.batchSamples,
+        replicas: command.replicas,
       });
       if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {

@@ -20,7 +20,7 @@ export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as
 
 export const USAGE = `Usage: adamflow <command> [options]   (every command: --nats URL, or ADAMFLOW_NATS_URL)
 
-  produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K]
+  produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K] [--replicas R]
            puts the first N samples of a seeded source into the session's stream (idempotent)
   trainer  --session NAME [--optimizer adam] [--lr LR] [--batch B] [--until N]
            [--checkpoint-samples K] [--checkpoint-ms T] [--lease-ms L] [--on-held wait|exit] [--json]
@@ -47,6 +47,8 @@ export interface ProduceCommand extends CommonOptions {
   spec: SourceSpec;
   samples: number;
   batchSamples: number;
+  /** Replicas of the session's stream when produce creates it (a NATS cluster has them). */
+  replicas: number;
   json: boolean;
 }
 
@@ -83,7 +85,7 @@ export interface GatewayCommand extends CommonOptions {
 export type Command = ProduceCommand | TrainerCommand | InspectCommand | GatewayCommand;
 
 const FLAGS = {
-  produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'json'],
+  produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
   trainer: [
     'session',
     'optimizer',
@@ -174,6 +176,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         spec,
         samples: read.integer('samples', 200_000, 0),
         batchSamples: read.integer('batch-samples', 256, 1, 65_536),
+        replicas: read.integer('replicas', 1, 1, 5),
         json: values['json'] === true,
       };
     }
