@@ -71,13 +71,22 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
   await ensureStream(nats, names, options.replicas ?? 1);
   let messages = 0;
   let added = 0;
+  let lastRead = -1;
   for (let stalled = 0; ; ) {
     let { samples: have, lastSequence } = await streamPosition(nats, names);
-    // Each re-read after a race must see progress; a stream that never moves while our
-    // ids are refused as duplicates holds something produce did not write.
-    const before = lastSequence;
-    if (have >= options.samples)
+    if (have >= options.samples) {
       return { session: names.session, samples: have, added, messages, lastSequence };
+    }
+    // Every re-read after a race must find the stream moved on; one that stays put while
+    // our ids are refused as duplicates holds something produce did not write.
+    stalled = lastSequence === lastRead ? stalled + 1 : 0;
+    if (stalled > 3) {
+      throw new DistributedError(
+        'ADAMFLOW_ERR_STREAM_CORRUPT',
+        `stream ${names.stream}: its messages do not match the source at sample ${have}; produce into a new session`,
+      );
+    }
+    lastRead = lastSequence;
     const generator = createGenerator(options.spec);
     // Regenerate what is there already: the source is a pure function of its seed.
     for (let skip = have; skip > 0; ) {
@@ -105,13 +114,6 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
         if (!isWrongLastSequence(error)) throw error;
         raced = true;
       }
-    }
-    stalled = lastSequence === before && raced ? stalled + 1 : 0;
-    if (stalled > 3) {
-      throw new DistributedError(
-        'ADAMFLOW_ERR_STREAM_CORRUPT',
-        `stream ${names.stream}: its messages do not match the source at sample ${have}; produce into a new session`,
-      );
     }
   }
 }
