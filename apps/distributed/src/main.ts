@@ -73,6 +73,7 @@ async function execute(
         ...(command.until === undefined ? {} : { until: command.until }),
         checkpointSamples: command.checkpointSamples,
         checkpointMs: command.checkpointMs,
+        updateEvery: command.updateEvery,
         leaseMs: command.leaseMs,
         onHeld: command.onHeld,
         onEvent: report,

@@ -23,8 +23,10 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
   produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K] [--replicas R]
            puts the first N samples of a seeded source into the session's stream (idempotent)
   trainer  --session NAME [--optimizer adam] [--lr LR] [--batch B] [--until N]
-           [--checkpoint-samples K] [--checkpoint-ms T] [--lease-ms L] [--on-held wait|exit] [--json]
-           trains on the session's stream, checkpointing to KV; resumes exactly after a crash
+           [--checkpoint-samples K] [--checkpoint-ms T] [--update-every M] [--lease-ms L]
+           [--on-held wait|exit] [--json]
+           trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
+           publishes params on adamflow.updates.NAME after every M input messages (0: none)
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
   gateway  --port P [--host H]
@@ -62,6 +64,7 @@ export interface TrainerCommand extends CommonOptions {
   until: number | undefined;
   checkpointSamples: number;
   checkpointMs: number;
+  updateEvery: number;
   leaseMs: number;
   onHeld: 'wait' | 'exit';
   json: boolean;
@@ -94,6 +97,7 @@ const FLAGS = {
     'until',
     'checkpoint-samples',
     'checkpoint-ms',
+    'update-every',
     'lease-ms',
     'on-held',
     'json',
@@ -193,6 +197,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         until,
         checkpointSamples: read.integer('checkpoint-samples', 65_536, 1),
         checkpointMs: read.integer('checkpoint-ms', 1000, 10),
+        updateEvery: read.integer('update-every', 4, 0),
         leaseMs: read.integer('lease-ms', 5000, 100),
         onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
         json: values['json'] === true,
