@@ -2,8 +2,9 @@ import { Random } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from './checkpoint.js';
 import { type NatsContext, openNats } from './nats-context.js';
+import { decodeUpdate, type ParamsUpdateMessage } from './params-updates.js';
 import { sessionNames } from './session-names.js';
-import { referenceRun } from './testing/reference.js';
+import { referenceRun, referenceUpdates } from './testing/reference.js';
 import { ADAMFLOW, runNode, startTrainer } from './testing/run-command.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
 
@@ -85,6 +86,26 @@ describe('a trainer killed at random moments', () => {
       expect(stored!.checkpoint.samples).toBe(SAMPLES);
       // The complete state (params, optimizer moments, metrics), not only the params.
       expect(stored!.checkpoint.learner).toEqual(referenceRun({ seed: SEED, samples: SAMPLES }));
+      // Every parameter update exactly once, in order, each as an uninterrupted run
+      // would publish it: what the restarted trainers re-sent was byte-identical and
+      // JetStream dropped it by id.
+      const names = sessionNames('crash');
+      const updates: ParamsUpdateMessage[] = [];
+      const { last_seq: last } = (await nats.jsm.streams.info(names.updatesStream)).state;
+      for (let seq = 1; seq <= last; seq++) {
+        const message = await nats.jsm.streams.getMessage(names.updatesStream, { seq });
+        updates.push(decodeUpdate(message!.data));
+      }
+      expect(new Set(updates.map((update) => update.epoch)).size).toBe(1);
+      expect(
+        updates.map(({ seq, samples, step, lossEma, params }) => ({
+          seq,
+          samples,
+          step,
+          lossEma,
+          params,
+        })),
+      ).toEqual(referenceUpdates(SEED, SAMPLES, 4));
     } finally {
       await nats.close();
     }

@@ -55,6 +55,10 @@ describe('one trainer per session', () => {
     const second = startTrainer([...flags, ...timing]);
     const waiting = await second.waitFor((event) => event['event'] === 'lease-waiting');
     const held = await readCheckpoint(nats.kv, names);
+    // Watch the first refresh its lease four times (longer than its TTL) while the
+    // second waits: the lease must stay the first's all along.
+    const holders = await leaseHolders(names.leaseKey, 4);
+    const acquiredWhileHeld = second.events.some((event) => event['event'] === 'lease-acquired');
 
     first.child.kill('SIGKILL');
     await first.exited;
@@ -69,6 +73,8 @@ describe('one trainer per session', () => {
     expect(refused.stderr).toContain('ADAMFLOW_ERR_LEASE_HELD');
     expect((waiting['holder'] as { pid: number }).pid).toBe(first.child.pid);
     expect(held!.checkpoint.owner).toContain(`:${first.child.pid}:`);
+    expect(new Set(holders)).toEqual(new Set([first.child.pid]));
+    expect(acquiredWhileHeld).toBe(false);
     expect(end.code).toBe(0);
     // The second began only after the first was gone, from the first's last checkpoint.
     const events = second.events.map((event) => event['event']);
@@ -83,3 +89,20 @@ describe('one trainer per session', () => {
     expect((await readCheckpoint(nats.kv, names))!.revision).toBe(final!.revision);
   }, 240_000);
 });
+
+/** The holder's pid at each of the next `count` revisions of a lease key. */
+async function leaseHolders(key: string, count: number): Promise<number[]> {
+  const pids: number[] = [];
+  const start = (await nats.kv.get(key))!.revision;
+  let seen = start;
+  const deadline = Date.now() + 30_000;
+  while (seen < start + count && Date.now() < deadline) {
+    const entry = await nats.kv.get(key);
+    if (entry !== null && entry.revision !== seen) {
+      seen = entry.revision;
+      pids.push(entry.json<{ pid: number }>().pid);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return pids;
+}

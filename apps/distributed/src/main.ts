@@ -46,6 +46,7 @@ async function execute(
         spec: command.spec,
         samples: command.samples,
         batchSamples: command.batchSamples,
+        replicas: command.replicas,
       });
       if (command.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
@@ -72,6 +73,7 @@ async function execute(
         ...(command.until === undefined ? {} : { until: command.until }),
         checkpointSamples: command.checkpointSamples,
         checkpointMs: command.checkpointMs,
+        updateEvery: command.updateEvery,
         leaseMs: command.leaseMs,
         onHeld: command.onHeld,
         onEvent: report,

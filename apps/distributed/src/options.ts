@@ -20,11 +20,13 @@ export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as
 
 export const USAGE = `Usage: adamflow <command> [options]   (every command: --nats URL, or ADAMFLOW_NATS_URL)
 
-  produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K]
+  produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K] [--replicas R]
            puts the first N samples of a seeded source into the session's stream (idempotent)
   trainer  --session NAME [--optimizer adam] [--lr LR] [--batch B] [--until N]
-           [--checkpoint-samples K] [--checkpoint-ms T] [--lease-ms L] [--on-held wait|exit] [--json]
-           trains on the session's stream, checkpointing to KV; resumes exactly after a crash
+           [--checkpoint-samples K] [--checkpoint-ms T] [--update-every M] [--lease-ms L]
+           [--on-held wait|exit] [--json]
+           trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
+           publishes params on adamflow.updates.NAME after every M input messages (0: none)
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
   gateway  --port P [--host H]
@@ -47,6 +49,8 @@ export interface ProduceCommand extends CommonOptions {
   spec: SourceSpec;
   samples: number;
   batchSamples: number;
+  /** Replicas of the session's stream when produce creates it (a NATS cluster has them). */
+  replicas: number;
   json: boolean;
 }
 
@@ -60,6 +64,7 @@ export interface TrainerCommand extends CommonOptions {
   until: number | undefined;
   checkpointSamples: number;
   checkpointMs: number;
+  updateEvery: number;
   leaseMs: number;
   onHeld: 'wait' | 'exit';
   json: boolean;
@@ -83,7 +88,7 @@ export interface GatewayCommand extends CommonOptions {
 export type Command = ProduceCommand | TrainerCommand | InspectCommand | GatewayCommand;
 
 const FLAGS = {
-  produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'json'],
+  produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
   trainer: [
     'session',
     'optimizer',
@@ -92,6 +97,7 @@ const FLAGS = {
     'until',
     'checkpoint-samples',
     'checkpoint-ms',
+    'update-every',
     'lease-ms',
     'on-held',
     'json',
@@ -174,6 +180,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         spec,
         samples: read.integer('samples', 200_000, 0),
         batchSamples: read.integer('batch-samples', 256, 1, 65_536),
+        replicas: read.integer('replicas', 1, 1, 5),
         json: values['json'] === true,
       };
     }
@@ -190,6 +197,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         until,
         checkpointSamples: read.integer('checkpoint-samples', 65_536, 1),
         checkpointMs: read.integer('checkpoint-ms', 1000, 10),
+        updateEvery: read.integer('update-every', 4, 0),
         leaseMs: read.integer('lease-ms', 5000, 100),
         onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
         json: values['json'] === true,

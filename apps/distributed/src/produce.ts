@@ -22,6 +22,8 @@ export interface ProduceOptions {
   samples: number;
   /** Samples per message; default 256. */
   batchSamples?: number;
+  /** Replicas of the stream when this call creates it (1 to 5, at most the cluster's size); default 1. */
+  replicas?: number;
 }
 
 /** What {@link produce} did. */
@@ -66,13 +68,25 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
     throw new RangeError(`samples must be an integer >= 0, got ${options.samples}`);
   }
   await claimSource(nats.kv, names, options.spec);
-  await ensureStream(nats, names);
+  await ensureStream(nats, names, options.replicas ?? 1);
   let messages = 0;
   let added = 0;
-  for (;;) {
+  let lastRead = -1;
+  for (let stalled = 0; ; ) {
     let { samples: have, lastSequence } = await streamPosition(nats, names);
-    if (have >= options.samples)
+    if (have >= options.samples) {
       return { session: names.session, samples: have, added, messages, lastSequence };
+    }
+    // Every re-read after a race must find the stream moved on; one that stays put while
+    // our ids are refused as duplicates holds something produce did not write.
+    stalled = lastSequence === lastRead ? stalled + 1 : 0;
+    if (stalled > 3) {
+      throw new DistributedError(
+        'ADAMFLOW_ERR_STREAM_CORRUPT',
+        `stream ${names.stream}: its messages do not match the source at sample ${have}; produce into a new session`,
+      );
+    }
+    lastRead = lastSequence;
     const generator = createGenerator(options.spec);
     // Regenerate what is there already: the source is a pure function of its seed.
     for (let skip = have; skip > 0; ) {
@@ -105,7 +119,11 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
 }
 
 /** Creates the session's stream unless it exists. */
-async function ensureStream(nats: NatsContext, names: SessionNames): Promise<void> {
+async function ensureStream(
+  nats: NatsContext,
+  names: SessionNames,
+  replicas: number,
+): Promise<void> {
   try {
     await nats.jsm.streams.info(names.stream);
     return;
@@ -121,6 +139,7 @@ async function ensureStream(nats: NatsContext, names: SessionNames): Promise<voi
       // The stream is the training history: never drop old samples to make room.
       discard: DiscardPolicy.New,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: replicas,
     });
   } catch (error) {
     // A concurrent produce created it first; anything else is real.

@@ -12,6 +12,10 @@ export interface SessionNames {
   stream: string;
   /** The subject its samples are published on. */
   subject: string;
+  /** The JetStream stream of its parameter updates. */
+  updatesStream: string;
+  /** The subject its parameter updates are published on. */
+  updatesSubject: string;
   /** KV key of its source descriptor (what produce writes). */
   sourceKey: string;
   /** KV key of its trainer lease. */
@@ -42,6 +46,8 @@ export function sessionNames(session: string): SessionNames {
     session,
     stream: `ADAMFLOW_SAMPLES_${session}`,
     subject: `adamflow.samples.${session}`,
+    updatesStream: `ADAMFLOW_UPDATES_${session}`,
+    updatesSubject: `adamflow.updates.${session}`,
     sourceKey: `${session}.source`,
     leaseKey: `${session}.lease`,
     checkpointKey: `${session}.checkpoint`,

@@ -20,6 +20,7 @@ import {
 import { DistributedError } from './errors.js';
 import { Lease, type LeaseHolder } from './lease.js';
 import type { NatsContext } from './nats-context.js';
+import { ParamsUpdates } from './params-updates.js';
 import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
@@ -38,6 +39,8 @@ export interface TrainerOptions {
   checkpointSamples?: number;
   /** ...or after this many ms with unsaved progress; default 1000. */
   checkpointMs?: number;
+  /** Publish a parameter update after every this many input messages; 0: none; default 4. */
+  updateEvery?: number;
   /** Lease TTL in ms; default 5000. */
   leaseMs?: number;
   /** When another trainer holds the session: wait for it (default) or exit. */
@@ -164,6 +167,8 @@ async function trainHeld(
   const epoch = (stored?.checkpoint.epoch ?? 0) + 1;
   emit({ event: 'lease-acquired', epoch });
   emit({ event: 'resumed', samples: learner.samples, sequence, offset });
+  const updates = new ParamsUpdates(nats, names, streamCreated, options.updateEvery ?? 4);
+  await updates.open();
 
   const snapshot = (): TrainerCheckpoint => ({
     format: 'adamflow.trainer-checkpoint',
@@ -258,6 +263,7 @@ async function trainHeld(
         if (offset + take === batch.count) {
           sequence = message.seq;
           offset = 0;
+          await updates.after(sequence, learner);
         } else {
           offset += take;
         }
