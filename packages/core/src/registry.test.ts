@@ -67,7 +67,7 @@ const rosenbrockOptions: Record<string, Record<string, number>> = {
 
 // Adadelta's unit-corrected steps stall in Rosenbrock's curved valley (no setting of
 // lr, rho and eps tried reaches (1, 1) within 0.05 in 20 000 steps, nor in 200 000);
-// the seed line and the quadratic cover its convergence.
+// the seed line and the quadratic cover its convergence; here it must still descend.
 const stallsOnRosenbrock = new Set(['adadelta']);
 
 function train(
@@ -118,11 +118,22 @@ describe.each(optimizerNames)('registry: %s', (name) => {
     });
   });
 
-  it.skipIf(stallsOnRosenbrock.has(name))('converges on Rosenbrock', () => {
-    const p = train(name, rosenbrock, 20000, rosenbrockOptions[name] ?? demo);
-    expect(p[0]).toBeCloseTo(1, 1);
-    expect(p[1]).toBeCloseTo(1, 1);
-  });
+  if (stallsOnRosenbrock.has(name)) {
+    it("descends into Rosenbrock's valley (and stalls there)", () => {
+      // From f = 12.5 at the start to under 1, moving along the valley towards (1, 1).
+      const p = train(name, rosenbrock, 20000, rosenbrockOptions[name] ?? demo);
+      const f = (1 - p[0]!) ** 2 + 100 * (p[1]! - p[0]! ** 2) ** 2;
+      expect(f).toBeLessThan(1);
+      expect(p[0]).toBeGreaterThan(0);
+      expect(p[0]).toBeLessThanOrEqual(1);
+    });
+  } else {
+    it('converges on Rosenbrock', () => {
+      const p = train(name, rosenbrock, 20000, rosenbrockOptions[name] ?? demo);
+      expect(p[0]).toBeCloseTo(1, 1);
+      expect(p[1]).toBeCloseTo(1, 1);
+    });
+  }
 
   it('keeps finite inputs finite (property)', () => {
     fc.assert(
