@@ -391,6 +391,21 @@ describe('dashboard server: limits across connections', () => {
       maxConnectionsPerAddress: 1000,
       connectRate: { capacity: 1000, perSecond: 1000 },
     });
+    const viewer = await record(server.wsUrl);
+    const rate = async (ms: number) => {
+      const mark = viewer.messages.length;
+      const from = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      const seconds = (Date.now() - from) / 1000;
+      const received = viewer.messages.slice(mark);
+      return {
+        seconds,
+        updates: received.filter(isType('params-update')).length / seconds,
+        states: received.filter(isType('state-changed')).length / seconds,
+      };
+    };
+    // The same machine, just before the flood: the tests may share it with other work.
+    const baseline = await rate(2000);
     const flood = spawn(
       process.execPath,
       [
@@ -403,37 +418,31 @@ describe('dashboard server: limits across connections', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
-      const viewer = await record(server.wsUrl);
       await new Promise<void>((resolve, reject) => {
         flood.stdout!.on('data', (chunk: Buffer) => {
           if (String(chunk).includes('flooding')) resolve();
         });
         flood.once('exit', (code) => reject(new Error(`flood exited early with ${code}`)));
       });
-      // Measure while the flood runs (it runs for 6 s after it announces itself).
+      // Measure while the flood runs (it runs for 7 s after it announces itself).
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const mark = viewer.messages.length;
       const before = server.stats();
-      const from = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      const seconds = (Date.now() - from) / 1000;
+      const during = await rate(3000);
       const after = server.stats();
-      const updates = viewer.messages.slice(mark).filter(isType('params-update')).length;
-      const states = viewer.messages.slice(mark).filter(isType('state-changed')).length;
       console.log(
-        `[flood] viewer: ${(updates / seconds).toFixed(1)} updates/s, ${(states / seconds).toFixed(1)} state changes/s`,
+        `[flood] viewer: ${baseline.updates.toFixed(1)} updates/s before, ${during.updates.toFixed(1)} during; ${during.states.toFixed(1)} state changes/s`,
       );
       // The server's work is bounded by its budgets, whatever the clients ask:
-      // unprotected, it served ~1300 snapshots and applied ~1300 commands a second.
+      // unprotected, it served and applied every one (~540 a second each).
       const served = after.snapshotsServed - before.snapshotsServed;
       const applied = after.commandsApplied - before.commandsApplied;
-      expect(served).toBeLessThanOrEqual(20 + 10 * seconds);
-      expect(applied).toBeLessThanOrEqual(40 + 20 * seconds);
+      expect(served).toBeLessThanOrEqual(20 + 10 * during.seconds);
+      expect(applied).toBeLessThanOrEqual(40 + 20 * during.seconds);
       // State changes are merged: at most one per broadcast tick.
-      expect(states / seconds).toBeLessThanOrEqual(31);
-      // So a viewer keeps getting updates: nominally 30/s; unprotected it saw 0–2/s.
-      // Lenient, as the machine running the tests may be far busier than this flood.
-      expect(updates / seconds).toBeGreaterThan(2);
+      expect(during.states).toBeLessThanOrEqual(31);
+      // So a viewer keeps a fair share of its updates: unprotected it got 0.3/s of 30/s
+      // (and 110 state changes/s); protected, about a third on a heavily loaded machine.
+      expect(during.updates).toBeGreaterThan(baseline.updates / 10);
       viewer.ws.close();
     } finally {
       flood.kill('SIGKILL');
@@ -442,12 +451,13 @@ describe('dashboard server: limits across connections', () => {
   });
 });
 
-// 150 connections asking a snapshot 9 times a second and 150 sending set-lr 9 times a
-// second: each one within the per-connection limit (10/s). Runs 7 s.
+// 60 connections asking a snapshot 9 times a second and 60 sending set-lr 9 times a
+// second: each one within the per-connection limit (10/s). Unprotected, that is 540
+// snapshots (~30 MB) and 540 state broadcasts to every client a second. Runs 7 s.
 const FLOOD = `
 const [wsUrl, url] = process.argv.slice(1);
 const { default: WebSocket } = await import(wsUrl);
-const sockets = await Promise.all(Array.from({ length: 300 }, () => new Promise((resolve) => {
+const sockets = await Promise.all(Array.from({ length: 120 }, () => new Promise((resolve) => {
   const ws = new WebSocket(url);
   ws.on('error', () => resolve(null));
   ws.on('open', () => resolve(ws));
