@@ -17,6 +17,16 @@ describe('AddressTable', () => {
     expect(table.admit('a')).toBe(true);
   });
 
+  it('counts an IPv4 peer seen through an IPv6 socket as the same address', () => {
+    const table = new AddressTable(limits);
+    expect([
+      table.admit('::ffff:10.0.0.1'),
+      table.admit('10.0.0.1'),
+      table.admit('10.0.0.1'),
+    ]).toEqual([true, true, false]);
+    expect(table.connections('::ffff:10.0.0.1')).toBe(2);
+  });
+
   it('limits the rate of new connections per address, across closes', () => {
     let now = 0;
     const table = new AddressTable(

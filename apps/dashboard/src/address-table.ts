@@ -48,6 +48,7 @@ export class AddressTable {
    * as many open as allowed, or has opened them too fast.
    */
   admit(address: string): boolean {
+    address = keyOf(address);
     const entry = this.entry(address);
     if (!entry || entry.connections >= this.limits.connections) return false;
     if (!entry.connects.take()) {
@@ -60,6 +61,7 @@ export class AddressTable {
 
   /** Forgets one connection from `address`. */
   release(address: string): void {
+    address = keyOf(address);
     const entry = this.entries.get(address);
     if (!entry) return;
     entry.connections = Math.max(0, entry.connections - 1);
@@ -72,13 +74,13 @@ export class AddressTable {
    * even the right token gets no answer (a guesser learns nothing).
    */
   mayCheckToken(address: string): boolean {
-    const checks = this.entries.get(address)?.tokenChecks;
+    const checks = this.entries.get(keyOf(address))?.tokenChecks;
     return checks === undefined || checks.available();
   }
 
   /** Charges a wrong control token to `address`. */
   tokenFailed(address: string): void {
-    const entry = this.entry(address);
+    const entry = this.entry(keyOf(address));
     if (!entry) return;
     entry.tokenChecks ??= new TokenBucket(
       this.limits.tokenChecks.capacity,
@@ -90,7 +92,7 @@ export class AddressTable {
 
   /** Open connections from `address`. */
   connections(address: string): number {
-    return this.entries.get(address)?.connections ?? 0;
+    return this.entries.get(keyOf(address))?.connections ?? 0;
   }
 
   /** Addresses remembered. */
@@ -127,4 +129,9 @@ export class AddressTable {
       this.entries.delete(address);
     }
   }
+}
+
+/** One key per peer: an IPv4 address seen through an IPv6 socket is the same peer. */
+function keyOf(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
