@@ -101,7 +101,16 @@ export const NAdamFlag = { clip: 1, l2: 2, decoupled: 4 } as const;
 export const RAdamFlag = { clip: 1, l2: 2, decoupled: 4, rectified: 8 } as const;
 
 /** The kernel functions a range can run. */
-const Step = { adam: 0, adamPlain: 1, sgd: 2, rmsprop: 3, adamax: 4, nadam: 5, radam: 6 } as const;
+const Step = {
+  adam: 0,
+  adamPlain: 1,
+  sgd: 2,
+  rmsprop: 3,
+  adamax: 4,
+  nadam: 5,
+  nadamPlain: 6,
+  radam: 7,
+} as const;
 
 /** Bytes of each region's scratch pad: one unrolled iteration of the widest loop. */
 const SCRATCH = 64;
@@ -199,6 +208,7 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
   private readonly rmspropFunction: RmspropFunction;
   private readonly adamaxFunction: StepFunction;
   private readonly nadamFunction: StepFunction;
+  private readonly nadamPlainFunction: StepFunction;
   private readonly radamFunction: StepFunction;
   private readonly finiteFunction: (g: number, bytes: number) => number;
   private readonly sumSquaresFunction: (g: number, count: number) => number;
@@ -224,6 +234,7 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     this.rmspropFunction = exported<RmspropFunction>('rmsprop');
     this.adamaxFunction = exported<StepFunction>('adamax');
     this.nadamFunction = exported<StepFunction>('nadam');
+    this.nadamPlainFunction = exported<StepFunction>('nadam_plain');
     this.radamFunction = exported<StepFunction>('radam');
     this.finiteFunction = exported<(g: number, bytes: number) => number>('finite');
     this.sumSquaresFunction = exported<(g: number, count: number) => number>('sumsq');
@@ -407,7 +418,7 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     this.setScalars(scale, bound, sign, decay, l2, beta1, beta2, invBias2Sqrt, eps);
     this.scalars[9] = gradStep;
     this.scalars[10] = momentStep;
-    this.pending = Step.nadam;
+    this.pending = flags === 0 && scale === 1 && sign === 1 ? Step.nadamPlain : Step.nadam;
     this.pendingFlags = flags;
     this.runRange(from, to);
   }
@@ -597,6 +608,24 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
           x[2]!,
           x[3]!,
           x[4]!,
+          x[5]!,
+          1 - x[5]!,
+          x[6]!,
+          1 - x[6]!,
+          x[7]!,
+          x[8]!,
+          x[9]!,
+          x[10]!,
+        );
+        return;
+      case Step.nadamPlain:
+        // beta1, 1 - beta1, beta2, 1 - beta2, invBias2Sqrt, eps, gradStep, momentStep
+        this.nadamPlainFunction(
+          p,
+          b0 + at,
+          b1 + at,
+          g,
+          bytes,
           x[5]!,
           1 - x[5]!,
           x[6]!,
