@@ -502,15 +502,17 @@
         (br $next))))
 
   ;; Adamax (src/adamax.ts), same operation order. Regions: p params, m first moment,
-  ;; u infinity norm, g gradient. flags: 1 clip, 2 L2. Four vectors per iteration
+  ;; u infinity norm, g gradient. flags: 1 clip, 2 L2. eps is added to |g| inside the
+  ;; maximum (PyTorch), epsAfter to u in the denominator (Keras, TF.js, River); the
+  ;; other is 0, and u + 0 is u exactly. Four vectors per iteration
   ;; (regions are padded to 64 bytes), so the divisions of several vectors overlap.
 
   (func (export "adamax_f32")
     (param $p i32) (param $m i32) (param $u i32) (param $g i32) (param $bytes i32) (param $flags i32)
     (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
-    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $eps f64) (param $stepSize f64)
+    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $eps f64) (param $stepSize f64) (param $epsAfter f64)
     (local $i i32) (local $o i32)
-    (local $vscale v128) (local $vbound v128) (local $vsign v128) (local $vl2 v128) (local $vbeta1 v128) (local $vomb1 v128) (local $vbeta2 v128) (local $veps v128) (local $vstepSize v128) (local $vnbound v128)
+    (local $vscale v128) (local $vbound v128) (local $vsign v128) (local $vl2 v128) (local $vbeta1 v128) (local $vomb1 v128) (local $vbeta2 v128) (local $veps v128) (local $vstepSize v128) (local $vnbound v128) (local $vepsAfter v128)
     (local $gv v128) (local $pv v128) (local $mv v128) (local $uv v128)
     (local.set $vscale (f32x4.splat (f32.demote_f64 (local.get $scale))))
     (local.set $vbound (f32x4.splat (f32.demote_f64 (local.get $bound))))
@@ -522,6 +524,7 @@
     (local.set $veps (f32x4.splat (f32.demote_f64 (local.get $eps))))
     (local.set $vstepSize (f32x4.splat (f32.demote_f64 (local.get $stepSize))))
     (local.set $vnbound (f32x4.neg (local.get $vbound)))
+    (local.set $vepsAfter (f32x4.splat (f32.demote_f64 (local.get $epsAfter))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
@@ -537,7 +540,7 @@
         (local.set $uv (f32x4.max (f32x4.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f32x4.add (f32x4.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (f32x4.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 16)))
         (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -550,7 +553,7 @@
         (local.set $uv (f32x4.max (f32x4.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f32x4.add (f32x4.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (f32x4.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 32)))
         (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -563,7 +566,7 @@
         (local.set $uv (f32x4.max (f32x4.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f32x4.add (f32x4.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (f32x4.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 48)))
         (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -576,16 +579,16 @@
         (local.set $uv (f32x4.max (f32x4.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f32x4.add (f32x4.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f32x4.sub (local.get $pv) (f32x4.div (f32x4.mul (local.get $vstepSize) (local.get $mv)) (f32x4.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next))))
 
   (func (export "adamax_f64")
     (param $p i32) (param $m i32) (param $u i32) (param $g i32) (param $bytes i32) (param $flags i32)
     (param $scale f64) (param $bound f64) (param $sign f64) (param $l2 f64)
-    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $eps f64) (param $stepSize f64)
+    (param $beta1 f64) (param $omb1 f64) (param $beta2 f64) (param $eps f64) (param $stepSize f64) (param $epsAfter f64)
     (local $i i32) (local $o i32)
-    (local $vscale v128) (local $vbound v128) (local $vsign v128) (local $vl2 v128) (local $vbeta1 v128) (local $vomb1 v128) (local $vbeta2 v128) (local $veps v128) (local $vstepSize v128) (local $vnbound v128)
+    (local $vscale v128) (local $vbound v128) (local $vsign v128) (local $vl2 v128) (local $vbeta1 v128) (local $vomb1 v128) (local $vbeta2 v128) (local $veps v128) (local $vstepSize v128) (local $vnbound v128) (local $vepsAfter v128)
     (local $gv v128) (local $pv v128) (local $mv v128) (local $uv v128)
     (local.set $vscale (f64x2.splat (local.get $scale)))
     (local.set $vbound (f64x2.splat (local.get $bound)))
@@ -597,6 +600,7 @@
     (local.set $veps (f64x2.splat (local.get $eps)))
     (local.set $vstepSize (f64x2.splat (local.get $stepSize)))
     (local.set $vnbound (f64x2.neg (local.get $vbound)))
+    (local.set $vepsAfter (f64x2.splat (local.get $epsAfter)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
@@ -612,7 +616,7 @@
         (local.set $uv (f64x2.max (f64x2.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f64x2.add (f64x2.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (f64x2.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 16)))
         (local.set $gv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -625,7 +629,7 @@
         (local.set $uv (f64x2.max (f64x2.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f64x2.add (f64x2.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (f64x2.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 32)))
         (local.set $gv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -638,7 +642,7 @@
         (local.set $uv (f64x2.max (f64x2.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f64x2.add (f64x2.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (f64x2.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $o (i32.add (local.get $i) (i32.const 48)))
         (local.set $gv (f64x2.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $vscale)))
         (if (i32.and (local.get $flags) (i32.const 1))
@@ -651,7 +655,7 @@
         (local.set $uv (f64x2.max (f64x2.mul (local.get $vbeta2) (v128.load (i32.add (local.get $u) (local.get $o)))) (f64x2.add (f64x2.abs (local.get $gv)) (local.get $veps))))
         (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mv))
         (v128.store (i32.add (local.get $u) (local.get $o)) (local.get $uv))
-        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (local.get $uv))))
+        (v128.store (i32.add (local.get $p) (local.get $o)) (f64x2.sub (local.get $pv) (f64x2.div (f64x2.mul (local.get $vstepSize) (local.get $mv)) (f64x2.add (local.get $uv) (local.get $vepsAfter)))))
         (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next))))
 

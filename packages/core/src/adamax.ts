@@ -9,7 +9,7 @@ import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.
 import type { ParamArray } from './param-array.js';
 import type { ParamGroup } from './param-groups.js';
 import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
-import { nonNegativeFinite, unitInterval } from './validate.js';
+import { nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link Adamax}. */
 export interface AdamaxOptions extends CommonOptions {
@@ -17,17 +17,31 @@ export interface AdamaxOptions extends CommonOptions {
   beta1?: number;
   /** Decay rate of the infinity norm, in [0, 1); default 0.999. */
   beta2?: number;
-  /** Added to `|g|` inside the running maximum, >= 0; default 1e-8. */
+  /** Added to `|g|` inside the running maximum (see `epsPlacement`), >= 0; default 1e-8. */
   eps?: number;
+  /** Where `eps` goes: see {@link AdamaxEpsPlacement}; default `'inside-max'` (PyTorch). */
+  epsPlacement?: AdamaxEpsPlacement;
   /** Parameter groups, each with its own options; see {@link ParamGroup}. */
   groups?: readonly ParamGroup<AdamaxOptions>[];
 }
+
+/**
+ * Where Adamax adds `eps`, for porting trajectories from other libraries:
+ * - `'inside-max'` (default): to `|g|` inside the running maximum,
+ *   `u = max(beta2 * u, |g| + eps)`, `p -= stepSize * m / u`, as PyTorch does.
+ * - `'outside-max'`: to `u` in the denominator, `u = max(beta2 * u, |g|)`,
+ *   `p -= stepSize * m / (u + eps)`, as Keras and TensorFlow.js do.
+ */
+export type AdamaxEpsPlacement = 'inside-max' | 'outside-max';
+
+const EPS_PLACEMENTS: readonly AdamaxEpsPlacement[] = ['inside-max', 'outside-max'];
 
 /** The validated options an {@link Adamax} holds. */
 export interface ResolvedAdamaxOptions extends ResolvedCommon {
   beta1: number;
   beta2: number;
   eps: number;
+  epsPlacement: AdamaxEpsPlacement;
 }
 
 /** The per-step scalars of Adamax's fused pass. */
@@ -37,6 +51,8 @@ interface AdamaxStepScalars extends GradientScalars {
   oneMinusBeta1: number;
   beta2: number;
   eps: number;
+  /** PyTorch's placement: `eps` inside the running maximum. */
+  epsInside: boolean;
   /** `lr / (1 - beta1^t)`. */
   stepSize: number;
 }
@@ -46,6 +62,7 @@ const ADAMAX_DEFAULTS: ResolvedAdamaxOptions = {
   beta1: 0.9,
   beta2: 0.999,
   eps: 1e-8,
+  epsPlacement: 'inside-max',
   weightDecay: 0,
   maximize: false,
   clipValue: null,
@@ -65,7 +82,8 @@ const ADAMAX_DEFAULTS: ResolvedAdamaxOptions = {
  * ```
  *
  * Where `eps` sits: inside the running maximum, added to `|g|`, as PyTorch has it
- * (the paper has no `eps`; Keras adds it to `u` in the denominator instead). It keeps
+ * (the paper has no `eps`; Keras and TensorFlow.js add it to `u` in the denominator
+ * instead: `epsPlacement: 'outside-max'`, see {@link AdamaxEpsPlacement}). It keeps
  * `u > 0` once a step has run, so the division is safe even for a zero gradient.
  *
  * @example
@@ -94,7 +112,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
    * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: AdamaxOptions, settings: { backend?: Backend } = {}) {
-    super(params, options, ADAMAX_DEFAULTS, ['beta1', 'beta2', 'eps']);
+    super(params, options, ADAMAX_DEFAULTS, ['beta1', 'beta2', 'eps', 'epsPlacement']);
     const kernel = chooseKernel('adamax', 'adamax', params, settings?.backend);
     this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
@@ -107,6 +125,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
     unitInterval('adamax: beta1', merged.beta1);
     unitInterval('adamax: beta2', merged.beta2);
     nonNegativeFinite('adamax: eps', merged.eps);
+    oneOf('adamax: epsPlacement', merged.epsPlacement, EPS_PLACEMENTS);
     return this.resolveCommon(merged);
   }
 
@@ -130,6 +149,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
       oneMinusBeta1: 1 - beta1,
       beta2,
       eps,
+      epsInside: options.epsPlacement === 'inside-max',
       stepSize: lr / biasCorrection(beta1, this.t),
     };
   }
@@ -151,8 +171,9 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
           s.l2,
           s.beta1,
           s.beta2,
-          s.eps,
+          s.epsInside ? s.eps : 0,
           s.stepSize,
+          s.epsInside ? 0 : s.eps,
         );
       } else this.updateRange(grad, group.from, group.to, s);
     }
@@ -168,7 +189,10 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
     to: number,
     s: AdamaxStepScalars,
   ): void {
-    const { scale, clip, bound, sign, l2, beta1, oneMinusBeta1, beta2, eps, stepSize } = s;
+    const { scale, clip, bound, sign, l2, beta1, oneMinusBeta1, beta2, eps, epsInside, stepSize } =
+      s;
+    const epsInMax = epsInside ? eps : 0;
+    const epsAfter = epsInside ? 0 : eps;
     const p = this.params;
     const m = this.firstMoment;
     const u = this.infinityNorm;
@@ -183,11 +207,11 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
       if (l2 !== 0) g += l2 * pi;
       const mi = beta1 * m[i]! + oneMinusBeta1 * g;
       // Math.max propagates NaN, as torch.amax does.
-      const ui = Math.max(beta2 * u[i]!, Math.abs(g) + eps);
+      const ui = Math.max(beta2 * u[i]!, Math.abs(g) + epsInMax);
       m[i] = mi;
       u[i] = ui;
-      // PyTorch's addcdiv: (value * m) / u.
-      p[i] = pi - (stepSize * mi) / ui;
+      // PyTorch's addcdiv: (value * m) / u; adding a zero epsAfter leaves u exact.
+      p[i] = pi - (stepSize * mi) / (ui + epsAfter);
     }
   }
 }

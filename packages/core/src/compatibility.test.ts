@@ -2,7 +2,16 @@
 // number below is copied from the test file named above it, with that test's own
 // tolerance; only the driving code is ours. Each case runs on both backends.
 import { describe, expect, it } from 'vitest';
-import { Adam, type AdamEpsPlacement, AdamW, RMSProp, type RMSPropOptions } from './index.js';
+import {
+  Adam,
+  Adamax,
+  type AdamaxEpsPlacement,
+  type AdamEpsPlacement,
+  AdamW,
+  NAdam,
+  RMSProp,
+  type RMSPropOptions,
+} from './index.js';
 
 type Backend = 'js' | 'wasm';
 const backends: Backend[] = ['js', 'wasm'];
@@ -154,6 +163,120 @@ describe("Keras (keras-team/keras), epsPlacement 'epsilon-hat' / 'inside-sqrt'",
       expect(worst).toBeLessThanOrEqual(0);
     });
   }
+});
+
+describe.each(backends)(
+  "Adamax, epsPlacement 'outside-max' (Keras, TensorFlow.js) [%s]",
+  (backend) => {
+    // keras/src/optimizers/adamax_test.py, test_single_step (Keras's eps default 1e-7).
+    it('single step (adamax_test.py)', () => {
+      const [after] = trajectory(
+        (p) => new Adamax(p, { lr: 0.5, eps: 1e-7, epsPlacement: 'outside-max' }, { backend }),
+        [1, 2, 3, 4],
+        () => [1, 6, 7, 2],
+        1,
+      );
+      expect(closeness(after!, [0.5, 1.5, 2.5, 3.5], 1e-4)).toBeLessThanOrEqual(0);
+    });
+
+    // keras/src/optimizers/adamax_test.py, test_correctness_with_golden.
+    it('golden (adamax_test.py)', () => {
+      const golden = [
+        [0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8],
+        [0.6827, 0.6873, 0.6888, 0.6896, 0.6901, 0.6904, 0.6906, 0.6908, 0.6909, 0.691],
+        [0.5333, 0.5407, 0.5431, 0.5444, 0.5451, 0.5456, 0.546, 0.5462, 0.5464, 0.5466],
+        [0.368, 0.3773, 0.3804, 0.382, 0.3829, 0.3835, 0.384, 0.3843, 0.3846, 0.3848],
+        [0.1933, 0.204, 0.2076, 0.2094, 0.2105, 0.2112, 0.2117, 0.2121, 0.2124, 0.2126],
+      ];
+      const rows = trajectory(
+        (p) =>
+          new Adamax(
+            p,
+            { lr: 0.2, beta1: 0.85, beta2: 0.95, eps: 1e-6, epsPlacement: 'outside-max' },
+            { backend },
+          ),
+        new Array(10).fill(1),
+        kerasGoldenGrads,
+        5,
+      );
+      const worst = Math.max(...rows.map((row, k) => closeness(row, golden[k]!, 5e-4)));
+      expect(worst).toBeLessThanOrEqual(0);
+    });
+
+    // tfjs-core/src/optimizers/adamax_optimizer_test.ts, 'basic': decay 0.1 is TF.js's
+    // lr / (1 + decay * step), here a schedule; f = sum(x^2); tolerance 1e-3.
+    it('basic (adamax_optimizer_test.ts)', () => {
+      const rows = trajectory(
+        (p) =>
+          new Adamax(
+            p,
+            {
+              lr: (step) => 0.1 / (1 + 0.1 * step),
+              beta1: 0.8,
+              beta2: 0.9,
+              eps: 1e-7,
+              epsPlacement: 'outside-max',
+            },
+            { backend },
+          ),
+        [2, 4],
+        (p) => Array.from(p, (x) => 2 * x),
+        2,
+      );
+      expect(closeness(rows[0]!, [1.9, 3.9], 1e-3)).toBeLessThanOrEqual(0);
+      expect(closeness(rows[1]!, [1.80697, 3.8086], 1e-3)).toBeLessThanOrEqual(0);
+    });
+
+    it('the placement, one step worked by hand with a large eps', () => {
+      // Step 1, g = 2: m = 0.2, step size lr / 0.1, denominator |g| + eps either way.
+      for (const [epsPlacement, denominator] of [
+        ['inside-max', 2 + 1],
+        ['outside-max', 2 + 1],
+      ] as [AdamaxEpsPlacement, number][]) {
+        const params = new Float64Array([1]);
+        const opt = new Adamax(params, { lr: 0.1, eps: 1, epsPlacement }, { backend });
+        opt.step([2]);
+        expect(params[0]).toBeCloseTo(1 - (0.1 / 0.1) * (0.2 / denominator), 15);
+        // The running maximum holds eps only when eps sits inside it.
+        const u = opt.infinityNorm[0]!;
+        expect(u).toBe(epsPlacement === 'inside-max' ? 3 : 2);
+      }
+    });
+  },
+);
+
+// Keras's NAdam adds eps after the bias correction, as PyTorch does; its momentum
+// schedule beta1 * (1 - 0.5 * 0.96^t) is PyTorch's with momentumDecay 1. No switch.
+describe('NAdam as Keras runs it: momentumDecay 1, the default placement', () => {
+  // keras/src/optimizers/nadam_test.py, test_single_step (Keras's eps default 1e-7).
+  it('single step (nadam_test.py)', () => {
+    const [after] = trajectory(
+      (p) => new NAdam(p, { lr: 0.5, eps: 1e-7, momentumDecay: 1 }),
+      [1, 2, 3, 4],
+      () => [1, 6, 7, 2],
+      1,
+    );
+    expect(closeness(after!, [0.4686, 1.4686, 2.4686, 3.4686], 1e-4)).toBeLessThanOrEqual(0);
+  });
+
+  // keras/src/optimizers/nadam_test.py, test_correctness_with_golden.
+  it('golden (nadam_test.py)', () => {
+    const golden = [
+      [0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281, 0.4281],
+      [-0.1738, -0.1731, -0.1726, -0.1723, -0.1721, -0.172, -0.1719, -0.1718, -0.1718, -0.1717],
+      [-0.7115, -0.7103, -0.7096, -0.7092, -0.709, -0.7088, -0.7086, -0.7085, -0.7085, -0.7084],
+      [-1.2335, -1.2322, -1.2313, -1.2309, -1.2306, -1.2304, -1.2302, -1.2301, -1.23, -1.2299],
+      [-1.7492, -1.7478, -1.7469, -1.7464, -1.7461, -1.7459, -1.7457, -1.7456, -1.7455, -1.7454],
+    ];
+    const rows = trajectory(
+      (p) => new NAdam(p, { lr: 0.5, beta1: 0.5, beta2: 0.67, eps: 1e-5, momentumDecay: 1 }),
+      new Array(10).fill(1),
+      kerasGoldenGrads,
+      5,
+    );
+    const worst = Math.max(...rows.map((row, k) => closeness(row, golden[k]!, 5e-4)));
+    expect(worst).toBeLessThanOrEqual(0);
+  });
 });
 
 // TensorFlow.js's tests minimise f(x) = sum(x^2) (gradient 2x); expectArraysClose's

@@ -16,7 +16,7 @@ export type {
 } from './adam.js';
 export { Adam } from './adam.js';
 export { AdamW } from './adamw.js';
-export type { AdamaxOptions, ResolvedAdamaxOptions } from './adamax.js';
+export type { AdamaxEpsPlacement, AdamaxOptions, ResolvedAdamaxOptions } from './adamax.js';
 export { Adamax } from './adamax.js';
 export type { NAdamOptions, ResolvedNAdamOptions } from './nadam.js';
 export { NAdam } from './nadam.js';

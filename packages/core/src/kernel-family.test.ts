@@ -32,6 +32,7 @@ const options = fc.record(
     clipNorm: fc.constantFrom(null, 1, 100),
     decoupledWeightDecay: fc.boolean(),
     momentumDecay: fc.constantFrom(0, 4e-3, 0.05),
+    adamaxEpsPlacement: fc.constantFrom('inside-max', 'outside-max'),
   },
   { requiredKeys: ['lr'] },
 );
@@ -39,13 +40,15 @@ const options = fc.record(
 describe.each(makers)('%s on the kernel', (name, make) => {
   /** Drops the options this optimizer does not have. */
   const own = (o: Record<string, unknown>) => {
-    const { decoupledWeightDecay, momentumDecay, eps, ...rest } = o;
+    const { decoupledWeightDecay, momentumDecay, eps, adamaxEpsPlacement, ...rest } = o;
     const out: Record<string, unknown> = { ...rest, nonFinite: 'propagate' };
     // eps 0 would divide 0 by 0 for Adamax's zero-gradient lanes; the others allow it.
     if (eps !== undefined && !(name === 'Adamax' && eps === 0)) out['eps'] = eps;
     if (name !== 'Adamax' && decoupledWeightDecay !== undefined)
       out['decoupledWeightDecay'] = decoupledWeightDecay;
     if (name === 'NAdam' && momentumDecay !== undefined) out['momentumDecay'] = momentumDecay;
+    if (name === 'Adamax' && adamaxEpsPlacement !== undefined)
+      out['epsPlacement'] = adamaxEpsPlacement;
     return out;
   };
 

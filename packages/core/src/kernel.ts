@@ -390,8 +390,9 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
     beta2: number,
     eps: number,
     stepSize: number,
+    epsAfter: number,
   ): void {
-    this.setScalars(scale, bound, sign, l2, beta1, beta2, eps, stepSize);
+    this.setScalars(scale, bound, sign, l2, beta1, beta2, eps, stepSize, epsAfter);
     this.pending = Step.adamax;
     this.pendingFlags = flags;
     this.runRange(from, to);
@@ -575,7 +576,7 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
         );
         return;
       case Step.adamax:
-        // scale, bound, sign, l2, beta1, 1 - beta1, beta2, eps, stepSize
+        // scale, bound, sign, l2, beta1, 1 - beta1, beta2, eps, stepSize, epsAfter
         this.adamaxFunction(
           p,
           b0 + at,
@@ -592,6 +593,7 @@ export class OptimizerKernel<L extends KernelLayout = KernelLayout> {
           x[5]!,
           x[6]!,
           x[7]!,
+          x[8]!,
         );
         return;
       case Step.nadam:

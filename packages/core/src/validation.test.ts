@@ -160,6 +160,13 @@ describe('constructor options', () => {
     ],
     ['Adamax lr zero', adamax, { lr: 0 }, RangeError, /adamax: lr must be a positive finite/],
     [
+      'Adamax epsPlacement unknown',
+      adamax,
+      { epsPlacement: 'keras' },
+      TypeError,
+      /adamax: epsPlacement must be one of 'inside-max', 'outside-max', got "keras"/,
+    ],
+    [
       'Adamax beta1 = 1',
       adamax,
       { beta1: 1 },
