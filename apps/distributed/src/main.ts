@@ -20,7 +20,9 @@ async function main(): Promise<number> {
 
 async function run(command: Command): Promise<number> {
   if (command.command === 'gateway') {
-    process.stderr.write('adamflow gateway: not available in this version\n');
+    process.stderr.write(
+      'adamflow gateway: not built yet; follow a session with `adamflow inspect` or its updates on adamflow.updates.NAME\n',
+    );
     return 1;
   }
   const nats = await openNats({ url: command.nats, name: `adamflow-${command.command}` });

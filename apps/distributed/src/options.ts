@@ -30,7 +30,7 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
   gateway  --port P [--host H]
-           serves the dashboard for any session from NATS
+           (not built yet) will serve the dashboard for any session from NATS
 
 Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
 Optimizers: ${optimizerNames.join(' | ')} (default adam; lr default 0.01, 0.001 for sgd).
