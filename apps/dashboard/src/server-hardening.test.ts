@@ -315,10 +315,14 @@ describe('dashboard server: limits across connections', () => {
   });
 
   it('limits how fast one address can open connections (each one costs a snapshot)', async () => {
-    const server = await start({ maxConnectionsPerAddress: 1000 });
+    const server = await start({
+      maxConnectionsPerAddress: 1000,
+      connectRate: { capacity: 5, perSecond: 1 },
+    });
     try {
       const verdicts: string[] = [];
-      for (let i = 0; i < 120; i++) {
+      const started = Date.now();
+      for (let i = 0; i < 30; i++) {
         const client = await record(server.wsUrl).catch((error: Error) => error.message);
         if (typeof client === 'string') verdicts.push(client);
         else {
@@ -326,11 +330,12 @@ describe('dashboard server: limits across connections', () => {
           client.ws.terminate();
         }
       }
+      const seconds = (Date.now() - started) / 1000;
       const opened = verdicts.filter((v) => v === 'open').length;
       expect(verdicts.filter((v) => v !== 'open' && v !== 'HTTP 429')).toEqual([]);
-      // burst 64, then 16 a second
-      expect(opened).toBeGreaterThanOrEqual(64);
-      expect(opened).toBeLessThan(120);
+      // burst 5, then 1 a second, however the connections are spread
+      expect(opened).toBeGreaterThanOrEqual(5);
+      expect(opened).toBeLessThanOrEqual(5 + Math.ceil(seconds));
     } finally {
       await server.close();
     }
@@ -413,8 +418,6 @@ describe('dashboard server: limits across connections', () => {
         medianStateGap: gaps[gaps.length >> 1] ?? Number.POSITIVE_INFINITY,
       };
     };
-    // The same machine, just before the flood: the tests may share it with other work.
-    const baseline = await rate(2000);
     const flood = spawn(
       process.execPath,
       [
@@ -424,15 +427,22 @@ describe('dashboard server: limits across connections', () => {
         new URL('../node_modules/ws/wrapper.mjs', import.meta.url).href,
         server.wsUrl,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    try {
-      await new Promise<void>((resolve, reject) => {
+    const said = (word: string) =>
+      new Promise<void>((resolve, reject) => {
         flood.stdout!.on('data', (chunk: Buffer) => {
-          if (String(chunk).includes('flooding')) resolve();
+          if (String(chunk).includes(word)) resolve();
         });
         flood.once('exit', (code) => reject(new Error(`flood exited early with ${code}`)));
       });
+    try {
+      // The baseline: the same machine (the tests may share it with other work) and the
+      // same clients connected, idle; so the comparison is about their messages alone.
+      await said('connected');
+      const baseline = await rate(2000);
+      flood.stdin!.write('go\n');
+      await said('flooding');
       // Measure while the flood runs (it runs for 7 s after it announces itself).
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const before = server.stats();
@@ -449,9 +459,9 @@ describe('dashboard server: limits across connections', () => {
       expect(applied).toBeLessThanOrEqual(40 + 20 * during.seconds);
       // State changes are merged: at most one per broadcast tick (30 Hz).
       expect(during.medianStateGap).toBeGreaterThanOrEqual(1000 / 32);
-      // So a viewer keeps a fair share of its updates: unprotected it got 0.3/s of 30/s
-      // (and 110 state changes/s); protected, about a third on a heavily loaded machine.
-      expect(during.updates).toBeGreaterThan(baseline.updates / 10);
+      // So a viewer keeps most of its updates: unprotected it got 0.3/s of 30/s (and
+      // 110 state changes/s).
+      expect(during.updates).toBeGreaterThan(baseline.updates / 4);
       viewer.ws.close();
     } finally {
       flood.kill('SIGKILL');
@@ -473,7 +483,9 @@ const sockets = await Promise.all(Array.from({ length: 120 }, () => new Promise(
   ws.on('message', () => {});
 })));
 const open = sockets.filter(Boolean);
-process.stdout.write('flooding ' + open.length + '\\n');
+process.stdout.write('connected ' + open.length + '\\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdout.write('flooding\\n');
 let i = 0;
 const timer = setInterval(() => {
   i++;

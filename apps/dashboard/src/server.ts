@@ -1,11 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +8,10 @@ import { type Command, ErrorCode, parseClientFrame } from '@adamflow/protocol';
 import { type RawData, WebSocketServer } from 'ws';
 import { BoundedLog, peerText } from './bounded-log.js';
 import { type Client, ClientRegistry } from './client-registry.js';
+import { answerRequest, type PageContext, refuseUpgrade, respond } from './http-answers.js';
 import { type RateLimit, TokenBucket } from './rate-limiter.js';
 import { parseRequestTarget } from './request-target.js';
-import { SECURITY_HEADERS } from './security-headers.js';
 import { SessionState } from './session-state.js';
-import { serveStatic } from './static-files.js';
 import { TrainerHost } from './trainer-host.js';
 
 /** Options of {@link startDashboardServer}; every one has a default. */
@@ -108,7 +101,6 @@ export interface DashboardServer {
 
 const now = () => performance.timeOrigin + performance.now();
 const MAX_PAYLOAD = 64 * 1024;
-const ALLOW = 'GET, HEAD';
 
 /**
  * Starts the dashboard: an HTTP server for the page, a WebSocket at `/ws` that sends a
@@ -198,7 +190,7 @@ export async function startDashboardServer(
   const http: Server = createServer(
     { headersTimeout: 10_000, requestTimeout: 30_000 },
     (request, response) => {
-      onRequest(request, response).catch((error: unknown) => {
+      answerRequest(request, response, page).catch((error: unknown) => {
         log('http-error', `HTTP handler failed: ${peerText(String((error as Error)?.message))}`);
         if (!response.headersSent) respond(response, 500, 'internal error\n');
         else response.destroy();
@@ -206,6 +198,8 @@ export async function startDashboardServer(
     },
   );
   http.maxConnections = maxClients + 256;
+  // Filled in once the port is known (the allowed Hosts name it).
+  const page: PageContext = { webRoot, allowedHosts: new Set(), stats: () => stats(), log };
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: Math.min(options.maxPayload ?? MAX_PAYLOAD, MAX_PAYLOAD),
@@ -237,10 +231,9 @@ export async function startDashboardServer(
   ]);
   // Hosts a browser may name for /healthz: ours and the allowed origins' (a page on a
   // rebound DNS name must not read the counters).
-  const allowedHosts = new Set<string>();
   for (const origin of allowed) {
     try {
-      allowedHosts.add(new URL(origin).host.toLowerCase());
+      page.allowedHosts.add(new URL(origin).host.toLowerCase());
     } catch {
       // not a URL: matches no Host
     }
@@ -256,34 +249,6 @@ export async function startDashboardServer(
       socket.destroy();
     }
   });
-
-  async function onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const target = parseRequestTarget(request.url);
-    if (!target.ok) return respond(response, target.status, `refused: ${target.reason}\n`);
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return respond(response, 405, `only ${ALLOW}\n`, { allow: ALLOW });
-    }
-    const head = request.method === 'HEAD';
-    if (target.path === '/healthz') {
-      if (!allowedHosts.has(String(request.headers.host).toLowerCase())) {
-        return respond(response, 403, 'unknown Host\n');
-      }
-      let body: string;
-      try {
-        body = JSON.stringify(stats());
-      } catch {
-        return respond(response, 503, 'unavailable\n', { 'retry-after': '1' });
-      }
-      return respond(response, 200, head ? '' : body, { 'content-type': 'application/json' });
-    }
-    const result = await serveStatic(webRoot, target.path, response, head, SECURITY_HEADERS);
-    if (result === 'served') return;
-    if (result === 'unavailable') {
-      log('static-unavailable', 'could not open a page file (at the descriptor limit?): 503');
-      return respond(response, 503, 'temporarily unavailable\n', { 'retry-after': '1' });
-    }
-    respond(response, 404, 'not found\n');
-  }
 
   function onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
     if (shuttingDown) {
@@ -447,26 +412,4 @@ function digestOf(token: string | undefined): Buffer | undefined {
 
 function bucketOf(limit: RateLimit): TokenBucket {
   return new TokenBucket(limit.capacity, limit.perSecond);
-}
-
-function respond(
-  response: ServerResponse,
-  status: number,
-  body: string,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  response.writeHead(status, {
-    ...SECURITY_HEADERS,
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-    'content-length': Buffer.byteLength(body),
-  });
-  response.end(body);
-}
-
-function refuseUpgrade(socket: Socket, status: number, text: string, extra = ''): void {
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`,
-  );
 }
