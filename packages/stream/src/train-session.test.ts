@@ -146,9 +146,7 @@ describe('trainSession on the event loop', () => {
   });
 
   it('refuses invalid options and checkpoints at the call', () => {
-    expect(() => trainSession({ optimizer: 'lion' as never })).toThrow(
-      /optimizer must be one of/,
-    );
+    expect(() => trainSession({ optimizer: 'lion' as never })).toThrow(/optimizer must be one of/);
     expect(() => trainSession({ source: linearSpec({ noise: -1 }) })).toThrow(RangeError);
     expect(() => trainSession({ from: { format: 'x' } as never })).toThrow(
       expect.objectContaining({ code: 'ADAMFLOW_ERR_CHECKPOINT_INVALID' }) as unknown as Error,
