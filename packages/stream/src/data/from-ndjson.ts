@@ -81,6 +81,15 @@ export function fromNdjson(input: string | Readable, options: FromNdjsonOptions)
   let rows = start;
   let skipped = 0;
 
+  function firstKeys(text: string): void {
+    try {
+      const object = JSON.parse(text) as Record<string, unknown>;
+      features = Object.keys(object).filter((k) => k !== options.target);
+    } catch {
+      // A bad first line is reported when it is read, not when it is skipped.
+    }
+  }
+
   function convert(text: string, line: number): Row | StreamError {
     let object: unknown;
     try {
@@ -138,7 +147,11 @@ export function fromNdjson(input: string | Readable, options: FromNdjsonOptions)
       for await (const content of lines) {
         line++;
         if (content.trim() === '') continue;
-        if (seen++ < start) continue;
+        if (seen++ < start) {
+          // The default feature order is the first row's, also when resuming past it.
+          if (features.length === 0) firstKeys(content);
+          continue;
+        }
         const row = convert(content, line);
         rows++;
         if (row instanceof StreamError) {
