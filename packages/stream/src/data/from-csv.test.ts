@@ -45,8 +45,12 @@ describe('fromCsv', () => {
 
   it('gunzips a .gz path and reads a Readable', async () => {
     const plain = await collect(fromCsv(file('plain.csv', TEXT), { target: 'label' }));
-    expect(await collect(fromCsv(file('g.csv.gz', gzipSync(TEXT)), { target: 'label' }))).toEqual(plain);
-    expect(await collect(fromCsv(Readable.from([TEXT.slice(0, 9), TEXT.slice(9)]), { target: 'label' }))).toEqual(plain);
+    expect(await collect(fromCsv(file('g.csv.gz', gzipSync(TEXT)), { target: 'label' }))).toEqual(
+      plain,
+    );
+    expect(
+      await collect(fromCsv(Readable.from([TEXT.slice(0, 9), TEXT.slice(9)]), { target: 'label' })),
+    ).toEqual(plain);
   });
 
   it('picks and orders features, keeps categorical ones as text', async () => {
@@ -64,10 +68,18 @@ describe('fromCsv', () => {
 
   it('reads boolean and category targets; the encoder continues from a checkpoint', async () => {
     const text = 'x,t\n1,yes\n2,false\n3,TRUE\n';
-    expect((await collect(fromCsv(file('b.csv', text), { target: 't', targetType: 'boolean' }))).map((r) => r.y)).toEqual([1, 0, 1]);
+    expect(
+      (await collect(fromCsv(file('b.csv', text), { target: 't', targetType: 'boolean' }))).map(
+        (r) => r.y,
+      ),
+    ).toEqual([1, 0, 1]);
     const labels = new LabelEncoder();
     labels.encode('dog');
-    const rows = fromCsv(file('c.csv', 'x,t\n1,cat\n2,dog\n3,cat\n'), { target: 't', targetType: 'category', labels });
+    const rows = fromCsv(file('c.csv', 'x,t\n1,cat\n2,dog\n3,cat\n'), {
+      target: 't',
+      targetType: 'category',
+      labels,
+    });
     expect((await collect(rows)).map((r) => r.y)).toEqual([1, 0, 1]);
     expect(rows.labels?.classes).toEqual(['dog', 'cat']);
   });
@@ -76,7 +88,9 @@ describe('fromCsv', () => {
     ['4,5', 2],
     ['4,5,6,7', 4],
   ])('a row %j is ADAMFLOW_ERR_ROW_LENGTH naming its line', async (row, count) => {
-    const error = await failure(fromCsv(file('len.csv', `a,b,y\n1,2,3\n${row}\n`), { target: 'y' }));
+    const error = await failure(
+      fromCsv(file('len.csv', `a,b,y\n1,2,3\n${row}\n`), { target: 'y' }),
+    );
     expect(error).toBeInstanceOf(StreamError);
     expect(error.code).toBe('ADAMFLOW_ERR_ROW_LENGTH');
     expect(error.line).toBe(3);
@@ -88,15 +102,24 @@ describe('fromCsv', () => {
     ['', 'b'],
     ['NaN', 'b'],
     ['Infinity', 'b'],
-  ])('a non-number %j is ADAMFLOW_ERR_ROW_VALUE naming line and column, never NaN', async (bad, column) => {
-    const error = await failure(fromCsv(file('val.csv', `a,b,y\n1,2,3\n4,${bad},6\n`), { target: 'y' }));
-    expect(error.code).toBe('ADAMFLOW_ERR_ROW_VALUE');
-    expect([error.line, error.column]).toEqual([3, column]);
-    expect(error.message).toContain(`column "${column}": expected a finite number, got ${JSON.stringify(bad)}`);
-  });
+  ])(
+    'a non-number %j is ADAMFLOW_ERR_ROW_VALUE naming line and column, never NaN',
+    async (bad, column) => {
+      const error = await failure(
+        fromCsv(file('val.csv', `a,b,y\n1,2,3\n4,${bad},6\n`), { target: 'y' }),
+      );
+      expect(error.code).toBe('ADAMFLOW_ERR_ROW_VALUE');
+      expect([error.line, error.column]).toEqual([3, column]);
+      expect(error.message).toContain(
+        `column "${column}": expected a finite number, got ${JSON.stringify(bad)}`,
+      );
+    },
+  );
 
   it('a bad target is ADAMFLOW_ERR_ROW_VALUE naming the target column', async () => {
-    const error = await failure(fromCsv(file('t.csv', 'a,y\n1,maybe\n'), { target: 'y', targetType: 'boolean' }));
+    const error = await failure(
+      fromCsv(file('t.csv', 'a,y\n1,maybe\n'), { target: 'y', targetType: 'boolean' }),
+    );
     expect([error.code, error.line, error.column]).toEqual(['ADAMFLOW_ERR_ROW_VALUE', 2, 'y']);
   });
 
@@ -149,8 +172,14 @@ describe('fromCsv', () => {
   });
 
   it('misuse throws a TypeError saying what to pass', () => {
-    expect(() => fromCsv('x.csv', {} as never)).toThrow(/options.target must name the target column/);
-    expect(() => fromCsv('x.csv', { target: 'y', onBadRow: 'ignore' as never })).toThrow(/onBadRow must be 'throw' or 'skip'/);
-    expect(() => fromCsv('x.csv', { target: 'y', from: { rows: -1 } })).toThrow(/from must be a position/);
+    expect(() => fromCsv('x.csv', {} as never)).toThrow(
+      /options.target must name the target column/,
+    );
+    expect(() => fromCsv('x.csv', { target: 'y', onBadRow: 'ignore' as never })).toThrow(
+      /onBadRow must be 'throw' or 'skip'/,
+    );
+    expect(() => fromCsv('x.csv', { target: 'y', from: { rows: -1 } })).toThrow(
+      /from must be a position/,
+    );
   });
 });

@@ -33,7 +33,9 @@ describe('fromIterable', () => {
     const stream = fromIterable(counted());
     for await (const row of stream) if (row.y === 6) break;
     expect([stream.position(), pulled]).toEqual([{ rows: 4 }, 4]);
-    expect(await ys(fromIterable(rows(10), { from: stream.position() }))).toEqual([8, 10, 12, 14, 16, 18]);
+    expect(await ys(fromIterable(rows(10), { from: stream.position() }))).toEqual([
+      8, 10, 12, 14, 16, 18,
+    ]);
   });
 
   it('refuses what is not iterable', () => {

@@ -48,7 +48,11 @@ describe('fromNdjson', () => {
       column: key,
     });
     const skipped: StreamError[] = [];
-    const rows = fromNdjson(path, { target: 'y', onBadRow: 'skip', onSkip: (e) => skipped.push(e) });
+    const rows = fromNdjson(path, {
+      target: 'y',
+      onBadRow: 'skip',
+      onSkip: (e) => skipped.push(e),
+    });
     expect(await collect(rows)).toHaveLength(1);
     expect([rows.skipped, skipped[0]?.code]).toEqual([1, code]);
   });
@@ -57,7 +61,9 @@ describe('fromNdjson', () => {
     const path = file('r.ndjson', TEXT);
     const first = fromNdjson(path, { target: 'y', targetType: 'category' });
     for await (const _ of first) break;
-    const tail = await collect(fromNdjson(path, { target: 'y', targetType: 'category', from: first.position() }));
+    const tail = await collect(
+      fromNdjson(path, { target: 'y', targetType: 'category', from: first.position() }),
+    );
     expect(tail.map((r) => r.x)).toEqual([
       [3, 4],
       [5, 6],

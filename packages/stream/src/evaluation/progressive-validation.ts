@@ -1,4 +1,4 @@
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Row } from '../data/row.js';
 import { StreamError } from '../errors.js';
 import type { Metric } from '../metrics/metric.js';
@@ -82,7 +82,6 @@ export async function progressiveValidation(
     for (const metric of metrics) values[metric.name] = metric.get();
     return { samples, metrics: values };
   };
-  /** One row; false once the limit is reached. */
   const step = (row: Row): void => {
     let prediction: number;
     try {
@@ -101,23 +100,31 @@ export async function progressiveValidation(
   if (limit > 0) {
     if (isObservable(stream)) {
       await new Promise<void>((resolve, reject) => {
-        const subscription = stream.subscribe({
+        // A synchronous source emits inside subscribe(), before its subscription
+        // exists: `stopped` drops what comes after the end, and the subscription is
+        // closed as soon as there is one.
+        let stopped = false;
+        let subscription: Subscription | undefined;
+        const stop = (error?: unknown) => {
+          stopped = true;
+          subscription?.unsubscribe();
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        subscription = stream.subscribe({
           next(row) {
-            if (subscription?.closed) return;
+            if (stopped) return;
             try {
               step(row);
-              if (done >= limit) {
-                subscription?.unsubscribe();
-                resolve();
-              }
+              if (done >= limit) stop();
             } catch (error) {
-              subscription?.unsubscribe();
-              reject(error);
+              stop(error);
             }
           },
-          error: reject,
-          complete: resolve,
+          error: (error: unknown) => stop(error ?? new Error('the source failed')),
+          complete: () => stop(),
         });
+        if (stopped) subscription.unsubscribe();
       });
     } else {
       for await (const row of stream as AsyncIterable<Row>) {

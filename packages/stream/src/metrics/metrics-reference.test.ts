@@ -39,18 +39,21 @@ describe('metrics against the textbook reference', () => {
     );
   });
 
-  it.each(cases)('%s %s: state() restores into a fresh metric that continues exactly', (kind, name) => {
-    const section = reference[kind];
-    const half = section.pairs.length / 2;
-    for (const window of [undefined, reference.window]) {
-      const first = createMetric(name as MetricName, window);
-      for (const [y, p] of section.pairs.slice(0, half)) first.update(y, p);
-      const second = createMetric(name as MetricName, window);
-      second.loadState(JSON.parse(JSON.stringify(first.state())));
-      for (const [y, p] of section.pairs.slice(half)) second.update(y, p);
-      expect(second.get()).toBe(run(section, name, window).get());
-    }
-  });
+  it.each(cases)(
+    '%s %s: state() restores into a fresh metric that continues exactly',
+    (kind, name) => {
+      const section = reference[kind];
+      const half = section.pairs.length / 2;
+      for (const window of [undefined, reference.window]) {
+        const first = createMetric(name as MetricName, window);
+        for (const [y, p] of section.pairs.slice(0, half)) first.update(y, p);
+        const second = createMetric(name as MetricName, window);
+        second.loadState(JSON.parse(JSON.stringify(first.state())));
+        for (const [y, p] of section.pairs.slice(half)) second.update(y, p);
+        expect(second.get()).toBe(run(section, name, window).get());
+      }
+    },
+  );
 });
 
 describe('metric edge cases', () => {

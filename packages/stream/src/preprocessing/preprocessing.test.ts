@@ -48,7 +48,9 @@ describe('standardScaler', () => {
     const scaler = standardScaler().build(2);
     scaler.learn([1, 1]);
     const before = JSON.stringify(scaler.state());
-    expect(() => scaler.learn([2, 'red'])).toThrow(expect.objectContaining({ code: 'ADAMFLOW_ERR_ROW_VALUE' }));
+    expect(() => scaler.learn([2, 'red'])).toThrow(
+      expect.objectContaining({ code: 'ADAMFLOW_ERR_ROW_VALUE' }),
+    );
     expect(JSON.stringify(scaler.state())).toBe(before);
   });
 });
@@ -92,7 +94,9 @@ describe('oneHot', () => {
   it('a category past the maximum is ADAMFLOW_ERR_CATEGORY_OVERFLOW and changes nothing', () => {
     const encoder = oneHot({ columns: [0, 1], maxCategories: 1 }).build(2);
     encoder.learn(['a', 'x']);
-    expect(() => encoder.learn(['a', 'y'])).toThrow(expect.objectContaining({ code: 'ADAMFLOW_ERR_CATEGORY_OVERFLOW' }));
+    expect(() => encoder.learn(['a', 'y'])).toThrow(
+      expect.objectContaining({ code: 'ADAMFLOW_ERR_CATEGORY_OVERFLOW' }),
+    );
     expect(encoder.state()).toEqual({ categories: [['a'], ['x']] });
     const copy = oneHot({ columns: [0, 1], maxCategories: 1 }).build(2);
     copy.loadState(JSON.parse(JSON.stringify(encoder.state())));
@@ -102,8 +106,14 @@ describe('oneHot', () => {
   });
 
   it('refuses bad options with a message', () => {
-    expect(() => oneHot({ columns: [], maxCategories: 2 })).toThrow(/columns must list input positions/);
-    expect(() => oneHot({ columns: [0], maxCategories: 0 })).toThrow(/maxCategories must be a positive integer/);
-    expect(() => oneHot({ columns: [3], maxCategories: 2 }).build(2)).toThrow(/column 3 is past the 2 inputs/);
+    expect(() => oneHot({ columns: [], maxCategories: 2 })).toThrow(
+      /columns must list input positions/,
+    );
+    expect(() => oneHot({ columns: [0], maxCategories: 0 })).toThrow(
+      /maxCategories must be a positive integer/,
+    );
+    expect(() => oneHot({ columns: [3], maxCategories: 2 }).build(2)).toThrow(
+      /column 3 is past the 2 inputs/,
+    );
   });
 });
