@@ -43,6 +43,11 @@ describe('fromCsv', () => {
     expect(rows.position()).toEqual({ rows: 3 });
   });
 
+  it('target null reads unlabelled rows: every column a feature, y NaN', async () => {
+    const rows = await collect(fromCsv(file('u.csv', 'a,b\n1,2\n'), { target: null }));
+    expect(rows).toEqual([{ x: [1, 2], y: Number.NaN, index: 0 }]);
+  });
+
   it('gunzips a .gz path and reads a Readable', async () => {
     const plain = await collect(fromCsv(file('plain.csv', TEXT), { target: 'label' }));
     expect(await collect(fromCsv(file('g.csv.gz', gzipSync(TEXT)), { target: 'label' }))).toEqual(

@@ -16,8 +16,11 @@ import { TargetReader, type TargetType, toNumber } from './target.js';
 
 /** Options of {@link fromCsv}. */
 export interface FromCsvOptions {
-  /** The target column's name (as in the header row). */
-  target: string;
+  /**
+   * The target column's name (as in the header row); `null` for unlabelled data to
+   * predict on (every row's `y` is then NaN).
+   */
+  target: string | null;
   /** The feature columns, in the order `x` holds them; default every other column, in file order. */
   features?: readonly string[];
   /** Feature columns kept as text (for a `oneHot` stage); the others must hold numbers. */
@@ -42,6 +45,8 @@ export interface FromCsvOptions {
 export interface CsvStream extends RowStream {
   /** The encoder of `targetType: 'category'`, else null. Save its state in checkpoints. */
   readonly labels: LabelEncoder | null;
+  /** Bytes read from the file so far (compressed bytes for `.gz`; read-ahead included): for progress bars. */
+  readonly bytesRead: number;
 }
 
 interface Plan {
@@ -81,9 +86,9 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
   if (typeof input !== 'string' && typeof (input as Readable)?.pipe !== 'function') {
     throw new TypeError(`fromCsv: input must be a file path or a Readable, got ${String(input)}`);
   }
-  if (!options || typeof options.target !== 'string') {
+  if (!options || (typeof options.target !== 'string' && options.target !== null)) {
     throw new TypeError(
-      'fromCsv: options.target must name the target column, e.g. { target: "y" }',
+      'fromCsv: options.target must name the target column, e.g. { target: "y" } (null for unlabelled data)',
     );
   }
   const policy = checkPolicy('fromCsv', options.onBadRow);
@@ -93,6 +98,7 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
   let rows = start;
   let skipped = 0;
   let features: string[] = [];
+  let source: Readable | null = null;
 
   async function* iterate(): AsyncGenerator<Row> {
     rows = start;
@@ -118,7 +124,7 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
         return { fields: record, line: context.lines };
       },
     } as Options);
-    const source = typeof input === 'string' ? createReadStream(input) : input;
+    source = typeof input === 'string' ? createReadStream(input) : input;
     const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
     // pipeline() destroys every stage on error or early return; errors reach the loop below.
     (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
@@ -148,6 +154,9 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
     get features() {
       return features;
     },
+    get bytesRead() {
+      return (source as { bytesRead?: number } | null)?.bytesRead ?? 0;
+    },
     labels: reader.labels,
   };
 }
@@ -165,13 +174,20 @@ function makePlan(header: string[], options: FromCsvOptions): Plan {
     }
     return i;
   };
-  const target = column(options.target, 'target');
+  const target = options.target === null ? -1 : column(options.target, 'target');
   const names = options.features ? [...options.features] : header.filter((_, i) => i !== target);
   const categorical = new Set(options.categorical ?? []);
   for (const name of categorical) column(name, 'categorical');
   const sources = Int32Array.from(names, (name) => column(name, 'feature'));
   const numeric = Uint8Array.from(names, (name) => (categorical.has(name) ? 0 : 1));
-  return { columns: header.length, target, sources, numeric, names, targetName: options.target };
+  return {
+    columns: header.length,
+    target,
+    sources,
+    numeric,
+    names,
+    targetName: options.target ?? '',
+  };
 }
 
 /** A row, or the error that says why it is bad (returned, so the policy can skip it). */
@@ -201,6 +217,7 @@ function convert(
     if (Number.isNaN(value)) return badValue(line, plan.names[j]!, text, 'a finite number');
     x[j] = value;
   }
+  if (plan.target < 0) return { x, y: Number.NaN, index };
   const text = fields[plan.target]!;
   let y: number;
   try {
