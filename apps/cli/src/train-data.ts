@@ -84,7 +84,7 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
     metrics = options.metrics.map((name) => createMetric(name));
   }
   const watch = new DivergenceWatch();
-  const progress = startProgress(options, stream);
+  const progress = startProgress(options);
   let report: ValidationReport;
   try {
     report = await progressiveValidation(watched(first, rows, model, watch), model, {
@@ -176,7 +176,7 @@ function readCheckpoint(path: string): CliCheckpoint {
 }
 
 /** A progress bar over the file's bytes, on stderr, only on a terminal. */
-function startProgress(options: DataOptions, stream: { bytesRead: number }) {
+function startProgress(options: DataOptions) {
   if (!process.stderr.isTTY || options.json) return null;
   const bar = new SingleBar({
     stream: process.stderr,
