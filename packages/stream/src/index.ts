@@ -6,6 +6,7 @@
 
 export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js';
 export { applyGradients } from './apply-gradients.js';
+export { checkLearnerOptions } from './check-learner-options.js';
 // Data adapters
 export type { CsvStream, FromCsvOptions } from './data/from-csv.js';
 export { fromCsv } from './data/from-csv.js';
