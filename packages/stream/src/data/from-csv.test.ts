@@ -121,6 +121,14 @@ describe('fromCsv', () => {
     },
   );
 
+  it('line numbers count empty lines and quoted values that span lines', async () => {
+    const text = 'c,y\n"multi\nline",1\n\nred,oops\n';
+    const error = await failure(
+      fromCsv(file('lines.csv', text), { target: 'y', categorical: ['c'] }),
+    );
+    expect([error.code, error.line]).toEqual(['ADAMFLOW_ERR_ROW_VALUE', 5]);
+  });
+
   it('a bad target is ADAMFLOW_ERR_ROW_VALUE naming the target column', async () => {
     const error = await failure(
       fromCsv(file('t.csv', 'a,y\n1,maybe\n'), { target: 'y', targetType: 'boolean' }),

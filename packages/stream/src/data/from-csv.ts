@@ -103,34 +103,35 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
   async function* iterate(): AsyncGenerator<Row> {
     rows = start;
     let plan: Plan | null = null;
+    // Physical line of the record at hand (the header is line 1). csv-parse's on_record
+    // would tell it, but builds an info object per record: counting here is far cheaper.
+    let line = 0;
     let dropped = 0;
     const parser = parse({
       delimiter: options.delimiter ?? ',',
       bom: true,
       relax_column_count: true,
-      skip_empty_lines: true,
-      // Runs as each record is parsed, when the parser knows its line: the header makes
-      // the plan, rows before `from` are dropped here unconverted.
-      on_record: (record: string[], context: { lines: number }) => {
-        if (plan === null) {
-          plan = makePlan(record, options);
-          features = plan.names;
-          return null;
-        }
-        if (dropped < start) {
-          dropped++;
-          return null;
-        }
-        return { fields: record, line: context.lines };
-      },
+      // Empty lines arrive as [''] and are skipped below, so they still count as lines.
+      skip_empty_lines: false,
     } as Options);
     source = typeof input === 'string' ? createReadStream(input) : input;
     const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
     // pipeline() destroys every stage on error or early return; errors reach the loop below.
     (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
     try {
-      for await (const item of parser as AsyncIterable<{ fields: string[]; line: number }>) {
-        const row = convert(item.fields, item.line, plan!, reader, rows);
+      for await (const fields of parser as AsyncIterable<string[]>) {
+        line += 1 + embeddedNewlines(fields);
+        if (plan === null) {
+          plan = makePlan(fields, options);
+          features = plan.names;
+          continue;
+        }
+        if (fields.length === 1 && fields[0] === '' && plan.columns > 1) continue;
+        if (dropped < start) {
+          dropped++;
+          continue;
+        }
+        const row = convert(fields, line, plan, reader, rows);
         rows++;
         if (row instanceof StreamError) {
           if (policy === 'throw') throw row;
@@ -159,6 +160,21 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
     },
     labels: reader.labels,
   };
+}
+
+/** Newlines inside quoted fields: each makes the record span one more line. */
+function embeddedNewlines(fields: string[]): number {
+  let count = 0;
+  for (let j = 0; j < fields.length; j++) {
+    const field = fields[j]!;
+    // Most fields are short numbers: one indexOf each, and the loop only on a hit.
+    let at = field.indexOf('\n');
+    while (at !== -1) {
+      count++;
+      at = field.indexOf('\n', at + 1);
+    }
+  }
+  return count;
 }
 
 function makePlan(header: string[], options: FromCsvOptions): Plan {

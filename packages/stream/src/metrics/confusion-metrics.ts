@@ -27,11 +27,17 @@ abstract class Confusion implements Metric {
         `${this.name}: the target must be a class index (an integer >= 0), got ${String(truth)}`,
       );
     }
-    const size = Math.max(truth, predicted) + 1;
-    while (this.counts.length < size) this.counts.push([]);
-    const row = this.counts[truth]!;
-    row[predicted] = (row[predicted] ?? 0) + by;
+    if (truth >= this.counts.length || predicted >= this.counts.length) {
+      this.grow(Math.max(truth, predicted) + 1);
+    }
+    this.counts[truth]![predicted]! += by;
     this.n += by;
+  }
+
+  /** Square and dense (no holes), so the per-pair update is two indexed loads. */
+  private grow(size: number): void {
+    for (const row of this.counts) while (row.length < size) row.push(0);
+    while (this.counts.length < size) this.counts.push(new Array<number>(size).fill(0));
   }
 
   protected cell(truth: number, predicted: number): number {
@@ -53,7 +59,7 @@ abstract class Confusion implements Metric {
   abstract get(): number;
 
   state(): Json {
-    return { counts: this.counts.map((row) => Array.from(row, (v) => v ?? 0)) };
+    return { counts: this.counts.map((row) => [...row]) };
   }
 
   loadState(state: Json): void {
@@ -68,6 +74,7 @@ abstract class Confusion implements Metric {
       );
     }
     this.counts = (counts as number[][]).map((row) => [...row]);
+    this.grow(Math.max(this.counts.length, ...this.counts.map((row) => row.length)));
     this.n = this.counts.reduce((sum, row) => sum + row.reduce((s, v) => s + v, 0), 0);
   }
 }
