@@ -100,13 +100,19 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
   let features: string[] = [];
   let source: Readable | null = null;
 
-  async function* iterate(): AsyncGenerator<Row> {
+  // A hand-written async iterator reading the parser with read(): one promise per row,
+  // where an async generator over the parser's own iterator made two and a generator
+  // resumption (measured 20-30% of parse-only time).
+  function iterate(): AsyncIterator<Row> {
     rows = start;
     let plan: Plan | null = null;
     // Physical line of the record at hand (the header is line 1). csv-parse's on_record
     // would tell it, but builds an info object per record: counting here is far cheaper.
     let line = 0;
     let dropped = 0;
+    let ended = false;
+    let failure: unknown = null;
+    let wake: (() => void) | null = null;
     const parser = parse({
       delimiter: options.delimiter ?? ',',
       bom: true,
@@ -114,16 +120,48 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
       // Empty lines arrive as [''] and are skipped below, so they still count as lines.
       skip_empty_lines: false,
     } as Options);
+    const notify = () => wake?.();
+    parser.on('readable', notify);
+    parser.on('end', () => {
+      ended = true;
+      notify();
+    });
+    parser.on('close', () => {
+      ended = true;
+      notify();
+    });
+    parser.on('error', (error) => {
+      failure ??= error;
+      notify();
+    });
     source = typeof input === 'string' ? createReadStream(input) : input;
     const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
-    // pipeline() destroys every stage on error or early return; errors reach the loop below.
+    // pipeline() destroys every stage on error or when the parser is destroyed early.
     (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
-    try {
-      for await (const fields of parser as AsyncIterable<string[]>) {
+    const finish = (error: unknown): never => {
+      parser.destroy();
+      throw asStreamError(error);
+    };
+    const next = async (): Promise<IteratorResult<Row>> => {
+      for (;;) {
+        if (failure !== null) finish(failure);
+        const fields = parser.read() as string[] | null;
+        if (fields === null) {
+          if (ended) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = null;
+          continue;
+        }
         line += 1 + embeddedNewlines(fields);
         if (plan === null) {
-          plan = makePlan(fields, options);
-          features = plan.names;
+          try {
+            plan = makePlan(fields, options);
+          } catch (error) {
+            finish(error);
+          }
+          features = plan!.names;
           continue;
         }
         if (fields.length === 1 && fields[0] === '' && plan.columns > 1) continue;
@@ -134,16 +172,21 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
         const row = convert(fields, line, plan, reader, rows);
         rows++;
         if (row instanceof StreamError) {
-          if (policy === 'throw') throw row;
+          if (policy === 'throw') finish(row);
           skipped++;
-          options.onSkip?.(row);
+          options.onSkip?.(row as StreamError);
           continue;
         }
-        yield row;
+        return { done: false, value: row };
       }
-    } catch (error) {
-      throw asStreamError(error);
-    }
+    };
+    return {
+      next,
+      return: async () => {
+        parser.destroy();
+        return { done: true, value: undefined };
+      },
+    };
   }
 
   return {
