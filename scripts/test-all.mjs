@@ -36,6 +36,12 @@ if (existsSync(prepare) && !step('browser', process.execPath, [prepare])) {
   failures.push('browser setup (see the message above)');
 }
 
+const prepareNats = join(root, 'scripts', 'prepare-nats.mjs');
+if (existsSync(prepareNats) && !step('nats-server', process.execPath, [prepareNats])) {
+  failed++;
+  failures.push('nats-server setup (see the message above)');
+}
+
 if (step('lint and format', bin('biome'), ['ci', '.'])) passed++;
 else {
   failed++;

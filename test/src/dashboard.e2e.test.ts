@@ -31,13 +31,16 @@ beforeAll(async () => {
       if (match) resolve(match[1]!);
     });
     server.once('exit', (code) => reject(new Error(`dashboard exited with ${code}: ${output}`)));
-    setTimeout(() => reject(new Error(`dashboard did not print its URL: ${output}`)), 20_000);
+    setTimeout(() => reject(new Error(`dashboard did not print its URL: ${output}`)), 60_000);
   });
   browser = await chromium.launch({
     executablePath: process.env['ADAMFLOW_CHROMIUM'] ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  // Every wait below is for an event on the page; these bounds only catch a hang. On a
+  // busy machine the browser, the server and its trainer share two cores.
+  page.setDefaultTimeout(60_000);
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
@@ -64,7 +67,7 @@ const converged = () =>
       );
     },
     undefined,
-    { timeout: 30_000 },
+    { timeout: 60_000 },
   );
 
 const fitted = () =>
@@ -77,7 +80,7 @@ const fitted = () =>
 describe('the dashboard in a real browser', () => {
   it('loads, goes live, and the fitted line converges towards y = 4 + 3x', async () => {
     await page.goto(url);
-    await page.waitForSelector('body[data-status="live"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-status="live"]');
     await converged();
     const line = await fitted();
     expect(Math.abs(line.intercept - 4)).toBeLessThan(0.3);
@@ -135,6 +138,32 @@ describe('the dashboard in a real browser', () => {
       input.value = '-2';
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
+    await converged();
+  });
+
+  it("the page's own controls cannot break the run: SGD at lr 1 shows diverged, lr 0.01 brings it back", async () => {
+    const setLr = (log10: string) =>
+      page.$eval(
+        '#lr',
+        (el, value) => {
+          const input = el as HTMLInputElement;
+          input.value = value;
+          input.dispatchEvent(new Event('change', { bubbles: true }));
+        },
+        log10,
+      );
+    await page.selectOption('#optimizer', 'sgd');
+    await setLr('0');
+    await page.waitForSelector('body[data-status="diverged"]');
+    expect(await page.isVisible('#diverged')).toBe(true);
+    expect(await page.textContent('#diverged')).toMatch(
+      /diverged at step [\d,]+ \(sgd, lr 1\.000\)/,
+    );
+    expect(await page.isDisabled('#pause')).toBe(true);
+    await setLr('-2');
+    await page.waitForSelector('body[data-status="live"]');
+    expect(await page.isVisible('#diverged')).toBe(false);
+    await page.selectOption('#optimizer', 'adam');
     await converged();
   });
 

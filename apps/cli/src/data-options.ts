@@ -2,6 +2,7 @@ import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import { type MetricName, metricNames, type TargetType } from '@adamflow/stream';
 import { integerFlag, positiveFlag, UsageError } from './args.js';
 import { MODELS } from './models.js';
+import { defaultLr } from './options.js';
 
 /** The validated flags of training on a data file. */
 export interface DataOptions {
@@ -100,7 +101,7 @@ export function dataOptions(values: Record<string, string | boolean | undefined>
     maxCategories: integerFlag(values, 'max-categories', 16, 1),
     scale,
     optimizer: optimizer as OptimizerName,
-    lr: positiveFlag(values, 'lr') ?? (optimizer === 'sgd' ? 0.001 : 0.01),
+    lr: positiveFlag(values, 'lr') ?? defaultLr(optimizer as OptimizerName),
     interceptLr: positiveFlag(values, 'intercept-lr'),
     metrics: metrics as MetricName[],
     skipBadRows: values['skip-bad-rows'] === true,

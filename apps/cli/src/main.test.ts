@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { optimizerNames } from '@adamflow/core';
 import { describe, expect, it, vi } from 'vitest';
 
 // Each case spawns node a few times; a busy machine can take seconds per spawn.
@@ -178,16 +179,13 @@ describe('adamflow-train (built CLI)', () => {
     expect(run(...flags.map((f) => (f === '7' ? '8' : f))).stdout).not.toBe(a);
   });
 
-  it.each(['adam', 'adamw', 'amsgrad', 'sgd', 'rmsprop'])(
-    '--optimizer %s trains the seed line',
-    (name) => {
-      const out = JSON.parse(run('--optimizer', name, '--samples', '100000', '--json').stdout) as {
-        params: number[];
-      };
-      expect(Math.abs(out.params[0]! - 4)).toBeLessThan(0.25);
-      expect(Math.abs(out.params[1]! - 3)).toBeLessThan(0.25);
-    },
-  );
+  it.each(optimizerNames)('--optimizer %s trains the seed line', (name) => {
+    const out = JSON.parse(run('--optimizer', name, '--samples', '100000', '--json').stdout) as {
+      params: number[];
+    };
+    expect(Math.abs(out.params[0]! - 4)).toBeLessThan(0.25);
+    expect(Math.abs(out.params[1]! - 3)).toBeLessThan(0.25);
+  });
 
   it.each(['multilinear', 'logistic', 'drift'])(
     '--source %s runs and reports intercept first',
@@ -231,7 +229,10 @@ describe('adamflow-train (built CLI)', () => {
 
   it.each([
     [['--samples', '0'], /--samples must be an integer >= 1/],
-    [['--optimizer', 'adagrad'], /--optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop/],
+    [
+      ['--optimizer', 'adabelief'],
+      /--optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop, adamax, nadam, radam, adagrad, adadelta/,
+    ],
     [['--source', 'sine'], /--source must be one of linear, multilinear, logistic, drift/],
     [['--lr', 'fast'], /--lr must be a positive number/],
     [['--batch', '1.5'], /--batch must be an integer >= 1/],

@@ -37,7 +37,7 @@ Trains a model per sample and prints the result.
 Synthetic streams:
   --samples N        samples to train on (default 200000)
   --seed S           PRNG seed, an integer in [0, ${SEED_MAX}] (default 42)
-  --lr LR            learning rate (default: 0.01; 0.001 for sgd)
+  --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
   --optimizer NAME   ${optimizerNames.join(' | ')} (default adam, with the registry's demo options)
   --source NAME      the stream (default linear):
                        linear       y = 4 + 3x + N(0, 1), x ~ U[0, 2]
@@ -57,7 +57,7 @@ Your data (progressive validation: each row is scored, then learned):
   --scale NAME       standard | minmax: scale the features online first (default none)
   --optimizer NAME   ${optimizerNames.join(' | ')} (default adam), with its library defaults
                      (sgd is plain SGD) and --lr
-  --lr LR            learning rate (default: 0.01; 0.001 for sgd)
+  --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
   --intercept-lr X   step the intercept apart by plain SGD at X (River's GLM)
   --metrics A,B      mae,mse,rmse,r2,accuracy,precision,recall,f1,macro-f1,logloss,rocauc
                      (default: mae,rmse,r2 for linear; accuracy,logloss,rocauc for logistic)
@@ -174,7 +174,15 @@ const DATA_ONLY = [
   'every',
 ];
 
+// Adagrad's rate shrinks as 1/sqrt(steps) on its own; Adadelta's lr scales a step that
+// is already unit-corrected, PyTorch's default being 1.
+const DEFAULT_LR: Partial<Record<OptimizerName, number>> = {
+  sgd: 0.001,
+  adagrad: 0.1,
+  adadelta: 1,
+};
+
 /** The per-sample learning rates the CLI uses unless told otherwise. */
 export function defaultLr(optimizer: OptimizerName): number {
-  return optimizer === 'sgd' ? 0.001 : 0.01;
+  return DEFAULT_LR[optimizer] ?? 0.01;
 }

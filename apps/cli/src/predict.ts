@@ -59,13 +59,16 @@ async function main(): Promise<void> {
       const value = pipeline.predict(row.x);
       out.push(values['json'] ? JSON.stringify({ prediction: value }) : String(value));
     } else {
-      const probability = pipeline.predictProba(row.x);
-      const index = probability > 0.5 ? 1 : 0;
+      // The class by the learner's rule (P(y = 1) > 0.5, or the most probable of K),
+      // and P(y = 1) or the K class probabilities.
+      const index = pipeline.predict(row.x);
+      const proba = pipeline.predictProba(row.x);
+      const probability = typeof proba === 'number' ? proba : Array.from(proba);
       const label = decoder?.decode(index) ?? index;
       out.push(
         values['json']
           ? JSON.stringify({ prediction: label, probability })
-          : `${String(label)},${probability}`,
+          : `${String(label)},${String(probability)}`,
       );
     }
     if (out.length >= 1000) flush();

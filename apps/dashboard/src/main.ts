@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The live dashboard: `pnpm start`. Env: PORT, HOST, ADAMFLOW_CONTROL_TOKEN,
 // ADAMFLOW_RATE (samples per second, or "max"), ADAMFLOW_ALLOWED_ORIGINS (comma list).
-import { startDashboardServer } from './server.js';
+import { MAX_TOKEN_LENGTH, startDashboardServer } from './server.js';
 
 function rateFromEnv(text: string | undefined): number | null {
   if (text === undefined || text === '') return 1000;
@@ -24,12 +24,23 @@ function portFromEnv(text: string | undefined): number {
   return port;
 }
 
+function tokenFromEnv(text: string | undefined): string | undefined {
+  if (text !== undefined && text.length > MAX_TOKEN_LENGTH) {
+    // The protocol's token field carries at most 256 characters: such a token could
+    // never be sent, so every command would be refused. Say so now.
+    throw new RangeError(
+      `ADAMFLOW_CONTROL_TOKEN must be at most ${MAX_TOKEN_LENGTH} characters, got ${text.length}; choose a shorter token`,
+    );
+  }
+  return text;
+}
+
 try {
   const server = await startDashboardServer({
     host: process.env['HOST'] || '127.0.0.1',
     port: portFromEnv(process.env['PORT']),
     rate: rateFromEnv(process.env['ADAMFLOW_RATE']),
-    token: process.env['ADAMFLOW_CONTROL_TOKEN'],
+    token: tokenFromEnv(process.env['ADAMFLOW_CONTROL_TOKEN']),
     allowedOrigins: (process.env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
     log: (line) => console.error(`[adamflow] ${line}`),
   });

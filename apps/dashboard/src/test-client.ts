@@ -1,6 +1,12 @@
 // Test helper: a real ws client that records every message and waits for one.
 import WebSocket from 'ws';
 
+/**
+ * How long `next()` waits by default: a bound that only a hang reaches. On a busy
+ * machine a message the server sends at once can take seconds to arrive.
+ */
+export const MESSAGE_TIMEOUT_MS = 60_000;
+
 export interface Recorder {
   ws: WebSocket;
   messages: Record<string, unknown>[];
@@ -31,7 +37,7 @@ export function record(url: string, options: WebSocket.ClientOptions = {}): Prom
     messages,
     closed,
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
-    next(match, timeoutMs = 5000, from = 0) {
+    next(match, timeoutMs = MESSAGE_TIMEOUT_MS, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = messages.slice(from).find(match);

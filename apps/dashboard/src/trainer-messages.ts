@@ -1,4 +1,4 @@
-import type { Command, Config } from '@adamflow/protocol';
+import type { Command, Config, Diverged } from '@adamflow/protocol';
 
 /** How the trainer starts. */
 export interface TrainerOptions {
@@ -32,10 +32,12 @@ export interface TrainerReport {
   recentY: number[];
 }
 
-/** The state after a command (or at start). */
+/** The state after a command, at start, or when the run diverged. */
 export interface TrainerState {
   type: 'state';
-  reason: 'start' | Command['type'];
+  reason: 'start' | 'diverged' | Command['type'];
+  /** Why training stopped by itself (it is paused until a command restarts it), or null. */
+  diverged: Diverged | null;
   config: Config;
   truth: number[] | null;
   params: number[];

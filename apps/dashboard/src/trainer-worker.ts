@@ -4,7 +4,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import type { Command, Config } from '@adamflow/protocol';
+import type { Command, Config, Diverged } from '@adamflow/protocol';
 import {
   driftSpec,
   linearSpec,
@@ -80,6 +80,13 @@ function truthOf(spec: SourceSpec, position: number): number[] | null {
 }
 
 let options: TrainerOptions;
+// Set when the run stopped by itself (a non-finite gradient or parameter): training is
+// paused until a command restarts it, and the state says why.
+let diverged: Diverged | null = null;
+// Samples drawn by earlier runs (a restart after divergence begins a new session).
+let sampleOffset = 0;
+// The last parameters reported, all finite: shown if the live ones are not.
+let reportedParams: number[] = [0, 0];
 let sourceName: SourceName = 'seed';
 let spec: SourceSpec;
 const control = new Subject<SessionCommand>();
@@ -132,6 +139,7 @@ function state(reason: TrainerState['reason']): void {
   post({
     type: 'state',
     reason,
+    diverged,
     config: toConfig(config),
     truth: truthOf(spec, samples - sourceStart),
     params: Array.from(params),
@@ -140,13 +148,27 @@ function state(reason: TrainerState['reason']): void {
   });
 }
 
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 function onEvent(event: SessionEvent): void {
   lastEvent = event;
   switch (event.type) {
     case 'params-update':
+      if (!allFinite(event.params)) {
+        step = event.step;
+        samples = event.samples + sampleOffset;
+        diverge(
+          'ADAMFLOW_ERR_NON_FINITE_PARAMS',
+          `a parameter became non-finite at step ${event.step}; the learning rate is too large for this optimizer and source`,
+        );
+        return;
+      }
       params = event.params;
       step = event.step;
-      samples = event.samples;
+      samples = event.samples + sampleOffset;
       loss = Number.isFinite(event.loss) ? event.loss : null;
       lossEma = Number.isFinite(event.metrics.lossEma) ? event.metrics.lossEma : null;
       return;
@@ -155,7 +177,7 @@ function onEvent(event: SessionEvent): void {
       config = event.config;
       params = Float64Array.from(event.params);
       step = event.step;
-      samples = event.samples;
+      samples = event.samples + sampleOffset;
       return;
     case 'run-reset':
       params = Float64Array.from(event.params);
@@ -178,6 +200,87 @@ function onEvent(event: SessionEvent): void {
   }
 }
 
+/** Stops the run where it is: paused, with the reason in the state, until a command restarts it. */
+function diverge(code: string, message: string): void {
+  subscription?.unsubscribe();
+  subscription = undefined;
+  if (!allFinite(params)) params = Float64Array.from(reportedParams);
+  if (!(lossEma === null || Number.isFinite(lossEma))) lossEma = null;
+  diverged = {
+    code,
+    message: message.length <= 300 ? message : `${message.slice(0, 299)}…`,
+    step,
+    samples,
+  };
+  if (config) config = { ...config, paused: true };
+  recentX = [];
+  recentY = [];
+  state('diverged');
+}
+
+/** What a new run starts with. */
+interface RunSettings {
+  source: SourceName;
+  optimizer: SessionConfig['optimizer'];
+  lr: number;
+}
+
+/** Starts a fresh session (initial parameters); the sample count goes on. */
+function startRun(settings: RunSettings): void {
+  subscription?.unsubscribe();
+  diverged = null;
+  sampleOffset = samples;
+  sourceStart = samples;
+  sourceName = settings.source;
+  spec = specFor(settings.source, options.seed);
+  subscription = trainSession({
+    source: spec,
+    optimizer: settings.optimizer,
+    lr: settings.lr,
+    ...(options.rate === null ? {} : { rate: options.rate }),
+    control,
+    output: 'view',
+    onSample,
+  }).subscribe({
+    next: onEvent,
+    error: (error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      diverge(
+        typeof code === 'string' ? code : 'ADAMFLOW_ERR_TRAINER_FAILED',
+        `${String((error as Error)?.message ?? error)} (at step ${step})`,
+      );
+    },
+  });
+}
+
+/** A command while diverged: the setting commands restart the run; pause and resume cannot. */
+function commandWhileDiverged(id: number, command: Command): void {
+  const current = config;
+  if (command.type === 'pause' || command.type === 'resume' || !current || !diverged) {
+    post({
+      type: 'command-result',
+      id,
+      ok: false,
+      message: `the run diverged (${diverged?.message ?? 'stopped'}); send reset, set-lr, set-optimizer or set-source to restart it`,
+    });
+    return;
+  }
+  startRun({
+    source: command.type === 'set-source' ? command.source : sourceName,
+    optimizer: command.type === 'set-optimizer' ? command.optimizer : current.optimizer,
+    lr:
+      command.type === 'set-lr'
+        ? command.lr
+        : command.type === 'set-optimizer'
+          ? (command.lr ?? current.lr)
+          : current.lr,
+  });
+  recentX = [];
+  recentY = [];
+  post({ type: 'command-result', id, ok: true, message: null });
+  state(command.type);
+}
+
 function report(): void {
   const now = performance.now();
   const elapsed = now - rateTime;
@@ -187,11 +290,13 @@ function report(): void {
     rateSamples = samples;
     rateTime = now;
   }
+  const reported = Array.from(params);
+  if (allFinite(reported)) reportedParams = reported;
   post({
     type: 'report',
     step,
     samples,
-    params: Array.from(params),
+    params: reportedParams,
     loss,
     lossEma,
     samplesPerSecond: config?.paused ? 0 : samplesPerSecond,
@@ -213,7 +318,12 @@ function toSessionCommand(command: Command): SessionCommand {
     case 'set-lr':
       return { type: 'set-lr', lr: command.lr };
     case 'set-optimizer':
-      return { type: 'set-optimizer', optimizer: command.optimizer };
+      // Keeps the current learning rate unless the command names one.
+      return {
+        type: 'set-optimizer',
+        optimizer: command.optimizer,
+        lr: command.lr ?? config?.lr ?? options.lr,
+      };
     case 'set-source':
       return { type: 'set-source', source: specFor(command.source, options.seed) };
   }
@@ -223,31 +333,14 @@ port.on('message', (message: ToTrainer) => {
   switch (message.type) {
     case 'start': {
       options = message.options;
-      spec = specFor(sourceName, options.seed);
-      subscription = trainSession({
-        source: spec,
-        optimizer: 'adam',
-        lr: options.lr,
-        ...(options.rate === null ? {} : { rate: options.rate }),
-        control,
-        output: 'view',
-        onSample,
-      }).subscribe({
-        next: onEvent,
-        error: (error: unknown) => {
-          post({
-            type: 'failed',
-            message: (error as Error).message,
-            code: (error as { code?: string }).code ?? null,
-          });
-        },
-      });
+      startRun({ source: 'seed', optimizer: 'adam', lr: options.lr });
       state('start');
       reportTimer = setInterval(report, options.reportMs);
       return;
     }
     case 'command': {
       const { id, command } = message;
+      if (diverged) return commandWhileDiverged(id, command);
       lastEvent = undefined;
       const previousSource = sourceName;
       if (command.type === 'set-source') sourceName = command.source;

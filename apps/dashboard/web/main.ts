@@ -1,6 +1,6 @@
 // The dashboard page: one WebSocket (the @adamflow/protocol client, with reconnect and
 // resync), state updated per message, charts redrawn at most once per animation frame.
-import { type Config, connect, type ServerMessage } from '@adamflow/protocol';
+import { type Config, connect, type Diverged, type ServerMessage } from '@adamflow/protocol';
 import type uPlot from 'uplot';
 import { fitWidth, lossChart, paramsChart, scatterChart } from './charts.js';
 import './style.css';
@@ -16,6 +16,8 @@ let truth: number[] | null = null;
 let step = 0;
 let samplesPerSecond = 0;
 let lossEma: number | null = null;
+// Set while training is stopped because the run diverged.
+let diverged: Diverged | null = null;
 let recentX: number[] = [];
 let recentY: number[] = [];
 let history = {
@@ -36,7 +38,7 @@ const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hos
 const client = connect(wsUrl);
 
 client.status.subscribe((status) => {
-  const shown = status === 'open' ? (config?.paused ? 'paused' : 'live') : status;
+  const shown = status === 'open' ? runStatus() : status;
   setStatus(shown);
 });
 
@@ -44,6 +46,11 @@ client.messages.subscribe((message) => {
   apply(message);
   dirty = true;
 });
+
+function runStatus(): string {
+  if (diverged) return 'diverged';
+  return config?.paused ? 'paused' : 'live';
+}
 
 function setStatus(status: string): void {
   document.body.dataset['status'] = status;
@@ -55,6 +62,7 @@ function setStatus(status: string): void {
       reconnecting: 'reconnecting…',
       closed: 'disconnected',
       open: 'live',
+      diverged: 'diverged',
     }[status] ?? status;
 }
 
@@ -62,6 +70,7 @@ function apply(message: ServerMessage): void {
   switch (message.type) {
     case 'snapshot':
       config = message.config;
+      diverged = message.diverged;
       params = message.params;
       truth = message.truth;
       step = message.step;
@@ -101,12 +110,15 @@ function apply(message: ServerMessage): void {
       }
       return;
     }
-    case 'state-changed':
+    case 'state-changed': {
+      // A restart (reset, or any command after a divergence) starts the step count over.
+      const restarted = message.step < step;
       config = message.config;
+      diverged = message.diverged;
       params = message.params;
       truth = message.truth;
       step = message.step;
-      if (message.reason === 'reset' || message.reason === 'set-source') {
+      if (message.reason === 'reset' || message.reason === 'set-source' || restarted) {
         history = { step: [], loss: [], lossEma: [], params: params.map(() => []) };
         if (message.reason === 'set-source') {
           recentX = [];
@@ -115,8 +127,9 @@ function apply(message: ServerMessage): void {
         rebuildParamsChart();
       }
       syncControls();
-      toast(`${describeReason(message.reason)}`);
+      toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
       return;
+    }
     case 'command-ack':
       return;
     case 'error':
@@ -148,6 +161,8 @@ function describeReason(reason: string): string {
       return `learning rate ${config?.lr}`;
     case 'set-optimizer':
       return `optimizer ${config?.optimizer}`;
+    case 'diverged':
+      return 'the run diverged: training stopped';
     default:
       return `source ${config?.source}`;
   }
@@ -165,12 +180,19 @@ function rebuildParamsChart(): void {
 function syncControls(): void {
   if (!config) return;
   $('pause').textContent = config.paused ? 'Resume' : 'Pause';
+  // Resuming a diverged run would only diverge again: a setting has to change first.
+  $<HTMLButtonElement>('pause').disabled = diverged !== null;
+  const banner = $('diverged');
+  banner.hidden = diverged === null;
+  banner.textContent = diverged
+    ? `Training diverged at step ${diverged.step.toLocaleString('en')} (${config.optimizer}, lr ${formatLr(config.lr)}) and stopped: lower the learning rate, pick another optimizer, or reset.`
+    : '';
   $<HTMLSelectElement>('optimizer').value = config.optimizer;
   $<HTMLSelectElement>('source').value = config.source;
   const lr = $<HTMLInputElement>('lr');
   if (document.activeElement !== lr) lr.value = String(Math.log10(config.lr));
   $('lr-value').textContent = formatLr(config.lr);
-  setStatus(config.paused ? 'paused' : 'live');
+  setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
     drift: 'a line that drifts from y = 4 + 3x to y = 1 − 2x',
@@ -274,6 +296,6 @@ $<HTMLSelectElement>('source').addEventListener('change', (event) => {
 // For end-to-end tests and the curious.
 (window as unknown as { adamflow: unknown }).adamflow = {
   get state() {
-    return { config, params, truth, step, samplesPerSecond, lossEma };
+    return { config, params, truth, step, samplesPerSecond, lossEma, diverged };
   },
 };

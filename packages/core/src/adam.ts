@@ -1,11 +1,9 @@
-import { AdamKernel, type Backend, chooseKernel, KernelBinding, KernelFlag } from './kernel.js';
-import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
-import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+import { BiasCorrection } from './bias-correction.js';
+import { AdamFlag, type Backend, chooseKernel, KernelBinding, OptimizerKernel } from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
+import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link Adam} (and {@link AdamW}). */
 export interface AdamOptions extends CommonOptions {
@@ -17,7 +15,29 @@ export interface AdamOptions extends CommonOptions {
   eps?: number;
   /** Keep the running maximum of the second moment (AMSGrad, PyTorch semantics); default false. */
   amsgrad?: boolean;
+  /** Where `eps` goes: see {@link AdamEpsPlacement}; default `'after-correction'` (PyTorch). */
+  epsPlacement?: AdamEpsPlacement;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<AdamOptions>[];
 }
+
+/**
+ * Where Adam adds `eps`, for porting trajectories from other libraries:
+ * - `'after-correction'` (default): to the bias-corrected `sqrt(v_hat)`, as PyTorch,
+ *   TensorFlow.js and the paper's Algorithm 1 do:
+ *   `p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)`.
+ * - `'epsilon-hat'`: to the uncorrected `sqrt(v)`, with the bias correction folded into
+ *   the step size, as Keras, TensorFlow (`tf.keras`, `tf.compat.v1.train.AdamOptimizer`)
+ *   and River do (the paper's "epsilon hat", just before its Section 2.1):
+ *   `p -= (lr * sqrt(1 - beta2^t) / (1 - beta1^t)) * m / (sqrt(v) + eps)`.
+ *
+ * The two agree when `eps_hat = eps * sqrt(1 - beta2^t)`, which changes with `t`: the
+ * same `eps` number acts far larger early in training under `'epsilon-hat'`. Set this
+ * and those libraries' `eps` (Keras's default is 1e-7) to reproduce their runs.
+ */
+export type AdamEpsPlacement = 'after-correction' | 'epsilon-hat';
+
+const EPS_PLACEMENTS: readonly AdamEpsPlacement[] = ['after-correction', 'epsilon-hat'];
 
 /** The validated options an {@link Adam} holds. */
 export interface ResolvedAdamOptions extends ResolvedCommon {
@@ -25,9 +45,10 @@ export interface ResolvedAdamOptions extends ResolvedCommon {
   beta2: number;
   eps: number;
   amsgrad: boolean;
+  epsPlacement: AdamEpsPlacement;
 }
 
-const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad'];
+const ADAM_KEYS = ['beta1', 'beta2', 'eps', 'amsgrad', 'epsPlacement'];
 
 /**
  * Where Adam's per-parameter work runs:
@@ -50,7 +71,7 @@ export interface AdamSettings {
 }
 
 // Adam.allocate() hands its kernel to the constructor through this slot (synchronously).
-let allocatedKernel: AdamKernel | undefined;
+let allocatedKernel: OptimizerKernel<'adam'> | undefined;
 
 /** @internal */
 export const ADAM_DEFAULTS: ResolvedAdamOptions = {
@@ -60,6 +81,7 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
   eps: 1e-8,
   weightDecay: 0,
   amsgrad: false,
+  epsPlacement: 'after-correction',
   maximize: false,
   clipValue: null,
   clipNorm: null,
@@ -79,20 +101,24 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
  * v  = beta2 * v + (1 - beta2) * g * g
  * v' = amsgrad ? (vMax = max(vMax, v)) : v
  * p  = p - (lr / (1 - beta1^t)) * m / (sqrt(v') * (1 / sqrt(1 - beta2^t)) + eps)
+ *      epsPlacement 'epsilon-hat' (Keras, TensorFlow, River):
+ * p  = p - (lr * sqrt(1 - beta2^t) / (1 - beta1^t)) * m / (sqrt(v') + eps)
  * ```
  *
  * (PyTorch divides by `sqrt(1 - beta2^t)`; multiplying by its reciprocal, computed once
  * per step, saves a division per element and moves results by at most an ulp.)
  *
- * Where `eps` sits: it is added to `sqrt(v_hat)`, the bias-corrected root second
- * moment, exactly as in PyTorch and in the paper's Algorithm 1 (and in the seed,
- * which writes `m_hat / (sqrt(v_hat) + eps)`; the two are algebraically equal, the
- * form above saves a division per element). Keras and TF.js instead fold the bias
- * correction into the learning rate and add `eps` to the *uncorrected* `sqrt(v)`:
- * `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps_hat)`, their
- * "epsilon hat". That is the same as ours with `eps = eps_hat / sqrt(1 - beta2^t)`,
- * so early in training the TF default `eps` acts far larger. Use the same `eps`
- * number in both and the trajectories differ.
+ * Where `eps` sits: by default it is added to `sqrt(v_hat)`, the bias-corrected root
+ * second moment, exactly as in PyTorch, TensorFlow.js and the paper's Algorithm 1 (and
+ * in the seed, which writes `m_hat / (sqrt(v_hat) + eps)`; the two are algebraically
+ * equal, the form above saves a division per element). Keras, TensorFlow and River
+ * instead fold the bias correction into the learning rate and add `eps` to the
+ * *uncorrected* `sqrt(v)`, the paper's "epsilon hat":
+ * `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps_hat)`. That is the
+ * same as ours with `eps = eps_hat / sqrt(1 - beta2^t)`, so early in training their
+ * `eps` acts far larger. `epsPlacement: 'epsilon-hat'` computes their formula (see
+ * {@link AdamEpsPlacement}); with the same `eps` number and the default placement the
+ * trajectories differ.
  *
  * The per-step scalars (`1 - beta^t`, step size, `sqrt`) are computed once per step;
  * in float32 the arithmetic is done in float64 and rounded when stored.
@@ -126,7 +152,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
-  private readonly kernel: AdamKernel | null;
+  private readonly kernel: OptimizerKernel<'adam'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -135,14 +161,14 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
    */
   constructor(params: ParamArray, options?: AdamOptions, settings: AdamSettings = {}) {
     super(params, options, ADAM_DEFAULTS, ADAM_KEYS);
-    const kernel = allocatedKernel ?? chooseKernel(this.kind, params, settings?.backend);
+    const kernel = allocatedKernel ?? chooseKernel('adam', this.kind, params, settings?.backend);
     allocatedKernel = undefined;
     this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     if (kernel) {
-      this.firstMoment = kernel.m;
-      this.secondMoment = kernel.v;
-      this.maxSecondMoment = kernel.vMax;
+      this.firstMoment = kernel.buffers.firstMoment;
+      this.secondMoment = kernel.buffers.secondMoment;
+      this.maxSecondMoment = kernel.buffers.maxSecondMoment;
     } else {
       const Buffer = params.constructor as Float64ArrayConstructor | Float32ArrayConstructor;
       this.firstMoment = new Buffer(params.length);
@@ -186,7 +212,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new TypeError(`allocate: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
     }
-    const kernel = AdamKernel.create(length, dtype === 'float64');
+    const kernel = OptimizerKernel.create('adam', length, dtype === 'float64');
     if (!kernel)
       return new this(
         dtype === 'float64' ? new Float64Array(length) : new Float32Array(length),
@@ -194,7 +220,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
       );
     allocatedKernel = kernel;
     try {
-      return new this(kernel.p, options);
+      return new this(kernel.params, options);
     } finally {
       allocatedKernel = undefined;
     }
@@ -205,7 +231,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
    * gradient here and pass it to `step()` to skip the copy in.
    */
   get gradient(): ParamArray | null {
-    return this.kernel ? this.kernel.g : null;
+    return this.kernel ? this.kernel.gradient : null;
   }
 
   protected resolve(merged: ResolvedAdamOptions): ResolvedAdamOptions {
@@ -214,6 +240,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     unitInterval(`${name}: beta2`, merged.beta2);
     nonNegativeFinite(`${name}: eps`, merged.eps);
     boolean(`${name}: amsgrad`, merged.amsgrad);
+    oneOf(`${name}: epsPlacement`, merged.epsPlacement, EPS_PLACEMENTS);
     return this.resolveCommon(merged);
   }
 
@@ -221,58 +248,48 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     return { m: this.firstMoment, v: this.secondMoment, vMax: this.maxSecondMoment };
   }
 
-  // `1 - beta ** t` exactly as PyTorch computes it, but Math.pow costs ~30 ns, more than
-  // the whole 2-parameter update. Once `1 - beta ** t` rounds to exactly 1 it stays 1
-  // for every later t (beta ** t only shrinks), so from that step on pow is skipped and
-  // the result is bitwise the same. For beta2 = 0.999 that is from t ≈ 36 700 on.
-  private saturated1 = Number.POSITIVE_INFINITY;
-  private saturated2 = Number.POSITIVE_INFINITY;
-  private saturatedBeta1 = Number.NaN;
-  private saturatedBeta2 = Number.NaN;
+  // Two per group, one per moment; see BiasCorrection for why they remember saturation.
+  private readonly corrections = Array.from(
+    { length: 2 * this.groupList.length },
+    () => new BiasCorrection(),
+  );
 
-  private biasCorrection1(beta1: number, t: number): number {
-    if (beta1 !== this.saturatedBeta1) {
-      this.saturatedBeta1 = beta1;
-      this.saturated1 = Number.POSITIVE_INFINITY;
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    const groups = this.groupList;
+    const t = this.t;
+    if (kernel) this.binding!.enter(grad, this.params, t);
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const { beta1, beta2, epsPlacement } = group.hyper;
+      // Per-step scalars, once per group (PyTorch's order of operations, for exactness).
+      // The saturated case is tested inline: a method call here costs as much as the update.
+      const c1 = this.corrections[2 * k]!;
+      const c2 = this.corrections[2 * k + 1]!;
+      const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
+      const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
+      const { stepSize, invBias2Sqrt } = stepScalars(group.lr, bias1, bias2, epsPlacement);
+      if (kernel) this.rangeOnKernel(kernel, group, scale, stepSize, invBias2Sqrt);
+      else this.range(group, grad, scale, stepSize, invBias2Sqrt);
     }
-    if (t >= this.saturated1) return 1;
-    const value = 1 - beta1 ** t;
-    if (value === 1) this.saturated1 = t;
-    return value;
+    if (kernel) this.binding!.leave(this.params);
   }
 
-  private biasCorrection2(beta2: number, t: number): number {
-    if (beta2 !== this.saturatedBeta2) {
-      this.saturatedBeta2 = beta2;
-      this.saturated2 = Number.POSITIVE_INFINITY;
-    }
-    if (t >= this.saturated2) return 1;
-    const value = 1 - beta2 ** t;
-    if (value === 1) this.saturated2 = t;
-    return value;
-  }
-
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    if (this.binding) {
-      this.updateKernel(this.binding, grad, lr, scale);
-      return;
-    }
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
+  /** One group's fused pass over its range, in JavaScript. */
+  private range(
+    group: HeldGroup<ResolvedAdamOptions>,
+    grad: ArrayLike<number>,
+    scale: number,
+    stepSize: number,
+    invBias2Sqrt: number,
+  ): void {
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    const lr = group.lr;
     const p = this.params;
     const m = this.firstMoment;
     const v = this.secondMoment;
     const vMax = this.maxSecondMoment;
-    const n = p.length;
-    const t = this.t;
-    // Per-step scalars, once (PyTorch's order of operations, for exactness).
-    // The saturated case is tested inline: a method call here costs as much as the update.
-    const bias1 =
-      t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
-    const bias2 =
-      t >= this.saturated2 && beta2 === this.saturatedBeta2 ? 1 : this.biasCorrection2(beta2, t);
-    const stepSize = lr / bias1;
-    // One division per step instead of one per element (see kernel/adam.wat).
-    const invBias2Sqrt = 1 / Math.sqrt(bias2);
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
     const l2 = this.decoupled ? 0 : weightDecay;
@@ -282,7 +299,7 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
     const clip = clipValue !== null;
     const bound = clipValue ?? 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       // scale and sign are exactly ±1 unless clipping/maximize are on, so these are exact.
       let g = grad[i]! * scale;
       if (clip) {
@@ -307,40 +324,61 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     }
   }
 
-  /** The same step on the SIMD kernel, with the same per-step scalars. */
-  private updateKernel(
-    binding: KernelBinding,
-    grad: ArrayLike<number>,
-    lr: number,
+  /** The same pass on the SIMD kernel, with the same per-step scalars. */
+  private rangeOnKernel(
+    kernel: OptimizerKernel<'adam'>,
+    group: HeldGroup<ResolvedAdamOptions>,
     scale: number,
+    stepSize: number,
+    invBias2Sqrt: number,
   ): void {
-    const { beta1, beta2, eps, weightDecay, amsgrad, maximize, clipValue } = this.hyper;
-    const t = this.t;
-    binding.enter(grad, this.params, t);
-    const kernel = binding.kernel;
-    const bias1 =
-      t >= this.saturated1 && beta1 === this.saturatedBeta1 ? 1 : this.biasCorrection1(beta1, t);
-    const bias2 =
-      t >= this.saturated2 && beta2 === this.saturatedBeta2 ? 1 : this.biasCorrection2(beta2, t);
+    const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
     const decoupled = this.decoupled;
     let flags = 0;
-    if (clipValue !== null) flags |= KernelFlag.clip;
-    if (!decoupled && weightDecay !== 0) flags |= KernelFlag.l2;
-    if (decoupled && weightDecay !== 0) flags |= KernelFlag.decoupled;
-    if (amsgrad) flags |= KernelFlag.amsgrad;
-    kernel.step(
+    if (clipValue !== null) flags |= AdamFlag.clip;
+    if (!decoupled && weightDecay !== 0) flags |= AdamFlag.l2;
+    if (decoupled && weightDecay !== 0) flags |= AdamFlag.decoupled;
+    if (amsgrad) flags |= AdamFlag.amsgrad;
+    kernel.stepAdam(
+      group.from,
+      group.to,
       flags,
       scale,
       clipValue ?? 0,
       maximize ? -1 : 1,
-      decoupled ? 1 - lr * weightDecay : 1,
+      decoupled ? 1 - group.lr * weightDecay : 1,
       decoupled ? 0 : weightDecay,
       beta1,
       beta2,
-      lr / bias1,
-      1 / Math.sqrt(bias2),
+      stepSize,
+      invBias2Sqrt,
       eps,
     );
-    binding.leave(this.params);
   }
+}
+
+// Reused by every step: the per-step scalars without an allocation per step.
+const scalars = { stepSize: 0, invBias2Sqrt: 0 };
+
+/**
+ * The step size and the factor on `sqrt(v)` for one step. After correction:
+ * `lr / bias1` and `1 / sqrt(bias2)` (one division per step instead of one per element,
+ * see kernel/optimizers.wat). Epsilon hat: Keras's `lr * sqrt(bias2) / bias1`, in its
+ * order, and exactly 1, so the denominator is the uncorrected `sqrt(v) + eps`.
+ */
+function stepScalars(
+  lr: number,
+  bias1: number,
+  bias2: number,
+  placement: AdamEpsPlacement,
+): { stepSize: number; invBias2Sqrt: number } {
+  if (placement === 'epsilon-hat') {
+    scalars.stepSize = (lr * Math.sqrt(bias2)) / bias1;
+    scalars.invBias2Sqrt = 1;
+  } else {
+    scalars.stepSize = lr / bias1;
+    scalars.invBias2Sqrt = 1 / Math.sqrt(bias2);
+  }
+  return scalars;
 }

@@ -1,5 +1,5 @@
 import { Adam, type AdamOptions, type AdamSettings } from './adam.js';
-import type { ParamArray } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
 
 /**
  * AdamW (Loshchilov & Hutter, 2019) with PyTorch's `torch.optim.AdamW` semantics:

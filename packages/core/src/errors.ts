@@ -15,7 +15,9 @@ export type AdamflowErrorCode =
   /** `loadState()` got a snapshot of another optimizer kind or dtype. */
   | 'ADAMFLOW_ERR_STATE_KIND'
   /** `loadState()` got a snapshot for a different number of parameters. */
-  | 'ADAMFLOW_ERR_STATE_LENGTH';
+  | 'ADAMFLOW_ERR_STATE_LENGTH'
+  /** `loadState()` got a snapshot whose parameter groups' ranges are not this optimizer's. */
+  | 'ADAMFLOW_ERR_STATE_GROUPS';
 
 /**
  * An error with a stable, documented `code`, in the manner of ws's `WS_ERR_*`.

@@ -4,32 +4,57 @@
  *
  * @packageDocumentation
  */
+// biome-ignore-all assist/source/organizeImports: the exports are grouped by topic under the section comments below
 
-export type { AdamBackend, AdamOptions, AdamSettings, ResolvedAdamOptions } from './adam.js';
 // Optimizers
+export type {
+  AdamBackend,
+  AdamEpsPlacement,
+  AdamOptions,
+  AdamSettings,
+  ResolvedAdamOptions,
+} from './adam.js';
 export { Adam } from './adam.js';
 export { AdamW } from './adamw.js';
-export type { AdamflowErrorCode } from './errors.js';
-// Errors
-export { AdamflowError } from './errors.js';
-// The WebAssembly SIMD backend
-export { WASM_MIN_LENGTH, wasmSimdAvailable } from './kernel.js';
+export type { AdamaxOptions, ResolvedAdamaxOptions } from './adamax.js';
+export { Adamax } from './adamax.js';
+export type { NAdamOptions, ResolvedNAdamOptions } from './nadam.js';
+export { NAdam } from './nadam.js';
+export type { RAdamOptions, ResolvedRAdamOptions } from './radam.js';
+export { RAdam } from './radam.js';
+export type { AdagradOptions, ResolvedAdagradOptions } from './adagrad.js';
+export { Adagrad } from './adagrad.js';
+export type { AdadeltaOptions, ResolvedAdadeltaOptions } from './adadelta.js';
+export { Adadelta } from './adadelta.js';
+export type {
+  ResolvedRMSPropOptions,
+  RMSPropEpsPlacement,
+  RMSPropOptions,
+} from './rmsprop.js';
+export { RMSProp } from './rmsprop.js';
+export type { ResolvedSGDOptions, SGDOptions } from './sgd.js';
+export { SGD } from './sgd.js';
+
+// The shared interface and snapshots
 export type {
   CommonOptions,
+  GroupState,
   NonFinitePolicy,
   OptimizerKind,
   OptimizerState,
-  ParamArray,
   ResolvedCommon,
 } from './optimizer.js';
-
-// The shared interface and snapshots
 export { Optimizer, STATE_VERSION } from './optimizer.js';
-export type { OptimizerEntry, OptimizerName, OptimizerOptionsByName } from './registry.js';
+export type { ParamArray } from './param-array.js';
+
+// Parameter groups
+export type { GroupInfo, GroupOptions, ParamGroup } from './param-groups.js';
+
 // Registry
+export type { OptimizerEntry, OptimizerName, OptimizerOptionsByName } from './registry.js';
 export { createOptimizer, optimizerNames, optimizers } from './registry.js';
-export type { ResolvedRMSPropOptions, RMSPropOptions } from './rmsprop.js';
-export { RMSProp } from './rmsprop.js';
+
+// Learning-rate schedules
 export type {
   CosineOptions,
   ExponentialOptions,
@@ -37,7 +62,6 @@ export type {
   StepDecayOptions,
   WarmupOptions,
 } from './schedule.js';
-// Learning-rate schedules
 export {
   constantSchedule,
   cosineSchedule,
@@ -45,5 +69,10 @@ export {
   stepDecaySchedule,
   warmupSchedule,
 } from './schedule.js';
-export type { ResolvedSGDOptions, SGDOptions } from './sgd.js';
-export { SGD } from './sgd.js';
+
+// The WebAssembly SIMD backend
+export { WASM_MIN_LENGTH, wasmSimdAvailable } from './kernel.js';
+
+// Errors
+export type { AdamflowErrorCode } from './errors.js';
+export { AdamflowError } from './errors.js';

@@ -15,7 +15,7 @@ const bits = (a: Float32Array | Float64Array) =>
   Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 
 describe('the embedded kernel', () => {
-  it('is what kernel/adam.wat compiles to (no drift between source and bytes)', async () => {
+  it('is what kernel/optimizers.wat compiles to (no drift between source and bytes)', async () => {
     const { compileKernel, renderModule } = (await import(
       new URL('../scripts/build-kernel.mjs', import.meta.url).href
     )) as { compileKernel(): Promise<Buffer>; renderModule(bytes: Buffer): string };
@@ -38,6 +38,11 @@ const optionSets: [string, AdamOptions][] = [
   ['maximize', { lr: 0.01, maximize: true }],
   ['clip by value', { lr: 0.01, clipValue: 0.3 }],
   ['clip by norm', { lr: 0.01, clipNorm: 2 }],
+  ['epsilon hat', { lr: 0.01, eps: 1e-3, epsPlacement: 'epsilon-hat' }],
+  [
+    'epsilon hat, amsgrad, decay',
+    { lr: 0.01, amsgrad: true, weightDecay: 0.1, epsPlacement: 'epsilon-hat' },
+  ],
   [
     'everything',
     {
@@ -249,6 +254,20 @@ describe('SGD and RMSProp on the kernel', () => {
     [
       'RMSProp centered momentum',
       (p, backend) => new RMSProp(p, { lr: 0.01, centered: true, momentum: 0.9 }, { backend }),
+    ],
+    [
+      'RMSProp eps inside the square root',
+      (p, backend) =>
+        new RMSProp(p, { lr: 0.01, eps: 1e-3, epsPlacement: 'inside-sqrt' }, { backend }),
+    ],
+    [
+      'RMSProp centered momentum, eps inside the square root',
+      (p, backend) =>
+        new RMSProp(
+          p,
+          { lr: 0.01, centered: true, momentum: 0.9, epsPlacement: 'inside-sqrt' },
+          { backend },
+        ),
     ],
     [
       'RMSProp everything',

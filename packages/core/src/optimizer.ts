@@ -1,6 +1,16 @@
 import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
 import { AdamflowError } from './errors.js';
 import type { KernelBinding } from './kernel.js';
+import type { ParamArray } from './param-array.js';
+import {
+  GROUP_COMMON_KEYS,
+  type GroupInfo,
+  type GroupOptions,
+  type HeldGroup,
+  type ParamGroup,
+  parseGroups,
+  stripUndefined,
+} from './param-groups.js';
 import type { Schedule } from './schedule.js';
 import {
   boolean,
@@ -11,11 +21,17 @@ import {
   positiveFinite,
 } from './validate.js';
 
-/** The parameter vectors an optimizer can update in place. */
-export type ParamArray = Float32Array | Float64Array;
-
 /** The optimizers of this package, as named in snapshots and the registry. */
-export type OptimizerKind = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+export type OptimizerKind =
+  | 'adam'
+  | 'adamw'
+  | 'sgd'
+  | 'rmsprop'
+  | 'adamax'
+  | 'nadam'
+  | 'radam'
+  | 'adagrad'
+  | 'adadelta';
 
 /**
  * What `step()` does with a gradient holding NaN or ±Infinity:
@@ -45,6 +61,12 @@ export interface CommonOptions {
   clipNorm?: number | null;
   /** See {@link NonFinitePolicy}. */
   nonFinite?: NonFinitePolicy;
+  /**
+   * Parameter groups (PyTorch's `param_groups`): index ranges of the parameter vector,
+   * half-open, disjoint and covering it, each with its own options; the top-level options
+   * are every group's defaults. See {@link ParamGroup}.
+   */
+  groups?: readonly ParamGroup<CommonOptions>[];
 }
 
 /** The resolved common options, as held and snapshotted. */
@@ -78,6 +100,22 @@ export interface OptimizerState {
   buffers: Record<string, string>;
   /** Small per-kind flags (e.g. whether SGD's momentum buffer is initialised). */
   flags: Record<string, boolean>;
+  /**
+   * The parameter groups: each one's range and the options it set itself (`lr` null for
+   * a schedule). Absent in snapshots from before groups existed (one group, no options).
+   */
+  groups?: GroupState[];
+  /**
+   * Per-kind running scalars (e.g. NAdam's product of momentum coefficients, one per
+   * group); absent for kinds that keep none. Finite numbers, exact through JSON.
+   */
+  scalars?: Record<string, number>;
+}
+
+/** One parameter group in an {@link OptimizerState}. */
+export interface GroupState {
+  range: [number, number];
+  hyper: Record<string, number | boolean | string | null>;
 }
 
 const COMMON_KEYS = ['lr', 'weightDecay', 'maximize', 'clipValue', 'clipNorm', 'nonFinite'];
@@ -87,9 +125,14 @@ const POLICIES: readonly NonFinitePolicy[] = ['throw', 'skip', 'propagate'];
  * The base every optimizer extends: validation, learning-rate schedules, clipping,
  * the non-finite policy, snapshots. Subclasses supply one fused update pass.
  *
- * The order of operations in a step, each a named piece as in optax's `chain`:
- * check finiteness → clip by global norm → clip by value → (subclass) maximize sign,
- * weight decay, moments, bias correction, parameter update.
+ * The order of operations in a step: check finiteness → clip by global norm → clip by
+ * value → (subclass) maximize sign, weight decay, moments, bias correction, parameter
+ * update. Each is documented here and in the subclass, but for speed they are not
+ * separate passes or composable functions as in optax's `chain`: the finite check and
+ * the norm share one read pass over the gradient (`scanGradient`), the norm's factor
+ * and every other per-step scalar are computed once in `step()`/`update()`, and the
+ * per-element work, clipping by value included, is one fused loop per optimizer
+ * (`update()`, or its SIMD twin in kernel/optimizers.wat).
  *
  * @typeParam Options - the constructor options of the subclass.
  * @typeParam Resolved - the validated options it holds.
@@ -108,8 +151,13 @@ export abstract class Optimizer<
   protected t = 0;
   /** Steps refused by `nonFinite: 'skip'`. */
   protected skipped = 0;
-  /** The learning rate the last applied step used (NaN before the first). */
-  protected lastStepLr = Number.NaN;
+  /**
+   * The parameter groups, in index order: one covering every parameter when the
+   * `groups` option was not given. `update()` runs one fused pass per group's range.
+   */
+  protected readonly groupList: HeldGroup<Resolved>[];
+  /** The option keys a group may set. */
+  private readonly groupKeys: readonly string[];
   /** The SIMD kernel's binding, set by subclasses that run on it (null: the JS loop). */
   protected binding: KernelBinding | null = null;
 
@@ -133,21 +181,35 @@ export abstract class Optimizer<
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
     }
-    const given = options ?? {};
-    knownKeys(name, given, [...COMMON_KEYS, ...ownKeys]);
-    this.hyper = this.resolve({ ...defaults, ...stripUndefined(given) } as Resolved);
+    const given = (options ?? {}) as Record<string, unknown>;
+    knownKeys(name, given, [...COMMON_KEYS, 'groups', ...ownKeys]);
+    const { groups, ...rest } = given;
+    this.hyper = this.resolve({ ...defaults, ...stripUndefined(rest) } as Resolved);
+    this.groupKeys = [...GROUP_COMMON_KEYS, ...ownKeys];
+    const specs =
+      groups === undefined
+        ? [{ from: 0, to: params.length, own: {} }]
+        : parseGroups(name, groups, params.length, this.groupKeys);
+    this.groupList = specs.map(({ from, to, own }, k) => ({
+      from,
+      to,
+      own,
+      hyper: this.resolveGroup(this.hyper, own, k),
+      lr: Number.NaN,
+      lastLr: Number.NaN,
+    }));
   }
 
   /** Validates merged options; subclasses check their own and call `resolveCommon`. */
   protected abstract resolve(merged: Resolved): Resolved;
 
   /**
-   * The fused, allocation-free pass over all parameters.
+   * The step's per-element work: for each group in `groupList`, its per-step scalars
+   * once and one fused, allocation-free pass over its range.
    * @param grad - the raw gradient (already checked for finiteness when asked).
-   * @param lr - this step's learning rate.
    * @param scale - the global-norm clipping factor (exactly 1 when off).
    */
-  protected abstract update(grad: ArrayLike<number>, lr: number, scale: number): void;
+  protected abstract update(grad: ArrayLike<number>, scale: number): void;
 
   /** The state buffers to snapshot, by name (params excluded). */
   protected abstract stateBuffers(): Record<string, ParamArray>;
@@ -187,6 +249,17 @@ export abstract class Optimizer<
   /** Restores per-kind flags from a validated snapshot. */
   protected loadFlags(_flags: Record<string, boolean>): void {}
 
+  /**
+   * Per-kind running scalars to snapshot, by name (none by default). Every name
+   * returned here must be present, finite, in a snapshot for it to load.
+   */
+  protected stateScalars(): Record<string, number> {
+    return {};
+  }
+
+  /** Restores per-kind scalars (validated: the same names, finite); `{}` after `reset()`. */
+  protected loadScalars(_scalars: Record<string, number>): void {}
+
   /** `'wasm'` when the SIMD kernel runs the step, `'js'` otherwise. */
   get backend(): 'wasm' | 'js' {
     return this.binding ? 'wasm' : 'js';
@@ -202,19 +275,41 @@ export abstract class Optimizer<
     return this.skipped;
   }
 
-  /** A copy of the current hyperparameters. */
+  /** A copy of the top-level hyperparameters (every group's defaults). */
   get options(): Readonly<Resolved> {
     return { ...this.hyper };
   }
 
-  /** The learning rate the last applied step used (NaN before the first step). */
-  get lastLr(): number {
-    return this.lastStepLr;
+  /**
+   * The parameter groups: each one's range, the options it steps with and the learning
+   * rate of its last step. One group covering every parameter unless `groups` was given.
+   *
+   * @example
+   * ```ts
+   * import { SGD } from '@adamflow/core';
+   * const opt = new SGD(new Float64Array(4), {
+   *   lr: 0.1,
+   *   groups: [{ range: [0, 3] }, { range: [3, 4], lr: 0.01 }],
+   * });
+   * opt.groups.map((group) => group.options.lr); // [0.1, 0.01]
+   * ```
+   */
+  get groups(): readonly GroupInfo<Resolved>[] {
+    return this.groupList.map((group) => ({
+      range: [group.from, group.to] as const,
+      options: { ...group.hyper },
+      lastLr: group.lastLr,
+    }));
   }
 
-  /** The learning rate the next `step()` will use (the schedule's value, if any). */
+  /** The learning rate the last applied step used, in the first group (NaN before the first step). */
+  get lastLr(): number {
+    return this.groupList[0]!.lastLr;
+  }
+
+  /** The learning rate the next `step()` will use in the first group (the schedule's value, if any). */
   get lr(): number {
-    return this.currentLr();
+    return this.groupLr(0);
   }
 
   /**
@@ -229,12 +324,59 @@ export abstract class Optimizer<
    * opt.set({ lr: 0.01, beta1: 0.8 });
    * ```
    */
-  set(options: Partial<Options>): void {
+  set(options: Partial<Omit<Options, 'groups'>>): void {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`set: options must be an object, got ${describe(options)}`);
     }
     knownKeys(`${this.kind}.set`, options, Object.keys(this.hyper));
-    this.hyper = this.resolve({ ...this.hyper, ...stripUndefined(options) } as Resolved);
+    const hyper = this.resolve({ ...this.hyper, ...stripUndefined(options) } as Resolved);
+    // Every group follows the new defaults where it set nothing itself; all are checked first.
+    const resolved = this.groupList.map((group, k) => this.resolveGroup(hyper, group.own, k));
+    this.hyper = hyper;
+    this.groupList.forEach((group, k) => {
+      group.hyper = resolved[k]!;
+    });
+  }
+
+  /**
+   * Changes one parameter group's own options between steps (as assigning to
+   * `optimizer.param_groups[index]` in PyTorch). Options given here override the
+   * top-level ones for this group from now on. Everything is validated first: if
+   * anything is invalid it throws and nothing changes.
+   *
+   * @param index - the group's index in the `groups` option (0 when none was given).
+   * @param options - the options to set; any group option but `range`, which is fixed.
+   * @example
+   * ```ts
+   * import { AdamW } from '@adamflow/core';
+   * const opt = new AdamW(new Float64Array(6), {
+   *   groups: [{ range: [0, 4] }, { range: [4, 6], weightDecay: 0 }],
+   * });
+   * opt.setGroup(1, { lr: 1e-4 }); // the second group only
+   * ```
+   */
+  setGroup(index: number, options: Partial<GroupOptions<Options>>): void {
+    const groups = this.groupList;
+    if (!Number.isInteger(index) || index < 0 || index >= groups.length) {
+      throw new RangeError(
+        `${this.kind}.setGroup: index must be an integer from 0 to ${groups.length - 1}, got ${describe(index)}`,
+      );
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `${this.kind}.setGroup: options must be an object, got ${describe(options)}`,
+      );
+    }
+    if ('range' in options) {
+      throw new TypeError(
+        `${this.kind}.setGroup: a group's range is fixed at construction; build a new optimizer to regroup the parameters`,
+      );
+    }
+    knownKeys(`${this.kind}.setGroup`, options, this.groupKeys);
+    const group = groups[index]!;
+    const own = { ...group.own, ...stripUndefined(options) };
+    group.hyper = this.resolveGroup(this.hyper, own, index);
+    group.own = own;
   }
 
   /**
@@ -258,7 +400,13 @@ export abstract class Optimizer<
         `${this.kind}.step: grad has length ${grad.length} but there are ${n} parameters; pass one gradient entry per parameter`,
       );
     }
-    const lr = this.currentLr();
+    // Every group's rate before anything changes, so a bad schedule value changes nothing.
+    const groups = this.groupList;
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const lr = group.hyper.lr;
+      group.lr = typeof lr === 'number' ? lr : this.groupLr(k);
+    }
     const hyper = this.hyper;
     const check = hyper.nonFinite !== 'propagate';
     const wantNorm = hyper.clipNorm !== null;
@@ -283,8 +431,8 @@ export abstract class Optimizer<
       scale = Math.min(1, hyper.clipNorm / (norm + 1e-6));
     }
     this.t++;
-    this.lastStepLr = lr;
-    this.update(grad, lr, scale);
+    for (const group of groups) group.lastLr = group.lr;
+    this.update(grad, scale);
     return true;
   }
 
@@ -294,10 +442,11 @@ export abstract class Optimizer<
    */
   reset(): void {
     this.t = 0;
-    this.lastStepLr = Number.NaN;
+    for (const group of this.groupList) group.lastLr = Number.NaN;
     this.skipped = 0;
     for (const buffer of Object.values(this.stateBuffers())) buffer.fill(0);
     this.loadFlags({});
+    this.loadScalars({});
   }
 
   /**
@@ -319,11 +468,7 @@ export abstract class Optimizer<
     for (const [name, buffer] of Object.entries(this.stateBuffers())) {
       buffers[name] = encodeFloats(buffer);
     }
-    const hyper: Record<string, number | boolean | string | null> = {};
-    for (const [key, value] of Object.entries(this.hyper)) {
-      hyper[key] = typeof value === 'function' ? null : (value as number | boolean | string | null);
-    }
-    return {
+    const state: OptimizerState = {
       format: 'adamflow.optimizer',
       version: STATE_VERSION,
       kind: this.kind,
@@ -331,10 +476,17 @@ export abstract class Optimizer<
       length: this.params.length,
       stepCount: this.t,
       skippedSteps: this.skipped,
-      hyper,
+      hyper: plainHyper(this.hyper),
       buffers,
       flags: this.stateFlags(),
+      groups: this.groupList.map((group) => ({
+        range: [group.from, group.to],
+        hyper: plainHyper(group.own),
+      })),
     };
+    const scalars = this.stateScalars();
+    if (Object.keys(scalars).length > 0) state.scalars = scalars;
+    return state;
   }
 
   /**
@@ -353,14 +505,21 @@ export abstract class Optimizer<
       if (key === 'lr' && value === null) continue;
       merged[key] = value;
     }
+    const owns = this.snapshotGroups(s);
     let hyper: Resolved;
+    let resolved: Resolved[];
     try {
       hyper = this.resolve(merged as Resolved);
+      resolved = owns.map((own, k) => this.resolveGroup(hyper, own, k));
     } catch (error) {
       malformed(`invalid hyperparameters (${(error as Error).message})`);
     }
     // All checks passed: from here on nothing can fail.
     this.hyper = hyper;
+    this.groupList.forEach((group, k) => {
+      group.own = owns[k]!;
+      group.hyper = resolved[k]!;
+    });
     decodeFloatsInto(s.buffers['params']!, this.params);
     for (const [name, buffer] of Object.entries(this.stateBuffers())) {
       decodeFloatsInto(s.buffers[name]!, buffer);
@@ -368,19 +527,72 @@ export abstract class Optimizer<
     this.t = s.stepCount;
     this.skipped = s.skippedSteps;
     this.loadFlags(s.flags);
+    this.loadScalars(s.scalars ?? {});
   }
 
-  /** The learning rate for the next step, validated. */
-  protected currentLr(): number {
-    const lr = this.hyper.lr;
+  /** Group `k`'s learning rate for the next step, validated. */
+  protected groupLr(k: number): number {
+    const lr = this.groupList[k]!.hyper.lr;
     if (typeof lr === 'number') return lr;
     const value = lr(this.t);
     if (typeof value !== 'number' || !(Number.isFinite(value) && value >= 0)) {
+      const whose = this.groupList.length > 1 ? `groups[${k}]: the lr schedule` : 'the lr schedule';
       throw new RangeError(
-        `${this.kind}: the lr schedule returned ${describe(value)} at step ${this.t}; a schedule must return a finite number >= 0`,
+        `${this.kind}: ${whose} returned ${describe(value)} at step ${this.t}; a schedule must return a finite number >= 0`,
       );
     }
     return value;
+  }
+
+  /** The options group `k` steps with: `own` over `top`, validated by the subclass's rules. */
+  private resolveGroup(top: Resolved, own: Record<string, unknown>, k: number): Resolved {
+    if (Object.keys(own).length === 0) return top;
+    try {
+      return this.resolve({ ...top, ...own } as Resolved);
+    } catch (error) {
+      throw inGroup(error, this.kind, k);
+    }
+  }
+
+  /** The groups' own options from a snapshot, checked against this optimizer's ranges. */
+  private snapshotGroups(s: OptimizerState): Record<string, unknown>[] {
+    const groups = this.groupList;
+    if (s.groups === undefined && groups.length === 1) return [{}];
+    const given = s.groups;
+    const same =
+      Array.isArray(given) &&
+      given.length === groups.length &&
+      given.every(
+        (g, k) =>
+          g !== null &&
+          typeof g === 'object' &&
+          Array.isArray(g.range) &&
+          g.range[0] === groups[k]!.from &&
+          g.range[1] === groups[k]!.to,
+      );
+    if (!same) {
+      const ranges = (list: readonly { range: unknown }[]) =>
+        list.map((g) => JSON.stringify(g.range)).join(', ');
+      throw new AdamflowError(
+        'ADAMFLOW_ERR_STATE_GROUPS',
+        `loadState: the snapshot's parameter groups (${Array.isArray(given) ? ranges(given) : 'none'}) are not this optimizer's (${ranges(this.groups)}); restore it into an optimizer built with the same group ranges`,
+      );
+    }
+    return given.map((g, k) => {
+      if (g.hyper === null || typeof g.hyper !== 'object')
+        malformed(`groups[${k}].hyper is missing`);
+      const own: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(g.hyper)) {
+        if (!this.groupKeys.includes(key)) malformed(`unknown option '${key}' in groups[${k}]`);
+        // A schedule does not serialize: keep this optimizer's own for the group, if any.
+        if (key === 'lr' && value === null) {
+          if ('lr' in groups[k]!.own) own['lr'] = groups[k]!.own['lr'];
+          continue;
+        }
+        own[key] = value;
+      }
+      return own;
+    });
   }
 
   /** Validates the options every optimizer shares. */
@@ -436,6 +648,17 @@ export abstract class Optimizer<
         malformed(`buffer '${name}' is missing or not ${bytes} bytes of base64`);
       }
     }
+    const scalarNames = Object.keys(this.stateScalars());
+    if (scalarNames.length > 0) {
+      const scalars = s.scalars as Record<string, unknown> | undefined;
+      if (scalars === null || typeof scalars !== 'object') malformed('scalars are missing');
+      for (const name of scalarNames) {
+        const value = scalars[name];
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          malformed(`scalar '${name}' is missing or not a finite number`);
+        }
+      }
+    }
     return s as OptimizerState;
   }
 }
@@ -451,12 +674,24 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
-function stripUndefined<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
+/** Options as a snapshot holds them: a schedule (a function) becomes null. */
+function plainHyper(options: object): Record<string, number | boolean | string | null> {
+  const out: Record<string, number | boolean | string | null> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+    out[key] = typeof value === 'function' ? null : (value as number | boolean | string | null);
   }
   return out;
+}
+
+/** A group's validation error, its message saying which group. */
+function inGroup(error: unknown, name: string, k: number): unknown {
+  if (!(error instanceof Error)) return error;
+  const prefix = `${name}: `;
+  const detail = error.message.startsWith(prefix)
+    ? error.message.slice(prefix.length)
+    : error.message;
+  const message = `${prefix}groups[${k}]: ${detail}`;
+  return error instanceof RangeError ? new RangeError(message) : new TypeError(message);
 }
 
 function firstNonFinite(grad: ArrayLike<number>): number {

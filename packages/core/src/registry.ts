@@ -1,12 +1,28 @@
+import { Adadelta, type AdadeltaOptions } from './adadelta.js';
+import { Adagrad, type AdagradOptions } from './adagrad.js';
 import { Adam, type AdamOptions } from './adam.js';
+import { Adamax, type AdamaxOptions } from './adamax.js';
 import { AdamW } from './adamw.js';
-import type { CommonOptions, Optimizer, ParamArray } from './optimizer.js';
+import { NAdam, type NAdamOptions } from './nadam.js';
+import type { CommonOptions, Optimizer } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import { RAdam, type RAdamOptions } from './radam.js';
 import { RMSProp, type RMSPropOptions } from './rmsprop.js';
 import { SGD, type SGDOptions } from './sgd.js';
 import { describe } from './validate.js';
 
 /** The names under which {@link createOptimizer} knows the optimizers. */
-export type OptimizerName = 'adam' | 'adamw' | 'amsgrad' | 'sgd' | 'rmsprop';
+export type OptimizerName =
+  | 'adam'
+  | 'adamw'
+  | 'amsgrad'
+  | 'sgd'
+  | 'rmsprop'
+  | 'adamax'
+  | 'nadam'
+  | 'radam'
+  | 'adagrad'
+  | 'adadelta';
 
 /** Options accepted by {@link createOptimizer}, per name. */
 export interface OptimizerOptionsByName {
@@ -15,6 +31,11 @@ export interface OptimizerOptionsByName {
   amsgrad: AdamOptions;
   sgd: SGDOptions;
   rmsprop: RMSPropOptions;
+  adamax: AdamaxOptions;
+  nadam: NAdamOptions;
+  radam: RAdamOptions;
+  adagrad: AdagradOptions;
+  adadelta: AdadeltaOptions;
 }
 
 /** One registry entry: how to build the optimizer, and a few facts tests and UIs use. */
@@ -72,6 +93,36 @@ export const optimizers: Readonly<Record<OptimizerName, OptimizerEntry>> = Objec
     description: 'RMSProp (PyTorch semantics)',
     demoOptions: { lr: 0.01 },
     create: (params, options) => new RMSProp(params, options),
+  },
+  adamax: {
+    name: 'adamax',
+    description: 'Adamax, Adam with the infinity norm (PyTorch semantics)',
+    demoOptions: { lr: 0.1 },
+    create: (params, options) => new Adamax(params, options),
+  },
+  nadam: {
+    name: 'nadam',
+    description: 'NAdam, Adam with Nesterov momentum (PyTorch semantics)',
+    demoOptions: { lr: 0.1 },
+    create: (params, options) => new NAdam(params, options),
+  },
+  radam: {
+    name: 'radam',
+    description: 'RAdam, Adam with a rectified adaptive rate (PyTorch semantics)',
+    demoOptions: { lr: 0.1 },
+    create: (params, options) => new RAdam(params, options),
+  },
+  adagrad: {
+    name: 'adagrad',
+    description: 'Adagrad, per-parameter rates from the sum of squared gradients',
+    demoOptions: { lr: 0.5 },
+    create: (params, options) => new Adagrad(params, options),
+  },
+  adadelta: {
+    name: 'adadelta',
+    description: 'Adadelta, unit-corrected running averages, lr 1 by default',
+    demoOptions: { lr: 1 },
+    create: (params, options) => new Adadelta(params, options),
   },
 });
 

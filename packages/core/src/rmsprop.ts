@@ -1,11 +1,14 @@
-import { type Backend, chooseKernel, KernelBinding, RmspropFlag } from './kernel.js';
 import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
-import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+  RmspropFlag,
+} from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
+import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
 /** Options of {@link RMSProp}. */
 export interface RMSPropOptions extends CommonOptions {
@@ -17,7 +20,24 @@ export interface RMSPropOptions extends CommonOptions {
   momentum?: number;
   /** Normalise by the estimated variance instead of the raw second moment; default false. */
   centered?: boolean;
+  /** Where `eps` goes: see {@link RMSPropEpsPlacement}; default `'outside-sqrt'` (PyTorch). */
+  epsPlacement?: RMSPropEpsPlacement;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<RMSPropOptions>[];
 }
+
+/**
+ * Where RMSProp adds `eps`, for porting trajectories from other libraries:
+ * - `'outside-sqrt'` (default): `g / (sqrt(s) + eps)`, as PyTorch does.
+ * - `'inside-sqrt'`: `g / sqrt(s + eps)`, as Keras, TensorFlow.js and River do
+ *   (centered: `g / sqrt(s - gAvg^2 + eps)`).
+ *
+ * Their momentum form, `b = momentum * b + lr * g / a; p -= b`, equals ours
+ * (`b = momentum * b + g / a; p -= lr * b`) while `lr` is constant.
+ */
+export type RMSPropEpsPlacement = 'outside-sqrt' | 'inside-sqrt';
+
+const EPS_PLACEMENTS: readonly RMSPropEpsPlacement[] = ['outside-sqrt', 'inside-sqrt'];
 
 /** The validated options an {@link RMSProp} holds. */
 export interface ResolvedRMSPropOptions extends ResolvedCommon {
@@ -25,6 +45,7 @@ export interface ResolvedRMSPropOptions extends ResolvedCommon {
   eps: number;
   momentum: number;
   centered: boolean;
+  epsPlacement: RMSPropEpsPlacement;
 }
 
 const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
@@ -33,6 +54,7 @@ const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
   eps: 1e-8,
   momentum: 0,
   centered: false,
+  epsPlacement: 'outside-sqrt',
   weightDecay: 0,
   maximize: false,
   clipValue: null,
@@ -48,6 +70,7 @@ const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
  * s = alpha * s + (1 - alpha) * g * g
  * a = centered ? sqrt(s - gAvg^2) + eps   (gAvg = alpha * gAvg + (1 - alpha) * g)
  *              : sqrt(s) + eps
+ *     (epsPlacement 'inside-sqrt', as Keras, TF.js, River: sqrt(s - gAvg^2 + eps), sqrt(s + eps))
  * momentum > 0 ? (b = momentum * b + g / a; p = p - lr * b) : p = p - lr * g / a
  * ```
  *
@@ -70,6 +93,8 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   readonly gradAverage: ParamArray;
   /** Momentum buffer (used when `momentum > 0`). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'rmsprop'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -77,13 +102,20 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
    * @param settings - `backend`: `'auto'` (the SIMD kernel from 32 parameters up), `'wasm'` or `'js'`.
    */
   constructor(params: ParamArray, options?: RMSPropOptions, settings: { backend?: Backend } = {}) {
-    super(params, options, RMSPROP_DEFAULTS, ['alpha', 'eps', 'momentum', 'centered']);
-    const kernel = chooseKernel('rmsprop', params, settings?.backend);
+    super(params, options, RMSPROP_DEFAULTS, [
+      'alpha',
+      'eps',
+      'momentum',
+      'centered',
+      'epsPlacement',
+    ]);
+    const kernel = chooseKernel('rmsprop', 'rmsprop', params, settings?.backend);
+    this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     const Buffer = params.constructor as Float64ArrayConstructor;
-    this.squareAverage = kernel ? kernel.m : new Buffer(params.length);
-    this.gradAverage = kernel ? kernel.v : new Buffer(params.length);
-    this.momentumBuffer = kernel ? kernel.vMax : new Buffer(params.length);
+    this.squareAverage = kernel ? kernel.buffers.squareAverage : new Buffer(params.length);
+    this.gradAverage = kernel ? kernel.buffers.gradAverage : new Buffer(params.length);
+    this.momentumBuffer = kernel ? kernel.buffers.momentum : new Buffer(params.length);
   }
 
   protected resolve(merged: ResolvedRMSPropOptions): ResolvedRMSPropOptions {
@@ -91,6 +123,7 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     nonNegativeFinite('rmsprop: eps', merged.eps);
     unitInterval('rmsprop: momentum', merged.momentum);
     boolean('rmsprop: centered', merged.centered);
+    oneOf('rmsprop: epsPlacement', merged.epsPlacement, EPS_PLACEMENTS);
     return this.resolveCommon(merged);
   }
 
@@ -102,40 +135,37 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    const { alpha, eps, momentum, centered, weightDecay, maximize, clipValue } = this.hyper;
-    if (this.binding) {
-      this.binding.enter(grad, this.params, this.t);
-      let flags = 0;
-      if (clipValue !== null) flags |= RmspropFlag.clip;
-      if (weightDecay !== 0) flags |= RmspropFlag.l2;
-      if (centered) flags |= RmspropFlag.centered;
-      if (momentum > 0) flags |= RmspropFlag.momentum;
-      this.binding.kernel.stepRmsprop(
-        flags,
-        scale,
-        clipValue ?? 0,
-        maximize ? -1 : 1,
-        weightDecay,
-        alpha,
-        eps,
-        momentum,
-        lr,
-      );
-      this.binding.leave(this.params);
-      return;
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    const groups = this.groupList;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
+    for (let k = 0; k < groups.length; k++) {
+      if (kernel) this.rangeOnKernel(kernel, groups[k]!, scale);
+      else this.range(groups[k]!, grad, scale);
     }
+    if (kernel) this.binding!.leave(this.params);
+  }
+
+  /** One group's fused pass over its range, in JavaScript. */
+  private range(
+    group: HeldGroup<ResolvedRMSPropOptions>,
+    grad: ArrayLike<number>,
+    scale: number,
+  ): void {
+    const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    const lr = group.lr;
+    const inside = epsPlacement === 'inside-sqrt';
     const p = this.params;
     const s = this.squareAverage;
     const ga = this.gradAverage;
     const b = this.momentumBuffer;
-    const n = p.length;
     const sign = maximize ? -1 : 1;
     // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
     const clip = clipValue !== null;
     const bound = clipValue ?? 0;
     const oneMinusAlpha = 1 - alpha;
-    for (let i = 0; i < n; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;
@@ -146,14 +176,13 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
       if (weightDecay !== 0) g += weightDecay * pi;
       const si = alpha * s[i]! + oneMinusAlpha * g * g;
       s[i] = si;
-      let average: number;
+      let average = si;
       if (centered) {
         const gi = alpha * ga[i]! + oneMinusAlpha * g;
         ga[i] = gi;
-        average = Math.sqrt(si - gi * gi) + eps;
-      } else {
-        average = Math.sqrt(si) + eps;
+        average = si - gi * gi;
       }
+      average = inside ? Math.sqrt(average + eps) : Math.sqrt(average) + eps;
       if (momentum > 0) {
         const bi = momentum * b[i]! + g / average;
         b[i] = bi;
@@ -162,5 +191,34 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
         p[i] = pi - (lr * g) / average;
       }
     }
+  }
+
+  /** The same pass on the SIMD kernel. */
+  private rangeOnKernel(
+    kernel: OptimizerKernel<'rmsprop'>,
+    group: HeldGroup<ResolvedRMSPropOptions>,
+    scale: number,
+  ): void {
+    const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    let flags = 0;
+    if (clipValue !== null) flags |= RmspropFlag.clip;
+    if (weightDecay !== 0) flags |= RmspropFlag.l2;
+    if (centered) flags |= RmspropFlag.centered;
+    if (momentum > 0) flags |= RmspropFlag.momentum;
+    if (epsPlacement === 'inside-sqrt') flags |= RmspropFlag.epsInside;
+    kernel.stepRmsprop(
+      group.from,
+      group.to,
+      flags,
+      scale,
+      clipValue ?? 0,
+      maximize ? -1 : 1,
+      weightDecay,
+      alpha,
+      eps,
+      momentum,
+      group.lr,
+    );
   }
 }

@@ -1,10 +1,13 @@
-import { type Backend, chooseKernel, KernelBinding, SgdFlag } from './kernel.js';
 import {
-  type CommonOptions,
-  Optimizer,
-  type ParamArray,
-  type ResolvedCommon,
-} from './optimizer.js';
+  type Backend,
+  chooseKernel,
+  KernelBinding,
+  type OptimizerKernel,
+  SgdFlag,
+} from './kernel.js';
+import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { ParamArray } from './param-array.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, closedUnitInterval, unitInterval } from './validate.js';
 
 /** Options of {@link SGD}. */
@@ -15,6 +18,8 @@ export interface SGDOptions extends CommonOptions {
   dampening?: number;
   /** Nesterov momentum (needs momentum > 0 and dampening 0); default false. */
   nesterov?: boolean;
+  /** Parameter groups, each with its own options; see {@link ParamGroup}. */
+  groups?: readonly ParamGroup<SGDOptions>[];
 }
 
 /** The validated options an {@link SGD} holds. */
@@ -62,7 +67,10 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
   }
   /** The momentum buffer (zeros until momentum is used). Read-only for callers. */
   readonly momentumBuffer: ParamArray;
-  private bufferStarted = false;
+  /** Per group: whether its momentum buffer holds a first gradient yet. */
+  private readonly bufferStarted: boolean[] = [];
+  /** The WebAssembly state, when this optimizer runs on the SIMD kernel. */
+  private readonly kernel: OptimizerKernel<'sgd'> | null;
 
   /**
    * @param params - the parameters, updated in place.
@@ -71,10 +79,11 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
    */
   constructor(params: ParamArray, options?: SGDOptions, settings: { backend?: Backend } = {}) {
     super(params, options, SGD_DEFAULTS, ['momentum', 'dampening', 'nesterov']);
-    const kernel = chooseKernel('sgd', params, settings?.backend);
+    const kernel = chooseKernel('sgd', 'sgd', params, settings?.backend);
+    this.kernel = kernel;
     this.binding = kernel ? new KernelBinding(kernel) : null;
     this.momentumBuffer = kernel
-      ? kernel.m
+      ? kernel.buffers.momentum
       : new (params.constructor as Float64ArrayConstructor)(params.length);
   }
 
@@ -94,50 +103,55 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
     return { momentum: this.momentumBuffer };
   }
 
+  // The flags of group k are 'bufferStarted' (k = 0, as before groups) and 'bufferStarted<k>'.
   protected override stateFlags(): Record<string, boolean> {
-    return { bufferStarted: this.bufferStarted };
+    const flags: Record<string, boolean> = {};
+    this.groupList.forEach((_, k) => {
+      flags[startedFlag(k)] = this.bufferStarted[k] === true;
+    });
+    return flags;
   }
 
   protected override loadFlags(flags: Record<string, boolean>): void {
-    this.bufferStarted = flags['bufferStarted'] === true;
+    this.groupList.forEach((_, k) => {
+      this.bufferStarted[k] = flags[startedFlag(k)] === true;
+    });
   }
 
-  protected update(grad: ArrayLike<number>, lr: number, scale: number): void {
-    const { momentum, dampening, nesterov, weightDecay, maximize, clipValue } = this.hyper;
-    if (this.binding) {
-      this.binding.enter(grad, this.params, this.t);
-      let flags = 0;
-      if (clipValue !== null) flags |= SgdFlag.clip;
-      if (weightDecay !== 0) flags |= SgdFlag.l2;
-      if (momentum !== 0) flags |= SgdFlag.momentum;
-      if (momentum !== 0 && !this.bufferStarted) flags |= SgdFlag.first;
-      if (nesterov) flags |= SgdFlag.nesterov;
-      this.binding.kernel.stepSgd(
-        flags,
-        scale,
-        clipValue ?? 0,
-        maximize ? -1 : 1,
-        weightDecay,
-        momentum,
-        1 - dampening,
-        lr,
-      );
-      this.binding.leave(this.params);
-      if (momentum !== 0) this.bufferStarted = true;
-      return;
+  protected update(grad: ArrayLike<number>, scale: number): void {
+    const kernel = this.kernel;
+    const groups = this.groupList;
+    if (kernel) this.binding!.enter(grad, this.params, this.t);
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      // PyTorch seeds each group's buffer with its first gradient, undamped.
+      const first = group.hyper.momentum !== 0 && this.bufferStarted[k] !== true;
+      if (kernel) this.rangeOnKernel(kernel, group, scale, first);
+      else this.range(group, grad, scale, first);
+      if (group.hyper.momentum !== 0) this.bufferStarted[k] = true;
     }
+    if (kernel) this.binding!.leave(this.params);
+  }
+
+  /** One group's fused pass over its range, in JavaScript. */
+  private range(
+    group: HeldGroup<ResolvedSGDOptions>,
+    grad: ArrayLike<number>,
+    scale: number,
+    first: boolean,
+  ): void {
+    const { momentum, dampening, nesterov, weightDecay, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    const lr = group.lr;
     const p = this.params;
     const b = this.momentumBuffer;
-    const n = p.length;
     const sign = maximize ? -1 : 1;
     // Clamping only when asked: even a no-op clamp against Infinity costs ~3 ns a parameter.
     const clip = clipValue !== null;
     const bound = clipValue ?? 0;
     const useMomentum = momentum !== 0;
-    // PyTorch seeds the buffer with the first gradient, undamped.
-    const first = useMomentum && !this.bufferStarted;
     const oneMinusDampening = 1 - dampening;
-    for (let i = 0; i < n; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let d = grad[i]! * scale;
       if (clip) {
         if (d > bound) d = bound;
@@ -153,6 +167,38 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
       }
       p[i] = pi - lr * d;
     }
-    if (useMomentum) this.bufferStarted = true;
   }
+
+  /** The same pass on the SIMD kernel. */
+  private rangeOnKernel(
+    kernel: OptimizerKernel<'sgd'>,
+    group: HeldGroup<ResolvedSGDOptions>,
+    scale: number,
+    first: boolean,
+  ): void {
+    const { momentum, dampening, nesterov, weightDecay, maximize } = group.hyper;
+    const clipValue = this.hyper.clipValue;
+    let flags = 0;
+    if (clipValue !== null) flags |= SgdFlag.clip;
+    if (weightDecay !== 0) flags |= SgdFlag.l2;
+    if (momentum !== 0) flags |= SgdFlag.momentum;
+    if (first) flags |= SgdFlag.first;
+    if (nesterov) flags |= SgdFlag.nesterov;
+    kernel.stepSgd(
+      group.from,
+      group.to,
+      flags,
+      scale,
+      clipValue ?? 0,
+      maximize ? -1 : 1,
+      weightDecay,
+      momentum,
+      1 - dampening,
+      group.lr,
+    );
+  }
+}
+
+function startedFlag(k: number): string {
+  return k === 0 ? 'bufferStarted' : `bufferStarted${k}`;
 }

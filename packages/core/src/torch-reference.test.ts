@@ -5,18 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  Adadelta,
+  Adagrad,
   Adam,
-  type AdamOptions,
+  Adamax,
   AdamW,
   type CommonOptions,
   cosineSchedule,
-  createOptimizer,
   exponentialSchedule,
+  NAdam,
+  type Optimizer,
+  type ParamArray,
+  RAdam,
   RMSProp,
-  type RMSPropOptions,
   type Schedule,
   SGD,
-  type SGDOptions,
   stepDecaySchedule,
   warmupSchedule,
 } from './index.js';
@@ -32,15 +35,26 @@ interface ScheduleSpec {
   startFactor?: number;
 }
 
+type Kind = keyof typeof constructors;
+
 interface Case {
   name: string;
-  kind: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+  kind: Kind;
   problem: 'mixed' | 'rosenbrock';
   options: Record<string, unknown> & { lr?: number | ScheduleSpec };
   clip?: { norm?: number; value?: number };
   params0: number[];
   grads?: number[][];
   trajectory: number[][];
+  /** Parameter groups: each one's range and the options it sets itself. */
+  groups?: {
+    range: [number, number];
+    options: Record<string, unknown> & { lr?: number | ScheduleSpec };
+  }[];
+  /** Options set on a group before a step (0-based), as assigning to param_groups. */
+  changes?: { step: number; group: number; options: Record<string, unknown> }[];
+  /** Set when the trajectory comes from the script's own reference, not torch 1.13. */
+  reference?: string;
 }
 
 interface Fixture {
@@ -96,37 +110,66 @@ function worstError(
   return { scaled, relative };
 }
 
-const mapOptimizer = { adam: 'adam', adamw: 'adamw', sgd: 'sgd', rmsprop: 'rmsprop' } as const;
+type Backend = 'js' | 'wasm';
+type Construct = (params: ParamArray, options: never, settings: { backend: Backend }) => Optimizer;
+
+// Each fixture kind, its constructor and the backends it runs on.
+const constructors = {
+  adam: (p, o, s) => new Adam(p, o, s),
+  adamw: (p, o, s) => new AdamW(p, o, s),
+  sgd: (p, o, s) => new SGD(p, o, s),
+  rmsprop: (p, o, s) => new RMSProp(p, o, s),
+  adamax: (p, o, s) => new Adamax(p, o, s),
+  nadam: (p, o, s) => new NAdam(p, o, s),
+  radam: (p, o, s) => new RAdam(p, o, s),
+  adagrad: (p, o, s) => new Adagrad(p, o, s),
+  adadelta: (p, o, s) => new Adadelta(p, o, s),
+} satisfies Record<string, Construct>;
+const backendsOf: Record<Kind, readonly Backend[]> = {
+  adam: ['js', 'wasm'],
+  adamw: ['js', 'wasm'],
+  sgd: ['js', 'wasm'],
+  rmsprop: ['js', 'wasm'],
+  adamax: ['js', 'wasm'],
+  nadam: ['js', 'wasm'],
+  radam: ['js', 'wasm'],
+  adagrad: ['js'],
+  adadelta: ['js'],
+};
 
 describe(`PyTorch ${fixture.torch} reference trajectories (float64, ${fixture.steps} steps)`, () => {
   it('covers every optimizer kind and option', () => {
     const kinds = new Set(fixture.cases.map((c) => c.kind));
-    expect([...kinds].sort()).toEqual(['adam', 'adamw', 'rmsprop', 'sgd']);
-    expect(fixture.cases.length).toBeGreaterThanOrEqual(25);
+    expect([...kinds].sort()).toEqual(Object.keys(constructors).sort());
+    expect(fixture.cases.length).toBeGreaterThanOrEqual(60);
+    const grouped = fixture.cases.filter((c) => c.groups);
+    expect(new Set(grouped.map((c) => c.kind))).toEqual(kinds);
+    expect(grouped.some((c) => c.changes)).toBe(true);
   });
 
   for (const c of fixture.cases) {
-    const backends = ['js', 'wasm'] as const;
-    for (const backend of backends) {
+    for (const backend of backendsOf[c.kind]) {
       it(`${c.name} (${backend})`, () => {
         const options: CommonOptions & Record<string, unknown> = { ...c.options } as never;
         if (typeof c.options.lr === 'object') options.lr = toSchedule(c.options.lr);
         if (c.clip?.norm !== undefined) options.clipNorm = c.clip.norm;
         if (c.clip?.value !== undefined) options.clipValue = c.clip.value;
+        if (c.groups) {
+          options.groups = c.groups.map(({ range, options: own }) => {
+            const group: Record<string, unknown> = { range, ...own };
+            if (typeof own.lr === 'object') group['lr'] = toSchedule(own.lr);
+            return group as { range: [number, number] };
+          });
+        }
         const params = new Float64Array(c.params0);
-        const opt =
-          backend === 'wasm'
-            ? c.kind === 'adam'
-              ? new Adam(params, options as AdamOptions, { backend: 'wasm' })
-              : c.kind === 'adamw'
-                ? new AdamW(params, options as AdamOptions, { backend: 'wasm' })
-                : c.kind === 'sgd'
-                  ? new SGD(params, options as SGDOptions, { backend: 'wasm' })
-                  : new RMSProp(params, options as RMSPropOptions, { backend: 'wasm' })
-            : createOptimizer(mapOptimizer[c.kind], params, options);
+        const opt = constructors[c.kind](params, options as never, { backend });
+        expect(opt.backend).toBe(backend);
         const grads = c.problem === 'mixed' ? fixture.mixedGradients : c.grads!;
         const actual: number[][] = [];
         for (let k = 0; k < fixture.steps; k++) {
+          for (const change of c.changes ?? []) {
+            if (change.step === k) opt.setGroup(change.group, change.options);
+          }
           opt.step(grads[k]!);
           actual.push(Array.from(params));
         }

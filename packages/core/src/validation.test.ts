@@ -2,12 +2,17 @@
 // message that names the option, what it must be, and what it got.
 import { describe, expect, it } from 'vitest';
 import {
+  Adadelta,
+  Adagrad,
   Adam,
+  Adamax,
   AdamW,
   constantSchedule,
   cosineSchedule,
   createOptimizer,
   exponentialSchedule,
+  NAdam,
+  RAdam,
   RMSProp,
   SGD,
   stepDecaySchedule,
@@ -17,6 +22,11 @@ import {
 const p = () => new Float64Array([1, 2]);
 type Ctor = (options: unknown) => unknown;
 const adam: Ctor = (o) => new Adam(p(), o as never);
+const adamax: Ctor = (o) => new Adamax(p(), o as never);
+const nadam: Ctor = (o) => new NAdam(p(), o as never);
+const radam: Ctor = (o) => new RAdam(p(), o as never);
+const adagrad: Ctor = (o) => new Adagrad(p(), o as never);
+const adadelta: Ctor = (o) => new Adadelta(p(), o as never);
 
 describe('constructor options', () => {
   const cases: [string, Ctor, unknown, ErrorConstructor, RegExp][] = [
@@ -134,6 +144,227 @@ describe('constructor options', () => {
       TypeError,
       /centered must be true or false/,
     ],
+    [
+      'Adam epsPlacement unknown',
+      adam,
+      { epsPlacement: 'keras' },
+      TypeError,
+      /epsPlacement must be one of 'after-correction', 'epsilon-hat', got "keras"/,
+    ],
+    [
+      'RMSProp epsPlacement unknown',
+      (o) => new RMSProp(p(), o as never),
+      { epsPlacement: 'inside' },
+      TypeError,
+      /epsPlacement must be one of 'outside-sqrt', 'inside-sqrt', got "inside"/,
+    ],
+    ['Adamax lr zero', adamax, { lr: 0 }, RangeError, /adamax: lr must be a positive finite/],
+    [
+      'Adamax beta1 = 1',
+      adamax,
+      { beta1: 1 },
+      RangeError,
+      /adamax: beta1 must be in \[0, 1\), got 1/,
+    ],
+    ['Adamax beta2 string', adamax, { beta2: '0.9' }, TypeError, /adamax: beta2 must be a number/],
+    [
+      'Adamax eps negative',
+      adamax,
+      { eps: -1 },
+      RangeError,
+      /adamax: eps must be a finite number >= 0/,
+    ],
+    [
+      'Adamax weightDecay NaN',
+      adamax,
+      { weightDecay: Number.NaN },
+      RangeError,
+      /adamax: weightDecay/,
+    ],
+    [
+      'Adamax maximize 1',
+      adamax,
+      { maximize: 1 },
+      TypeError,
+      /adamax: maximize must be true or false/,
+    ],
+    [
+      'Adamax amsgrad (not its option)',
+      adamax,
+      { amsgrad: true },
+      TypeError,
+      /adamax: unknown option 'amsgrad'/,
+    ],
+    [
+      'NAdam beta1 negative',
+      nadam,
+      { beta1: -0.5 },
+      RangeError,
+      /nadam: beta1 must be in \[0, 1\)/,
+    ],
+    ['NAdam beta2 = 1', nadam, { beta2: 1 }, RangeError, /nadam: beta2 must be in \[0, 1\), got 1/],
+    [
+      'NAdam eps Infinity',
+      nadam,
+      { eps: Number.POSITIVE_INFINITY },
+      RangeError,
+      /nadam: eps must be a finite number >= 0, got Infinity/,
+    ],
+    [
+      'NAdam momentumDecay negative',
+      nadam,
+      { momentumDecay: -0.004 },
+      RangeError,
+      /nadam: momentumDecay must be a finite number >= 0, got -0.004/,
+    ],
+    [
+      'NAdam momentumDecay string',
+      nadam,
+      { momentumDecay: 'fast' },
+      TypeError,
+      /nadam: momentumDecay must be a number, got "fast"/,
+    ],
+    [
+      'NAdam decoupledWeightDecay 1',
+      nadam,
+      { decoupledWeightDecay: 1 },
+      TypeError,
+      /nadam: decoupledWeightDecay must be true or false, got 1/,
+    ],
+    [
+      'NAdam clipValue negative',
+      nadam,
+      { clipValue: -1 },
+      RangeError,
+      /nadam: clipValue must be a positive finite number/,
+    ],
+    [
+      'NAdam nonFinite unknown',
+      nadam,
+      { nonFinite: 'ignore' },
+      TypeError,
+      /nadam: nonFinite must be one of/,
+    ],
+    [
+      'RAdam beta1 NaN',
+      radam,
+      { beta1: Number.NaN },
+      RangeError,
+      /radam: beta1 must be in \[0, 1\), got NaN/,
+    ],
+    ['RAdam beta2 > 1', radam, { beta2: 2 }, RangeError, /radam: beta2 must be in \[0, 1\), got 2/],
+    [
+      'RAdam eps negative',
+      radam,
+      { eps: -1e-8 },
+      RangeError,
+      /radam: eps must be a finite number >= 0, got -1e-8/,
+    ],
+    [
+      'RAdam decoupledWeightDecay string',
+      radam,
+      { decoupledWeightDecay: 'yes' },
+      TypeError,
+      /radam: decoupledWeightDecay must be true or false/,
+    ],
+    [
+      'RAdam weightDecay negative',
+      radam,
+      { weightDecay: -0.1 },
+      RangeError,
+      /radam: weightDecay must be a finite number >= 0/,
+    ],
+    [
+      'RAdam momentumDecay (NAdam only)',
+      radam,
+      { momentumDecay: 0.004 },
+      TypeError,
+      /radam: unknown option 'momentumDecay'/,
+    ],
+    [
+      'Adagrad lrDecay negative',
+      adagrad,
+      { lrDecay: -1 },
+      RangeError,
+      /adagrad: lrDecay must be a finite number >= 0, got -1/,
+    ],
+    [
+      'Adagrad lrDecay string',
+      adagrad,
+      { lrDecay: '0.1' },
+      TypeError,
+      /adagrad: lrDecay must be a number, got "0.1"/,
+    ],
+    [
+      'Adagrad initialAccumulatorValue negative',
+      adagrad,
+      { initialAccumulatorValue: -0.1 },
+      RangeError,
+      /adagrad: initialAccumulatorValue must be a finite number >= 0, got -0.1/,
+    ],
+    [
+      'Adagrad initialAccumulatorValue Infinity',
+      adagrad,
+      { initialAccumulatorValue: Number.POSITIVE_INFINITY },
+      RangeError,
+      /adagrad: initialAccumulatorValue must be a finite number >= 0, got Infinity/,
+    ],
+    [
+      'Adagrad eps negative',
+      adagrad,
+      { eps: -1e-10 },
+      RangeError,
+      /adagrad: eps must be a finite number >= 0, got -1e-10/,
+    ],
+    [
+      'Adagrad lr negative',
+      adagrad,
+      { lr: -0.01 },
+      RangeError,
+      /adagrad: lr must be a positive finite number, got -0.01/,
+    ],
+    [
+      'Adagrad beta1 (not its option)',
+      adagrad,
+      { beta1: 0.9 },
+      TypeError,
+      /adagrad: unknown option 'beta1'/,
+    ],
+    [
+      'Adadelta rho > 1',
+      adadelta,
+      { rho: 1.5 },
+      RangeError,
+      /adadelta: rho must be in \[0, 1\], got 1.5/,
+    ],
+    [
+      'Adadelta rho negative',
+      adadelta,
+      { rho: -0.1 },
+      RangeError,
+      /adadelta: rho must be in \[0, 1\], got -0.1/,
+    ],
+    [
+      'Adadelta rho string',
+      adadelta,
+      { rho: '0.9' },
+      TypeError,
+      /adadelta: rho must be a number, got "0.9"/,
+    ],
+    [
+      'Adadelta eps negative',
+      adadelta,
+      { eps: -1e-6 },
+      RangeError,
+      /adadelta: eps must be a finite number >= 0, got -0.000001/,
+    ],
+    [
+      'Adadelta clipNorm zero',
+      adadelta,
+      { clipNorm: 0 },
+      RangeError,
+      /adadelta: clipNorm must be a positive finite number/,
+    ],
   ];
   for (const [name, make, options, type, message] of cases) {
     it(name, () => {
@@ -197,9 +428,36 @@ describe('set()', () => {
 
 describe('registry', () => {
   it('refuses an unknown optimizer name with the list of names', () => {
-    expect(() => createOptimizer('adagrad' as never, p())).toThrow(
-      /unknown optimizer "adagrad"; choose one of adam, adamw, amsgrad, sgd, rmsprop/,
+    expect(() => createOptimizer('adabelief' as never, p())).toThrow(
+      /unknown optimizer "adabelief"; choose one of adam, adamw, amsgrad, sgd, rmsprop, adamax, nadam, radam, adagrad, adadelta/,
     );
+  });
+});
+
+describe('backend setting', () => {
+  it.each([
+    ['adamax', (b: unknown) => new Adamax(p(), {}, { backend: b as never })],
+    ['nadam', (b: unknown) => new NAdam(p(), {}, { backend: b as never })],
+    ['radam', (b: unknown) => new RAdam(p(), {}, { backend: b as never })],
+  ])(
+    '%s: js, wasm and auto (JS below 32 parameters) are taken, unknown values refused',
+    (_name, make) => {
+      expect(make('js').backend).toBe('js');
+      expect(make('auto').backend).toBe('js');
+      expect(make('wasm').backend).toBe('wasm');
+      expect(() => make('gpu')).toThrow(/backend must be 'auto', 'wasm' or 'js', got "gpu"/);
+    },
+  );
+
+  it.each([
+    ['adagrad', (b: unknown) => new Adagrad(p(), {}, { backend: b as never })],
+    ['adadelta', (b: unknown) => new Adadelta(p(), {}, { backend: b as never })],
+  ])('%s: js and auto run the JS loop, wasm and unknown values are refused', (name, make) => {
+    expect(make('js').backend).toBe('js');
+    expect(make('auto').backend).toBe('js');
+    expect(() => make('wasm')).toThrow(TypeError);
+    expect(() => make('wasm')).toThrow(new RegExp(`${name}: backend 'wasm' is not available`));
+    expect(() => make('gpu')).toThrow(/backend must be 'auto', 'wasm' or 'js', got "gpu"/);
   });
 });
 

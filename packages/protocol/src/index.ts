@@ -15,6 +15,7 @@ export type {
   Command,
   CommandAck,
   Config,
+  Diverged,
   ErrorMessage,
   ParamsUpdate,
   ParseResult,
@@ -26,9 +27,14 @@ export type {
 export {
   CLIENT_TYPES,
   ClientMessageSchema,
+  DivergedSchema,
+  MAX_CLIENT_DEPTH,
+  MAX_ERROR_LENGTH,
   OPTIMIZERS,
+  parseClientFrame,
   parseClientMessage,
   parseServerMessage,
   ServerMessageSchema,
   SOURCES,
+  STATE_REASONS,
 } from './messages.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLIENT_TYPES, parseClientMessage, parseServerMessage } from './messages.js';
+import {
+  CLIENT_TYPES,
+  MAX_CLIENT_DEPTH,
+  MAX_ERROR_LENGTH,
+  parseClientFrame,
+  parseClientMessage,
+  parseServerMessage,
+} from './messages.js';
 
 describe('parseClientMessage', () => {
   it.each([
@@ -8,6 +15,7 @@ describe('parseClientMessage', () => {
     [{ type: 'reset', token: 't' }],
     [{ type: 'set-lr', lr: 0.001 }],
     [{ type: 'set-optimizer', optimizer: 'amsgrad' }],
+    [{ type: 'set-optimizer', optimizer: 'sgd', lr: 0.05 }],
     [{ type: 'set-source', source: 'drift' }],
     [{ type: 'snapshot-request' }],
   ])('accepts %j', (message) => {
@@ -43,6 +51,68 @@ describe('parseClientMessage', () => {
     expect(!field.ok && field.message).toMatch(/set-lr: field lr/);
     const type = parseClientMessage({ type: 'go' });
     expect(!type.ok && type.message).toContain(CLIENT_TYPES.join(', '));
+  });
+});
+
+describe('hostile client input', () => {
+  const deepArray = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  it('parseClientMessage never throws on deeply nested values and keeps its message short', () => {
+    const deep = JSON.parse(deepArray(6000)) as unknown;
+    const inputs = [
+      { type: deep },
+      { type: 'set-lr', lr: deep },
+      { type: 'pause', id: deep },
+      { type: 'set-optimizer', optimizer: 'x'.repeat(60_000) },
+      { type: 'x'.repeat(60_000) },
+      { type: 'pause', ['k'.repeat(60_000)]: 1 },
+    ];
+    const results = inputs.map((input) => parseClientMessage(input));
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.message.length).toBeLessThanOrEqual(MAX_ERROR_LENGTH);
+    }
+  });
+
+  it('parseClientFrame refuses nesting beyond the limit before parsing, and not within strings', () => {
+    for (const text of [
+      `{"type":${deepArray(6000)}}`,
+      `{"type":"pause","id":${deepObject(5000)}}`,
+      deepArray(MAX_CLIENT_DEPTH + 1),
+    ]) {
+      expect(parseClientFrame(text)).toMatchObject({
+        ok: false,
+        code: 'ADAMFLOW_ERR_INVALID_JSON',
+      });
+    }
+    expect(parseClientFrame(JSON.stringify({ type: 'pause', id: '[[[[[[[[[[' }))).toEqual({
+      ok: true,
+      value: { type: 'pause', id: '[[[[[[[[[[' },
+    });
+    expect(parseClientFrame(JSON.stringify({ type: 'pause', id: '\\"[[[[[[' }))).toMatchObject({
+      ok: true,
+    });
+    expect(parseClientFrame('{"type":')).toMatchObject({ code: 'ADAMFLOW_ERR_INVALID_JSON' });
+  });
+
+  it('refuses prototype keys and leaves Object.prototype alone', () => {
+    for (const text of [
+      '{"type":"pause","__proto__":{"polluted":true}}',
+      '{"type":"set-lr","lr":0.1,"constructor":{"prototype":{"polluted":true}}}',
+      '{"__proto__":{"type":"pause"}}',
+    ]) {
+      const result = parseClientFrame(text);
+      expect(result.ok, text).toBe(false);
+    }
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it('takes unicode, lone surrogates and extreme numbers without throwing', () => {
+    expect(parseClientFrame('{"type":"pause","id":"\\ud800\\u0000é漢"}').ok).toBe(true);
+    for (const lr of ['1e308', '1e309', '-0', '5e-324', '0.0000']) {
+      expect(parseClientFrame(`{"type":"set-lr","lr":${lr}}`).ok, lr).toBe(lr === '5e-324');
+    }
   });
 });
 

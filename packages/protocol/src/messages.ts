@@ -5,9 +5,24 @@ import * as v from 'valibot';
 const id = v.optional(v.pipe(v.string(), v.maxLength(64)));
 const token = v.optional(v.pipe(v.string(), v.maxLength(256)));
 const base = { id, token };
+const lr = v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(10));
 
-/** The optimizers a client can choose. */
-export const OPTIMIZERS = ['adam', 'adamw', 'amsgrad', 'sgd', 'rmsprop'] as const;
+/**
+ * The optimizers a client can choose: the names of `@adamflow/core`'s registry, in its
+ * order (this package stays free of core; a cross-package test keeps the two equal).
+ */
+export const OPTIMIZERS = [
+  'adam',
+  'adamw',
+  'amsgrad',
+  'sgd',
+  'rmsprop',
+  'adamax',
+  'nadam',
+  'radam',
+  'adagrad',
+  'adadelta',
+] as const;
 /** The sources a client can choose. */
 export const SOURCES = ['seed', 'multilinear', 'drift', 'logistic'] as const;
 
@@ -18,10 +33,16 @@ export const ClientMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('reset'), ...base }),
   v.strictObject({
     type: v.literal('set-lr'),
-    lr: v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(10)),
+    lr,
     ...base,
   }),
-  v.strictObject({ type: v.literal('set-optimizer'), optimizer: v.picklist(OPTIMIZERS), ...base }),
+  v.strictObject({
+    type: v.literal('set-optimizer'),
+    optimizer: v.picklist(OPTIMIZERS),
+    /** Optional: the learning rate to switch with; omitted, the current one is kept. */
+    lr: v.optional(lr),
+    ...base,
+  }),
   v.strictObject({ type: v.literal('set-source'), source: v.picklist(SOURCES), ...base }),
   v.strictObject({ type: v.literal('snapshot-request'), ...base }),
 ]);
@@ -61,6 +82,23 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 
 const RecentSchema = v.object({ x: numbers, y: numbers });
 
+/**
+ * Why training stopped by itself: the run diverged (a non-finite gradient or
+ * parameter). While set, `config.paused` is true and no `params-update` is sent;
+ * `reset`, `set-lr`, `set-optimizer` and `set-source` restart it from the initial
+ * parameters.
+ */
+export const DivergedSchema = v.object({
+  /** `ADAMFLOW_ERR_NON_FINITE_GRADIENT`, `ADAMFLOW_ERR_NON_FINITE_PARAMS`, or the trainer's own code. */
+  code: v.string(),
+  /** What happened, for people (at most 300 characters). */
+  message: v.pipe(v.string(), v.maxLength(300)),
+  /** The optimizer step and sample count where it stopped. */
+  step: v.number(),
+  samples: v.number(),
+});
+export type Diverged = v.InferOutput<typeof DivergedSchema>;
+
 /** Sent once on connect and on `snapshot-request`: everything needed to draw. */
 export const SnapshotSchema = v.object({
   type: v.literal('snapshot'),
@@ -81,6 +119,8 @@ export const SnapshotSchema = v.object({
   /** Recent samples for the scatter (first feature and target). */
   recent: RecentSchema,
   clients: v.number(),
+  /** Set when training stopped because the run diverged; null while it is healthy. */
+  diverged: v.nullable(DivergedSchema),
 });
 export type Snapshot = v.InferOutput<typeof SnapshotSchema>;
 
@@ -102,17 +142,34 @@ export const ParamsUpdateSchema = v.object({
 });
 export type ParamsUpdate = v.InferOutput<typeof ParamsUpdateSchema>;
 
-/** Broadcast after every accepted command: the resulting state. */
+/** The `reason`s of a `state-changed`. */
+export const STATE_REASONS = [
+  'pause',
+  'resume',
+  'reset',
+  'set-lr',
+  'set-optimizer',
+  'set-source',
+  'diverged',
+] as const;
+
+/** Broadcast after accepted commands and when training diverges: the resulting state. */
 export const StateChangedSchema = v.object({
   type: v.literal('state-changed'),
   seq: v.number(),
   time: v.number(),
-  reason: v.picklist(['pause', 'resume', 'reset', 'set-lr', 'set-optimizer', 'set-source']),
+  /**
+   * The command that caused it, or `diverged` when training stopped by itself. Changes
+   * are merged (at most one per broadcast tick); a merged `set-source` or `reset` wins.
+   */
+  reason: v.picklist(STATE_REASONS),
   config: ConfigSchema,
   truth: v.nullable(numbers),
   params: numbers,
   step: v.number(),
   samples: v.number(),
+  /** Set when training stopped because the run diverged; null while it is healthy. */
+  diverged: v.nullable(DivergedSchema),
 });
 export type StateChanged = v.InferOutput<typeof StateChangedSchema>;
 
@@ -148,12 +205,57 @@ export type ParseResult<T> =
   | { ok: true; value: T }
   | {
       ok: false;
-      code: 'ADAMFLOW_ERR_UNKNOWN_TYPE' | 'ADAMFLOW_ERR_INVALID_FIELD';
+      code:
+        | 'ADAMFLOW_ERR_INVALID_JSON'
+        | 'ADAMFLOW_ERR_UNKNOWN_TYPE'
+        | 'ADAMFLOW_ERR_INVALID_FIELD';
       message: string;
+      /** The message's `id`, when it had a valid one (to echo in the error). */
+      id?: string;
     };
 
+/** Deepest nesting a client frame may have; every client message is flat (depth 1). */
+export const MAX_CLIENT_DEPTH = 4;
+
 /**
- * Validates a parsed JSON value as a client message.
+ * Parses and validates one text frame from a client. Never throws and never recurses
+ * over the peer's data: nesting deeper than {@link MAX_CLIENT_DEPTH} is refused by a
+ * linear scan before `JSON.parse`, and error messages quote at most a few dozen
+ * characters of what was sent.
+ *
+ * @param text - the frame's text (the server bounds its size).
+ * @returns the typed message, or the error code and a message saying what to fix.
+ * @example
+ * ```ts
+ * import { parseClientFrame } from '@adamflow/protocol';
+ * parseClientFrame('{"type":"pause"}'); // { ok: true, value: { type: 'pause' } }
+ * parseClientFrame('[[[[[[1]]]]]]');    // { ok: false, code: 'ADAMFLOW_ERR_INVALID_JSON', ... }
+ * ```
+ */
+export function parseClientFrame(text: string): ParseResult<ClientMessage> {
+  if (nestingExceeds(text, MAX_CLIENT_DEPTH)) {
+    return {
+      ok: false,
+      code: 'ADAMFLOW_ERR_INVALID_JSON',
+      message: `the message nests deeper than ${MAX_CLIENT_DEPTH} levels; every message is one flat JSON object`,
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      code: 'ADAMFLOW_ERR_INVALID_JSON',
+      message: 'the message is not valid JSON',
+    };
+  }
+  return parseClientMessage(json);
+}
+
+/**
+ * Validates a parsed JSON value as a client message. Error messages are bounded
+ * (at most {@link MAX_ERROR_LENGTH} characters) whatever the input.
  *
  * @param input - `JSON.parse` of a text frame.
  * @returns the typed message, or the error code and a message saying what to fix.
@@ -165,7 +267,6 @@ export type ParseResult<T> =
  * ```
  */
 export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
-  const type = (input as { type?: unknown } | null)?.type;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return {
       ok: false,
@@ -173,22 +274,78 @@ export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
       message: 'a message must be a JSON object with a string "type"',
     };
   }
+  const type = Object.hasOwn(input, 'type') ? (input as { type?: unknown }).type : undefined;
   if (typeof type !== 'string' || !(CLIENT_TYPES as readonly string[]).includes(type)) {
     return {
       ok: false,
       code: 'ADAMFLOW_ERR_UNKNOWN_TYPE',
-      message: `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_TYPES.join(', ')}`,
+      message: clip(
+        `unknown message type ${describe(type)}; expected one of ${CLIENT_TYPES.join(', ')}`,
+      ),
     };
   }
   const result = v.safeParse(ClientMessageSchema, input);
   if (result.success) return { ok: true, value: result.output };
+  const id = Object.hasOwn(input, 'id') ? (input as { id?: unknown }).id : undefined;
   const issue = result.issues[0];
-  const path = issue?.path?.map((p) => String(p.key)).join('.') || '(message)';
+  const path = issue?.path?.map((p) => describeKey(p.key)).join('.') || '(message)';
+  const expected = issue?.expected ? `expected ${clip(issue.expected, 120)}` : 'invalid';
+  const unknownKey = issue?.type === 'strict_object' || issue?.expected === 'never';
   return {
     ok: false,
     code: 'ADAMFLOW_ERR_INVALID_FIELD',
-    message: `${type}: field ${path}: ${issue?.message ?? 'invalid'}`,
+    ...(typeof id === 'string' && id.length <= 64 ? { id } : {}),
+    message: clip(
+      unknownKey
+        ? `${type}: field ${path} is not part of this message; remove it`
+        : issue?.input === undefined
+          ? `${type}: field ${path} is required`
+          : `${type}: field ${path}: ${expected}, got ${describe(issue.input)}`,
+    ),
   };
+}
+
+/** Longest error message {@link parseClientMessage} returns. */
+export const MAX_ERROR_LENGTH = 300;
+
+function clip(text: string, length = MAX_ERROR_LENGTH): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+/** A short, non-recursive description of a value a peer sent. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length <= 32
+      ? JSON.stringify(value)
+      : `${JSON.stringify(value.slice(0, 32))}… (${value.length} characters)`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
+    return String(value);
+  }
+  if (value === undefined) return 'nothing';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function describeKey(key: unknown): string {
+  const text = String(key);
+  return text.length <= 32 ? text : `${text.slice(0, 32)}…`;
+}
+
+/** Whether `text` has brackets nested deeper than `limit` (outside strings); linear, no recursion. */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /**

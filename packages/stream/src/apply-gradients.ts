@@ -1,22 +1,27 @@
-import type { Optimizer, OptimizerState } from '@adamflow/core';
+import type { OptimizerState } from '@adamflow/core';
 import { defer, map, type OperatorFunction } from 'rxjs';
+import type { LearnerOptimizer } from './learner.js';
+import type { PartitionedState } from './partitioned.js';
 import { checkOutputMode, type OutputMode } from './updates.js';
 
 /** Options of {@link applyGradients}. */
 export interface ApplyGradientsOptions {
   /** Initial parameters; each subscription starts from a copy. */
   params: ArrayLike<number>;
-  /** Builds the optimizer over the subscription's params, e.g. `(p) => new Adam(p, { lr: 0.01 })`. */
-  optimizer: (params: Float64Array) => Optimizer;
+  /**
+   * Builds the optimizer over the subscription's params, e.g. `(p) => new Adam(p, { lr: 0.01 })`
+   * or `partitioned({...})`; called once per subscription.
+   */
+  optimizer: (params: Float64Array) => LearnerOptimizer;
   /** See {@link OutputMode}; default `'copy'`. */
   output?: OutputMode;
   /** Start each subscription from this optimizer state (params included), e.g. one taken with `checkpointer`. */
-  from?: OptimizerState;
+  from?: OptimizerState | PartitionedState;
   /**
    * Called at each subscription with a function that returns the optimizer's current
    * state (params included, JSON-safe), for checkpoints while the run goes on.
    */
-  checkpointer?: (take: () => OptimizerState) => void;
+  checkpointer?: (take: () => OptimizerState | PartitionedState) => void;
 }
 
 /** What {@link applyGradients} emits per gradient. */

@@ -6,7 +6,8 @@
 
 export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js';
 export { applyGradients } from './apply-gradients.js';
-export { checkLearnerOptions } from './check-learner-options.js';
+export type { ModelSpec } from './create-model.js';
+export { createModel } from './create-model.js';
 // Data adapters
 export type { CsvStream, FromCsvOptions } from './data/from-csv.js';
 export { fromCsv } from './data/from-csv.js';
@@ -63,11 +64,14 @@ export {
   resolveSpec,
   restoreGenerator,
 } from './generators.js';
-export type { InterceptSplitState } from './intercept-split.js';
-export { interceptSplit } from './intercept-split.js';
-export type { LearnerOptions, LearnerState, OptimizerSpec } from './learner.js';
+export type {
+  LearnerOptimizer,
+  LearnerOptions,
+  LearnerState,
+  OptimizerSpec,
+} from './learner.js';
 // Learning and metrics
-export { Learner } from './learner.js';
+export { checkLearnerOptions, Learner } from './learner.js';
 // Metrics
 export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
 export type { MetricName } from './metrics/create-metric.js';
@@ -82,6 +86,23 @@ export { PrequentialMetrics } from './metrics.js';
 export type { Model, ModelOptions } from './model.js';
 // Models
 export { linearRegression, logisticRegression, modelFor } from './model.js';
+export type { MlpOptions } from './models/mlp.js';
+export { mlp } from './models/mlp.js';
+export { poissonRegression } from './models/poisson-regression.js';
+export type { SoftmaxRegressionOptions } from './models/softmax-regression.js';
+export { softmaxRegression } from './models/softmax-regression.js';
+export type {
+  PartitionedGroup,
+  PartitionedOptions,
+  PartitionedState,
+  PartitionGroup,
+} from './partitioned.js';
+// Optimizers per parameter range
+export {
+  PARTITIONED_STATE_VERSION,
+  PartitionedOptimizer,
+  partitioned,
+} from './partitioned.js';
 // Pipelines and preprocessing
 export type {
   OptimizerChoice,

@@ -9,9 +9,17 @@ import { StreamError } from './errors.js';
 import type { Sample, SampleBatch } from './generators.js';
 import { type MetricsState, PrequentialMetrics } from './metrics.js';
 import type { Model } from './model.js';
+import type { PartitionedOptimizer, PartitionedState } from './partitioned.js';
 
-/** Builds the optimizer over the learner's params: a factory, or a registry name. */
-export type OptimizerSpec = ((params: Float64Array) => Optimizer) | OptimizerName;
+/** What a learner steps its params with: an `@adamflow/core` optimizer or a partition of them. */
+export type LearnerOptimizer = Optimizer | PartitionedOptimizer;
+
+/**
+ * Builds the optimizer over the learner's params: a factory (e.g.
+ * `(params) => new Adam(params, { lr: 0.01 })`, or `partitioned({...})` for different
+ * optimizers on different ranges), or a registry name (demo settings).
+ */
+export type OptimizerSpec = ((params: Float64Array) => LearnerOptimizer) | OptimizerName;
 
 /** Options of {@link Learner}. */
 export interface LearnerOptions {
@@ -19,7 +27,10 @@ export interface LearnerOptions {
   model: Model;
   /** The optimizer: a factory `(params) => new Adam(params, ...)`, or a registry name (demo settings). */
   optimizer: OptimizerSpec;
-  /** Initial parameters (bias first), length `model.size`; default zeros. */
+  /**
+   * Initial parameters, length `model.size`, in the model's layout; default the
+   * model's `initialize` (e.g. an MLP's seeded weights), or zeros without one.
+   */
   params?: ArrayLike<number>;
   /** Samples averaged per optimizer step (minibatch); default 1. */
   batchSize?: number;
@@ -34,7 +45,7 @@ export interface LearnerState {
   params: number[];
   initialParams: number[];
   optimizerName: OptimizerName | null;
-  optimizer: OptimizerState;
+  optimizer: OptimizerState | PartitionedState;
   gradient: number[];
   pending: number;
   pendingLoss: number;
@@ -62,7 +73,7 @@ export interface LearnerState {
  * ```
  */
 export class Learner {
-  /** The parameters, bias first; updated in place. */
+  /** The parameters, in the model's layout (a GLM's: bias first); updated in place. */
   readonly params: Float64Array;
   /** The model. */
   readonly model: Model;
@@ -71,7 +82,7 @@ export class Learner {
   /** The metrics. */
   metrics: PrequentialMetrics;
   /** The optimizer currently in use. */
-  optimizer: Optimizer;
+  optimizer: LearnerOptimizer;
   /** The registry name of the optimizer, when built from one. */
   optimizerName: OptimizerName | null;
   /** The loss of the last completed batch (mean over its samples). */
@@ -87,6 +98,10 @@ export class Learner {
   private readonly initialParams: Float64Array;
   private readonly gradient: Float64Array;
   private readonly weight: number;
+  // The model's per-sample buffer while learning, and another for predict() so a
+  // prediction never disturbs a step in progress.
+  private readonly buffer: Float64Array;
+  private readonly predictBuffer: Float64Array;
   // Scratch for the batch fast path (predictions and losses of one segment).
   private scratch = new Float64Array(0);
   private scratchLosses = new Float64Array(0);
@@ -95,29 +110,18 @@ export class Learner {
 
   /** @param options - {@link LearnerOptions}. */
   constructor(options: LearnerOptions) {
+    checkLearnerOptions(options);
     const { model } = options;
-    if (!model || typeof model.accumulateGradient !== 'function') {
-      throw new TypeError('model must be a Model, e.g. linearRegression() or logisticRegression()');
-    }
     this.model = model;
     this.batchSize = options.batchSize ?? 1;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
-      throw new RangeError(
-        `batchSize must be a positive integer, got ${String(options.batchSize)}`,
-      );
-    }
     this.params = new Float64Array(model.size);
-    if (options.params !== undefined) {
-      if (options.params.length !== model.size) {
-        throw new RangeError(
-          `params has ${options.params.length} entries but the model has ${model.size} (bias + ${model.features} features)`,
-        );
-      }
-      this.params.set(Array.from(options.params));
-    }
+    if (options.params !== undefined) this.params.set(Array.from(options.params));
+    else model.initialize?.(this.params);
     this.initialParams = this.params.slice();
     this.weight = 1 / this.batchSize;
     this.gradient = new Float64Array(model.size);
+    this.buffer = new Float64Array(model.bufferSize);
+    this.predictBuffer = new Float64Array(model.bufferSize);
     this.metrics = new PrequentialMetrics(
       model.task,
       options.window ?? 100,
@@ -163,9 +167,12 @@ export class Learner {
     let poison = 0;
     for (let i = 0; i < x.length; i++) poison += x[i]! - x[i]!;
     for (let i = 0; i < count; i++) poison += y[i]! - y[i]!;
-    const clean = poison === 0;
+    let clean = poison === 0;
+    if (this.model.outputs > 1) {
+      for (let i = 0; clean && i < count; i++) clean = this.validClass(y[i]!);
+    }
     let steps = 0;
-    if (clean && this.model.scoreRows) {
+    if (clean && this.model.scoreRows && this.model.outputs === 1) {
       // Fast path: whole segments up to the next optimizer step in tight loops (the
       // params do not change inside a segment), same operations in the same order.
       let row = 0;
@@ -203,10 +210,23 @@ export class Learner {
   /** The per-sample work: score, record, accumulate; step when the batch is full. */
   private learnRow(x: ArrayLike<number>, offset: number, y: number): boolean {
     const model = this.model;
-    const prediction = model.predict(this.params, x, offset);
-    const loss = model.loss(prediction, y);
-    this.metrics.record(prediction, y, loss);
-    model.accumulateGradient(this.params, x, offset, y, prediction, this.gradient, this.weight);
+    const buffer = this.buffer;
+    const prediction = model.predict(this.params, x, offset, buffer);
+    const loss = model.loss(prediction, y, buffer);
+    if (model.outputs === 1) this.metrics.record(prediction, y, loss);
+    // K classes: the metrics' accuracy thresholds a probability against a 0/1 label,
+    // so hand them "right" or "wrong" as a certain prediction of label 1.
+    else this.metrics.record(prediction === y ? 1 : 0, 1, loss);
+    model.accumulateGradient(
+      this.params,
+      x,
+      offset,
+      y,
+      prediction,
+      this.gradient,
+      this.weight,
+      buffer,
+    );
     this.pendingLoss += loss;
     if (++this.pending < this.batchSize) return false;
     this.completeStep();
@@ -264,7 +284,80 @@ export class Learner {
   private rowFinite(x: Float64Array, offset: number, y: number): boolean {
     let poison = y - y;
     for (let j = 0; j < this.model.features; j++) poison += x[offset + j]! - x[offset + j]!;
-    return poison === 0;
+    return poison === 0 && this.validClass(y);
+  }
+
+  /** With K outputs, a target must be a class index 0 .. K-1. */
+  private validClass(y: number): boolean {
+    const k = this.model.outputs;
+    return k === 1 || (Number.isInteger(y) && y >= 0 && y < k);
+  }
+
+  /**
+   * The model's prediction for features `x`, without learning: the value for a
+   * regression; for a classifier the predicted class (1 when P(y = 1) > 0.5, else 0;
+   * with K classes the most probable, the first on ties). Touches no state.
+   *
+   * @param x - `model.features` finite numbers.
+   * @returns the prediction.
+   * @throws StreamError `ADAMFLOW_ERR_MALFORMED_SAMPLE` when `x` is not `features` finite numbers.
+   * @example
+   * ```ts
+   * import { Learner, linearRegression } from '@adamflow/stream';
+   * const learner = new Learner({ model: linearRegression(), optimizer: 'adam', params: [4, 3] });
+   * learner.predict([1]); // 7
+   * ```
+   */
+  predict(x: ArrayLike<number>): number {
+    const model = this.model;
+    const prediction = this.forward(x, 'predict');
+    if (model.task === 'regression' || model.outputs > 1) return prediction;
+    return prediction > 0.5 ? 1 : 0;
+  }
+
+  /**
+   * A classifier's probabilities for features `x`, without learning: P(y = 1) for one
+   * output; a new `Float64Array` of the K class probabilities (or `into`, filled) for K.
+   *
+   * @param x - `model.features` finite numbers.
+   * @param into - optional: where to write the K probabilities (length `outputs`).
+   * @returns P(y = 1), or the class probabilities.
+   * @throws TypeError for a regression model; StreamError for a malformed `x`.
+   * @example
+   * ```ts
+   * import { Learner, softmaxRegression } from '@adamflow/stream';
+   * const learner = new Learner({ model: softmaxRegression({ features: 2, classes: 3 }), optimizer: 'adam' });
+   * learner.predictProba([0.5, -1]); // Float64Array [1/3, 1/3, 1/3] before any learning
+   * ```
+   */
+  predictProba(x: ArrayLike<number>, into?: Float64Array): number | Float64Array {
+    const model = this.model;
+    if (model.task !== 'classification') {
+      throw new TypeError(
+        `predictProba: the model (${model.kind}) is a regression; use predict(x) for its value`,
+      );
+    }
+    const prediction = this.forward(x, 'predictProba');
+    if (model.outputs === 1) return prediction;
+    const probabilities = into ?? new Float64Array(model.outputs);
+    if (probabilities.length !== model.outputs) {
+      throw new RangeError(
+        `predictProba: into has length ${probabilities.length} but the model has ${model.outputs} classes`,
+      );
+    }
+    probabilities.set(this.predictBuffer.subarray(0, model.outputs));
+    return probabilities;
+  }
+
+  private forward(x: ArrayLike<number>, name: string): number {
+    const model = this.model;
+    if (!isArrayLike(x) || x.length !== model.features || !allFinite(x)) {
+      throw new StreamError(
+        'ADAMFLOW_ERR_MALFORMED_SAMPLE',
+        `${name}: x must be ${model.features} finite numbers, got ${describeSample(x)}`,
+      );
+    }
+    return model.predict(this.params, x, 0, this.predictBuffer);
   }
 
   /** Swaps the optimizer, keeping params (moments start fresh). */
@@ -304,13 +397,23 @@ export class Learner {
     };
   }
 
-  /** Restores {@link Learner.state} (the optimizer must be of the same kind). */
+  /**
+   * Restores {@link Learner.state} (the optimizer must be of the same kind, a partition
+   * of the same groups). Everything is checked before anything changes: a refused
+   * state leaves the learner as it was.
+   */
   loadState(state: LearnerState): void {
     if (
       state.params.length !== this.params.length ||
-      state.gradient.length !== this.params.length
+      state.gradient.length !== this.params.length ||
+      state.initialParams.length !== this.params.length
     ) {
       throw new RangeError('learner state: parameter count differs from this model');
+    }
+    if (!Number.isInteger(state.pending) || state.pending < 0 || state.pending >= this.batchSize) {
+      throw new RangeError(
+        `learner state: pending must be an integer in [0, ${this.batchSize}), got ${String(state.pending)}; restore into a learner with the same batchSize`,
+      );
     }
     const metrics = PrequentialMetrics.fromState(state.metrics);
     this.optimizer.loadState(state.optimizer);
@@ -333,10 +436,18 @@ export class Learner {
       this.skippedSamples++;
       return false;
     }
-    if (policy === 'throw' || !isArrayLike(x) || x.length !== model.features) {
+    const y = (sample as { y?: unknown } | null)?.y;
+    if (
+      policy === 'throw' ||
+      !isArrayLike(x) ||
+      x.length !== model.features ||
+      (typeof y === 'number' && !this.validClass(y))
+    ) {
+      const target =
+        model.outputs > 1 ? `a class index 0 .. ${model.outputs - 1}` : 'a finite number';
       throw new StreamError(
         'ADAMFLOW_ERR_MALFORMED_SAMPLE',
-        `sample${describeIndex(sample)} is malformed: expected { x: ${model.features} finite numbers, y: a finite number }, got ${describeSample(sample)}`,
+        `sample${describeIndex(sample)} is malformed: expected { x: ${model.features} finite numbers, y: ${target} }, got ${describeSample(sample)}`,
       );
     }
     const row = sample as Sample;
@@ -347,6 +458,7 @@ export class Learner {
     if (
       typeof y !== 'number' ||
       y - y !== 0 ||
+      !this.validClass(y) ||
       !isArrayLike(x) ||
       x.length !== this.model.features
     ) {
@@ -359,11 +471,78 @@ export class Learner {
   }
 }
 
+/**
+ * Checks a learner's options without building anything (the optimizer factory is not
+ * called): what `new Learner(options)` would refuse, it refuses with the same error.
+ *
+ * @param options - {@link LearnerOptions}.
+ * @example
+ * ```ts
+ * import { checkLearnerOptions, linearRegression } from '@adamflow/stream';
+ * checkLearnerOptions({ model: linearRegression(), optimizer: 'adam', batchSize: 0 }); // throws RangeError
+ * ```
+ */
+export function checkLearnerOptions(options: LearnerOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      "options must be an object, e.g. { model: linearRegression(), optimizer: 'adam' }",
+    );
+  }
+  const { model } = options;
+  if (
+    !model ||
+    typeof model.predict !== 'function' ||
+    typeof model.loss !== 'function' ||
+    typeof model.accumulateGradient !== 'function'
+  ) {
+    throw new TypeError(
+      'model must be a Model (predict, loss, accumulateGradient), e.g. linearRegression() or logisticRegression()',
+    );
+  }
+  for (const key of ['features', 'outputs', 'size', 'bufferSize'] as const) {
+    const value = model[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new TypeError(`model.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (model.bufferSize < model.outputs) {
+    throw new RangeError(
+      `model.bufferSize (${model.bufferSize}) must be at least model.outputs (${model.outputs})`,
+    );
+  }
+  const batchSize = options.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer, got ${String(options.batchSize)}`);
+  }
+  if (options.params !== undefined && options.params.length !== model.size) {
+    throw new RangeError(
+      `params has ${options.params.length} entries but the model (${model.kind}) has ${model.size}`,
+    );
+  }
+  const window = options.window ?? 100;
+  if (!Number.isInteger(window) || window < 1) {
+    throw new RangeError(`window must be a positive integer, got ${String(window)}`);
+  }
+  const emaBeta = options.emaBeta ?? 0.99;
+  if (!(emaBeta >= 0 && emaBeta < 1)) {
+    throw new RangeError(`emaBeta must be in [0, 1), got ${String(emaBeta)}`);
+  }
+  const spec = options.optimizer;
+  if (
+    typeof spec !== 'function' &&
+    !(typeof spec === 'string' && Object.hasOwn(optimizers, spec))
+  ) {
+    throw new TypeError(
+      `optimizer must be a factory (params) => Optimizer or one of ${Object.keys(optimizers).join(', ')}, got ${JSON.stringify(spec)}`,
+    );
+  }
+}
+
 function buildOptimizer(
   spec: OptimizerSpec,
   params: Float64Array,
   options?: Record<string, unknown>,
-): Optimizer {
+): LearnerOptimizer {
   if (typeof spec === 'function') {
     const optimizer = spec(params);
     if (!optimizer || optimizer.params !== params) {
@@ -379,6 +558,12 @@ function buildOptimizer(
   throw new TypeError(
     `optimizer must be a factory (params) => Optimizer or one of ${Object.keys(optimizers).join(', ')}, got ${JSON.stringify(spec)}`,
   );
+}
+
+function allFinite(x: ArrayLike<number>): boolean {
+  let poison = 0;
+  for (let j = 0; j < x.length; j++) poison += (x[j] as number) - (x[j] as number);
+  return poison === 0;
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<number> {

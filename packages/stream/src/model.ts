@@ -1,27 +1,80 @@
+import type { ModelSpec } from './create-model.js';
+import { linearRegression } from './models/linear-regression.js';
+import { logisticRegression } from './models/logistic-regression.js';
+
 /**
- * A differentiable model of one sample: a prediction from the current parameters,
- * a loss, and the gradient of that loss, written into a caller's buffer so nothing is
- * allocated per sample. Parameter layout: bias first, then one weight per feature.
+ * The model contract: what a {@link Learner} needs from a model, and all it assumes.
+ *
+ * A model is a plain object (no base class) that turns one sample into outputs, a loss
+ * and the gradient of that loss with respect to one flat `Float64Array` of `size`
+ * parameters. The learner owns the parameters, the gradient and a per-sample buffer
+ * `out` of `bufferSize` numbers; the model writes into them and allocates nothing per
+ * sample. The same three calls, in this order, make one learning step:
+ *
+ * ```
+ * prediction = model.predict(params, x, offset, out)         // forward pass
+ * loss       = model.loss(prediction, y, out)                 // scored before learning
+ * model.accumulateGradient(params, x, offset, y, prediction, grad, weight, out)  // grad += weight · ∂loss/∂params
+ * ```
+ *
+ * `out[0 .. outputs)` holds the outputs after `predict` (the value, P(y = 1), or the K
+ * class probabilities); the rest of `out` is the model's own working space, kept from
+ * `predict` for `loss` and `accumulateGradient` (an MLP keeps its activations there).
+ * `y` is always a number: the target for regression, 0 or 1 for binary
+ * classification, the class index 0 .. K-1 for K classes.
+ *
+ * @example
+ * ```ts
+ * import { type Model, linearRegression } from '@adamflow/stream';
+ * const model: Model = linearRegression({ features: 2 });
+ * const params = new Float64Array([1, 2, 3]); // bias, then one weight per feature
+ * const grad = new Float64Array(model.size);
+ * const out = new Float64Array(model.bufferSize);
+ * const prediction = model.predict(params, [1, 1], 0, out); // 6
+ * model.accumulateGradient(params, [1, 1], 0, 5, prediction, grad, 1, out); // grad = [2, 2, 2]
+ * ```
  */
 export interface Model {
-  /** Which model this is. */
-  readonly kind: 'linear-regression' | 'logistic-regression';
-  /** Regression (real targets) or classification (0/1 targets, prediction is P(y = 1)). */
-  readonly task: 'regression' | 'classification';
-  /** Number of features per sample. */
-  readonly features: number;
-  /** Number of parameters: `features + 1`. */
-  readonly size: number;
+  /** What this model is, free-form (`'linear-regression'`, `'mlp'`, `'my-model'`); stored in checkpoints. */
+  readonly kind: string;
   /**
-   * The model's output for the features `x[offset .. offset + features)`
-   * (`offset` lets a batch's rows be read in place).
+   * `'regression'`: real targets, `predict` returns the value. `'classification'`:
+   * class targets; one output is P(y = 1) (a class is positive only when P > 0.5),
+   * K > 1 outputs are the K class probabilities.
    */
-  predict(params: ArrayLike<number>, x: ArrayLike<number>, offset?: number): number;
-  /** The loss of `prediction` against target `y`. */
-  loss(prediction: number, y: number): number;
+  readonly task: 'regression' | 'classification';
+  /** Numbers per sample, `x.length`. */
+  readonly features: number;
+  /** Length of the output vector: 1, or K for K classes. */
+  readonly outputs: number;
+  /** Number of parameters (any layout the model documents; a GLM's is bias first, `features + 1`). */
+  readonly size: number;
+  /** Length of the `out` buffer: at least `outputs`, plus the model's working space. */
+  readonly bufferSize: number;
   /**
-   * Adds `weight` times the gradient of the loss at this sample to `grad`.
-   * `prediction` must be `predict(params, x)` (passed in to avoid recomputing it).
+   * The forward pass for the features `x[offset .. offset + features)` (`offset` lets
+   * a batch's rows be read in place). Writes the outputs (and the model's working
+   * values) into `out` and returns the prediction as one number: the value (regression),
+   * P(y = 1) (one-output classification), or the index of the most probable class
+   * (K outputs, first on ties). Built-in models accept `out` omitted and then use a
+   * buffer of their own (not re-entrant); learners always pass one.
+   */
+  predict(
+    params: ArrayLike<number>,
+    x: ArrayLike<number>,
+    offset?: number,
+    out?: Float64Array,
+  ): number;
+  /**
+   * The loss of the sample whose forward pass `predict` just wrote into `out` (and
+   * returned as `prediction`), against target `y`. Reads, never writes, `out`.
+   */
+  loss(prediction: number, y: number, out?: Float64Array): number;
+  /**
+   * Adds `weight` times the gradient of the loss at this sample to `grad` (length
+   * `size`). `prediction` and `out` must come from `predict(params, x, offset, out)` at
+   * the same params (passed in to avoid recomputing the forward pass). May use `out`'s
+   * working space as scratch.
    */
   accumulateGradient(
     params: ArrayLike<number>,
@@ -31,12 +84,23 @@ export interface Model {
     prediction: number,
     grad: Float64Array,
     weight: number,
+    out?: Float64Array,
   ): void;
   /**
+   * Optional: the options that rebuild this model with `createModel` (built-in models
+   * carry theirs; JSON-safe), for checkpoints that must restore a predictor.
+   */
+  readonly spec?: ModelSpec;
+  /**
+   * Optional: writes the model's initial parameters (e.g. a seeded random
+   * initialisation) into `params`. Without it, learners start from zeros.
+   */
+  initialize?(params: Float64Array): void;
+  /**
    * Optional fast path over `count` consecutive rows of a batch, all at the same
-   * params: writes each row's prediction and loss, and adds `weight` times each
-   * row's gradient to `grad`, in row order (so the sums are bitwise those of calling
-   * `predict`, `loss` and `accumulateGradient` row by row).
+   * params (one-output models): writes each row's prediction and loss, and adds
+   * `weight` times each row's gradient to `grad`, in row order (so the sums are
+   * bitwise those of calling `predict`, `loss` and `accumulateGradient` row by row).
    */
   scoreRows?(
     params: ArrayLike<number>,
@@ -51,153 +115,13 @@ export interface Model {
   ): void;
 }
 
-/** Options of the built-in models. */
+/** Options of the generalized linear models. */
 export interface ModelOptions {
   /** Number of features; default 1 (the seed's problem). */
   features?: number;
 }
 
-function featureCount(name: string, options: ModelOptions): number {
-  const features = options.features ?? 1;
-  if (!Number.isInteger(features) || features < 1) {
-    throw new RangeError(`${name}: features must be a positive integer, got ${String(features)}`);
-  }
-  return features;
-}
-
-function linearPredictor(
-  params: ArrayLike<number>,
-  x: ArrayLike<number>,
-  offset: number,
-  features: number,
-): number {
-  let z = params[0]!;
-  for (let j = 0; j < features; j++) z += params[j + 1]! * x[offset + j]!;
-  return z;
-}
-
-/**
- * Linear regression with squared error: `yhat = b + w · x`, loss `(yhat - y)^2`,
- * gradient `2 (yhat - y) [1, x]` (the seed's per-sample MSE gradient).
- *
- * @param options - {@link ModelOptions}.
- * @returns the model.
- * @example
- * ```ts
- * import { linearRegression } from '@adamflow/stream';
- * const model = linearRegression();
- * model.predict([4, 3], [1]); // 7
- * ```
- */
-export function linearRegression(options: ModelOptions = {}): Model {
-  const features = featureCount('linearRegression', options);
-  return {
-    kind: 'linear-regression',
-    task: 'regression',
-    features,
-    size: features + 1,
-    predict: (params, x, offset = 0) => linearPredictor(params, x, offset, features),
-    loss: (prediction, y) => (prediction - y) * (prediction - y),
-    accumulateGradient(_params, x, offset, y, prediction, grad, weight) {
-      const r = 2 * (prediction - y) * weight;
-      grad[0]! += r;
-      for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
-    },
-    scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
-      if (features === 1) {
-        // The seed's model: the gradient sums stay in registers (same additions, same order).
-        const bias = params[0]!;
-        const slope = params[1]!;
-        let g0 = grad[0]!;
-        let g1 = grad[1]!;
-        for (let k = 0; k < count; k++) {
-          const xk = x[first + k]!;
-          const prediction = bias + slope * xk;
-          const error = prediction - y[first + k]!;
-          predictions[k] = prediction;
-          losses[k] = error * error;
-          const r = 2 * error * weight;
-          g0 += r;
-          g1 += r * xk;
-        }
-        grad[0] = g0;
-        grad[1] = g1;
-        return;
-      }
-      for (let k = 0; k < count; k++) {
-        const row = first + k;
-        const offset = row * features;
-        const prediction = linearPredictor(params, x, offset, features);
-        const target = y[row]!;
-        predictions[k] = prediction;
-        losses[k] = (prediction - target) * (prediction - target);
-        const r = 2 * (prediction - target) * weight;
-        grad[0]! += r;
-        for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
-      }
-    },
-  };
-}
-
-/** Log loss clamps probabilities to [EPS, 1 - EPS], as scikit-learn does. */
-const EPS = 1e-15;
-
-/**
- * Logistic regression with log loss: `p = sigmoid(b + w · x)`, loss
- * `-(y log p + (1 - y) log(1 - p))`, gradient `(p - y) [1, x]`.
- *
- * @param options - {@link ModelOptions}.
- * @returns the model.
- * @example
- * ```ts
- * import { logisticRegression } from '@adamflow/stream';
- * const model = logisticRegression({ features: 2 });
- * model.predict([0, 0, 0], [1, 1]); // 0.5
- * ```
- */
-export function logisticRegression(options: ModelOptions = {}): Model {
-  const features = featureCount('logisticRegression', options);
-  const predict = (params: ArrayLike<number>, x: ArrayLike<number>, offset = 0): number => {
-    const z = linearPredictor(params, x, offset, features);
-    // Two branches keep exp() from overflowing for large |z|.
-    return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-  };
-  const loss = (p: number, y: number): number => {
-    const q = Math.min(Math.max(p, EPS), 1 - EPS);
-    return -(y * Math.log(q) + (1 - y) * Math.log(1 - q));
-  };
-  const accumulateGradient: Model['accumulateGradient'] = (
-    _params,
-    x,
-    offset,
-    y,
-    p,
-    grad,
-    weight,
-  ) => {
-    const r = (p - y) * weight;
-    grad[0]! += r;
-    for (let j = 0; j < features; j++) grad[j + 1]! += r * x[offset + j]!;
-  };
-  return {
-    kind: 'logistic-regression',
-    task: 'classification',
-    features,
-    size: features + 1,
-    predict,
-    loss,
-    accumulateGradient,
-    scoreRows(params, x, y, first, count, predictions, losses, grad, weight) {
-      for (let k = 0; k < count; k++) {
-        const offset = (first + k) * features;
-        const p = predict(params, x, offset);
-        predictions[k] = p;
-        losses[k] = loss(p, y[first + k]!);
-        accumulateGradient(params, x, offset, y[first + k]!, p, grad, weight);
-      }
-    },
-  };
-}
+export { linearRegression, logisticRegression };
 
 /**
  * The model that fits a source kind: logistic regression for `'logistic'`, linear

@@ -75,7 +75,7 @@ describe('pipeline', () => {
     for (const row of rows) model.learn(row);
     const state = JSON.stringify(model.state());
     const row = rows[7]!;
-    const p = model.predictProba(row.x);
+    const p = model.predictProba(row.x) as number;
     expect(model.predict(row.x)).toBe(p > 0.5 ? 1 : 0);
     expect(JSON.stringify(model.state())).toBe(state);
     expect(model.learn(row)).toBe(p);
@@ -115,7 +115,11 @@ describe('pipeline', () => {
     expect(model.describe()).toEqual({
       inputs: 3,
       stages: [],
-      model: { kind: 'logistic-regression', features: 3 },
+      model: {
+        kind: 'logistic-regression',
+        features: 3,
+        spec: { kind: 'logistic-regression', features: 3 },
+      },
       optimizer: null,
     });
   });

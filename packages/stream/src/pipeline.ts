@@ -1,9 +1,10 @@
 import { createOptimizer, type OptimizerName, optimizerNames } from '@adamflow/core';
+import type { ModelSpec } from './create-model.js';
 import type { Row } from './data/row.js';
 import { StreamError } from './errors.js';
-import { interceptSplit } from './intercept-split.js';
 import { Learner, type LearnerState, type OptimizerSpec } from './learner.js';
 import type { Model } from './model.js';
+import { partitioned } from './partitioned.js';
 import type { Json, Stage, StageSpec } from './preprocessing/stage.js';
 
 /**
@@ -15,7 +16,11 @@ export interface OptimizerChoice {
   name: OptimizerName;
   /** Its options, e.g. `{ lr: 0.1 }`. */
   options?: { [key: string]: number | boolean };
-  /** Step the intercept apart by plain SGD at this rate (River's `intercept_lr`); see {@link interceptSplit}. */
+  /**
+   * Step the intercept (`params[0]`) apart by plain SGD at this rate (River's
+   * `intercept_lr`): the optimizer becomes a {@link partitioned} one, the named
+   * optimizer over `params[1..]`.
+   */
   interceptLr?: number;
 }
 
@@ -37,7 +42,8 @@ export interface PipelineOptions {
 export interface PipelineDescription {
   inputs: number;
   stages: { kind: string; options: { [key: string]: Json } }[];
-  model: { kind: string; features: number };
+  /** `spec` is the built-in model's own (`createModel(spec)` builds it again). */
+  model: { kind: string; features: number; spec?: ModelSpec };
   /** Null when the optimizer was a factory (pass it again on restore). */
   optimizer: OptimizerChoice | null;
 }
@@ -164,31 +170,35 @@ export class Pipeline {
 
   /**
    * @param x - raw features.
-   * @returns the model's raw output (a regression value, or P(y = 1) for a binary classifier).
+   * @returns the model's raw output (a regression value, or P(y = 1) for a binary
+   *   classifier; the most probable class with K classes), by the learner's
+   *   `predict`/`predictProba`.
    */
   score(x: ArrayLike<number | string>): number {
     const features = this.transform(x);
-    return this.learner.model.predict(this.learner.params, features, 0);
+    const model = this.learner.model;
+    if (model.task === 'classification' && model.outputs === 1) {
+      return this.learner.predictProba(features) as number;
+    }
+    return this.learner.predict(features);
   }
 
   /**
    * @param x - raw features.
-   * @returns the prediction: a value (regression) or a class, 1 when P(y = 1) > 0.5 (classification).
+   * @returns the prediction: a value (regression) or a class, 1 when P(y = 1) > 0.5
+   *   (classification; the most probable class with K classes), by `Learner.predict`.
    */
   predict(x: ArrayLike<number | string>): number {
-    const output = this.score(x);
-    return this.learner.model.task === 'classification' ? (output > 0.5 ? 1 : 0) : output;
+    return this.learner.predict(this.transform(x));
   }
 
   /**
    * @param x - raw features.
-   * @returns P(y = 1), for a binary classifier.
+   * @param into - optional: where to write the K class probabilities.
+   * @returns P(y = 1) for a binary classifier; the K class probabilities for K classes.
    */
-  predictProba(x: ArrayLike<number | string>): number {
-    if (this.learner.model.task !== 'classification') {
-      throw new TypeError('predictProba: the model is a regression; use predict');
-    }
-    return this.score(x);
+  predictProba(x: ArrayLike<number | string>, into?: Float64Array): number | Float64Array {
+    return this.learner.predictProba(this.transform(x), into);
   }
 
   /** The stages' transform of raw `x` with the current statistics (a buffer reused per call). */
@@ -212,7 +222,11 @@ export class Pipeline {
     return {
       inputs: this.inputs,
       stages: this.specs.map((s) => ({ kind: s.kind, options: s.options })),
-      model: { kind: this.model.kind, features: this.model.features },
+      model: {
+        kind: this.model.kind,
+        features: this.model.features,
+        ...(this.model.spec === undefined ? {} : { spec: this.model.spec }),
+      },
       optimizer: this.choice,
     };
   }
@@ -250,5 +264,16 @@ function optimizerFrom(choice: OptimizerChoice): OptimizerSpec {
     );
   }
   const build = (params: Float64Array) => createOptimizer(choice.name, params, choice.options);
-  return choice.interceptLr === undefined ? build : interceptSplit(build, choice.interceptLr);
+  if (choice.interceptLr === undefined) return build;
+  const interceptLr = choice.interceptLr;
+  if (!(Number.isFinite(interceptLr) && interceptLr > 0)) {
+    throw new RangeError(
+      `optimizer.interceptLr must be a positive finite number, got ${String(interceptLr)}`,
+    );
+  }
+  // River's GLM: the weights by the chosen optimizer, the intercept by plain SGD.
+  return partitioned({
+    intercept: { range: [0, 1], optimizer: 'sgd', lr: interceptLr },
+    weights: { range: [1], optimizer: build },
+  });
 }

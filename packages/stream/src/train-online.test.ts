@@ -271,7 +271,7 @@ describe('trainOnline: errors and teardown', () => {
   });
 
   it('bad options throw at pipe time', () => {
-    expect(() => trainOnline({ model: linearRegression(), optimizer: 'adagrad' as never })).toThrow(
+    expect(() => trainOnline({ model: linearRegression(), optimizer: 'lion' as never })).toThrow(
       /optimizer must be a factory/,
     );
     expect(() =>
@@ -310,11 +310,11 @@ describe('trainOnline and applyGradients: checkpoints', () => {
     expect(built).toBe(0);
     const whole = await last(from(samples(0, 1000)).pipe(operator));
     expect(built).toBe(1);
-    let take: (() => import('./learner.js').LearnerState) | undefined;
+    let takeState: (() => import('./learner.js').LearnerState) | undefined;
     await last(
-      from(samples(0, 500)).pipe(trainOnline({ ...options, checkpointer: (t) => (take = t) })),
+      from(samples(0, 500)).pipe(trainOnline({ ...options, checkpointer: (t) => (takeState = t) })),
     );
-    const state = JSON.parse(JSON.stringify(take!()));
+    const state = JSON.parse(JSON.stringify(takeState!()));
     const resumed = await last(
       from(samples(500, 500)).pipe(trainOnline({ ...options, from: state })),
     );
@@ -326,18 +326,58 @@ describe('trainOnline and applyGradients: checkpoints', () => {
     const grads = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i)]);
     const options = { params: [0, 0], optimizer: adam(0.1) };
     const whole = await last(from(grads).pipe(applyGradients(options)));
-    let take: (() => import('@adamflow/core').OptimizerState) | undefined;
+    let takeState:
+      | (() =>
+          | import('@adamflow/core').OptimizerState
+          | import('./partitioned.js').PartitionedState)
+      | undefined;
     await last(
       from(grads.slice(0, 17)).pipe(
-        applyGradients({ ...options, checkpointer: (t) => (take = t) }),
+        applyGradients({ ...options, checkpointer: (t) => (takeState = t) }),
       ),
     );
-    const state = JSON.parse(JSON.stringify(take!()));
+    const state = JSON.parse(JSON.stringify(takeState!()));
     const resumed = await last(
       from(grads.slice(17)).pipe(applyGradients({ ...options, from: state })),
     );
     expect(Array.from(resumed.params)).toEqual(Array.from(whole.params));
     expect(resumed.step).toBe(40);
+  });
+});
+
+describe('optimizer factories', () => {
+  it('trainOnline calls the factory once per subscription, none at pipe time', async () => {
+    let calls = 0;
+    const operator = trainOnline({
+      model: linearRegression(),
+      optimizer: (params) => {
+        calls++;
+        return new Adam(params, { lr: 0.01 });
+      },
+    });
+    expect(calls).toBe(0);
+    const run = linearSource({ seed: 1 }).pipe(take(10), operator, toArray());
+    await lastValueFrom(run);
+    expect(calls).toBe(1);
+    await lastValueFrom(run);
+    expect(calls).toBe(2);
+  });
+
+  it('applyGradients calls the factory once per subscription', async () => {
+    let calls = 0;
+    const run = of([1, -1], [0.5, -0.5]).pipe(
+      applyGradients({
+        params: [0, 0],
+        optimizer: (params) => {
+          calls++;
+          return new Adam(params, { lr: 0.1 });
+        },
+      }),
+      toArray(),
+    );
+    expect(calls).toBe(0);
+    await lastValueFrom(run);
+    expect(calls).toBe(1);
   });
 });
 

@@ -1,7 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { checkLearnerOptions } from './check-learner-options.js';
 import type { Sample, SampleBatch } from './generators.js';
-import { Learner, type LearnerOptions, type LearnerState } from './learner.js';
+import { checkLearnerOptions, Learner, type LearnerOptions, type LearnerState } from './learner.js';
 import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Options of {@link trainOnline}. */
@@ -27,13 +26,13 @@ export interface TrainOnlineOptions extends LearnerOptions {
  * optimizer; every optimizer step (every `batchSize` samples) emits a
  * {@link ParamsUpdate}. One operator hop per emission; all per-sample maths runs in
  * plain loops inside it. Each subscription trains its own parameters from the
- * initial ones.
+ * initial ones, with its own optimizer: an optimizer factory is called once per
+ * subscription (never at pipe time), so what it throws reaches that subscriber.
  *
  * Errors (a malformed sample or non-finite gradient under the `'throw'` policy) reach
  * the subscriber as an RxJS error with a stable `code`, and the source is unsubscribed.
  *
- * Each subscription builds its own learner (the optimizer factory is called once per
- * subscription), so `retry()` starts again from the initial params (or from `from`),
+ * So `retry()` starts again from the initial params (or from `from`),
  * not where the failed run stopped: to continue instead, take a state with
  * `checkpointer` and subscribe again with `from` set to it (and the source resumed at
  * the same sample).
@@ -55,7 +54,8 @@ export function trainOnline(
   options: TrainOnlineOptions,
 ): OperatorFunction<Sample | SampleBatch, ParamsUpdate> {
   const output = checkOutputMode(options.output);
-  // Bad options throw at pipe() time; the factory is called only per subscription.
+  // Check now so bad options throw at pipe() time; the optimizer factory runs once per
+  // subscription, when its learner is built.
   checkLearnerOptions(options);
   return (source) =>
     new Observable<ParamsUpdate>((subscriber) => {

@@ -153,7 +153,8 @@ export function trainSession(options: TrainSessionOptions = {}): Observable<Sess
     const position = (): SessionPosition => ({ samples, step: learner.steps });
     const config = (): SessionConfig => ({
       source: generator.spec,
-      model: learner.model.kind,
+      // Sessions build their models with modelFor(): always one of these two kinds.
+      model: learner.model.kind as SessionConfig['model'],
       features: learner.model.features,
       optimizer: learner.optimizerName ?? 'adam',
       lr: learner.optimizer.lr,

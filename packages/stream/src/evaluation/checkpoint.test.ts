@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { fromCsv } from '../data/from-csv.js';
 import { createMetric } from '../metrics/create-metric.js';
 import { logisticRegression } from '../model.js';
+import { mlp } from '../models/mlp.js';
+import { softmaxRegression } from '../models/softmax-regression.js';
 import { pipeline } from '../pipeline.js';
 import { standardScaler } from '../preprocessing/standard-scaler.js';
 import { Random } from '../random.js';
@@ -104,6 +106,32 @@ describe('checkpoints', () => {
       JSON.parse(JSON.stringify(createCheckpoint(model))),
     );
     expect(predictor.predictProba([3, 1, 0])).toBe(model.predictProba([3, 1, 0]));
+  });
+
+  it.each([
+    ['mlp', (features: number) => mlp({ inputs: features, hidden: [4], seed: 3 })],
+    ['softmax-regression', (features: number) => softmaxRegression({ features, classes: 3 })],
+  ])('restores a %s from its spec (createModel) and predicts as before', (_, model) => {
+    const trained = pipeline({
+      inputs: 2,
+      stages: [standardScaler()],
+      model,
+      optimizer: { name: 'adam', options: { lr: 0.05 } },
+    });
+    const random = new Random(5);
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      x: [random.normal(), random.normal()],
+      y: i % 3 === 0 ? 1 : 0,
+    }));
+    for (const row of rows) trained.learn(row);
+    const { pipeline: restored } = restoreCheckpoint(
+      JSON.parse(JSON.stringify(createCheckpoint(trained))),
+    );
+    expect(restored.model.kind).toBe(trained.model.kind);
+    expect(rows.map((row) => restored.predict(row.x))).toEqual(
+      rows.map((row) => trained.predict(row.x)),
+    );
+    expect(Array.from(restored.params)).toEqual(Array.from(trained.params));
   });
 
   it('refuses what is not a checkpoint of this version, with a code', () => {

@@ -1,10 +1,11 @@
+import { createModel, type ModelSpec } from '../create-model.js';
 import type { LabelEncoderState } from '../data/label-encoder.js';
 import type { StreamPosition } from '../data/row.js';
 import { StreamError } from '../errors.js';
 import type { OptimizerSpec } from '../learner.js';
 import { createMetric, type MetricName } from '../metrics/create-metric.js';
 import type { Metric } from '../metrics/metric.js';
-import { linearRegression, logisticRegression, type Model } from '../model.js';
+import type { Model } from '../model.js';
 import {
   type Pipeline,
   type PipelineDescription,
@@ -55,7 +56,7 @@ export interface Restored {
 
 /** Rebuilds what a checkpoint's description cannot: a custom model, optimizer or stage. */
 export interface RestoreOverrides {
-  /** The model, for kinds other than the built-in linear and logistic regressions. */
+  /** The model, for kinds other than the built-in ones (`createModel`'s). */
   model?: Model | ((features: number) => Model);
   /** The optimizer, when the pipeline was built with a factory. */
   optimizer?: OptimizerSpec;
@@ -69,10 +70,18 @@ const STAGES: Record<string, (options: { [key: string]: Json }) => StageSpec> = 
   'one-hot': (options) => oneHot(options as unknown as OneHotOptions),
 };
 
-const MODELS: Record<string, (features: number) => Model> = {
-  'linear-regression': (features) => linearRegression({ features }),
-  'logistic-regression': (features) => logisticRegression({ features }),
-};
+// The generalised linear models are described by their kind and width alone.
+const GLMS = ['linear-regression', 'logistic-regression', 'poisson-regression'];
+
+/** The built-in model a description names, by `createModel`; undefined for others. */
+function builtInModel(description: PipelineDescription['model']): Model | undefined {
+  const spec: ModelSpec | undefined =
+    description.spec ??
+    (GLMS.includes(description.kind)
+      ? ({ kind: description.kind, features: description.features } as ModelSpec)
+      : undefined);
+  return spec === undefined ? undefined : createModel(spec);
+}
 
 /**
  * Takes a checkpoint of a pipeline and, optionally, the run around it.
@@ -143,7 +152,7 @@ export function restoreCheckpoint(
     if (!make) invalid(`unknown stage kind ${JSON.stringify(kind)}; pass overrides.stages`);
     return make(options);
   });
-  const model = overrides.model ?? MODELS[description.model.kind];
+  const model = overrides.model ?? builtInModel(description.model);
   if (!model) {
     invalid(`unknown model kind ${JSON.stringify(description.model.kind)}; pass overrides.model`);
   }

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type { OptimizerName } from '@adamflow/core';
+import type { LearnerState, SourceSpec } from '@adamflow/stream';
+import type { KV } from '@nats-io/kv';
+import { DistributedError } from './errors.js';
+import { parseExact, stringifyExact } from './exact-json.js';
+import type { SessionNames } from './session-names.js';
+
+/** Everything that shapes a trainer's trajectory; its hash guards every resume. */
+export interface TrainerConfig {
+  source: SourceSpec;
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  window: number;
+}
+
+/**
+ * A trainer's checkpoint: its whole state together with the input position it
+ * corresponds to, written atomically as one KV entry (the entry is the commit point).
+ */
+export interface TrainerCheckpoint {
+  format: 'adamflow.trainer-checkpoint';
+  version: 1;
+  session: string;
+  configHash: string;
+  config: TrainerConfig;
+  /** Creation time of the input stream the sequences refer to (a recreated stream is another history). */
+  streamCreated: string;
+  /** Incremented by every trainer that takes the session over: a fencing token. */
+  epoch: number;
+  /** The last stream sequence learned completely. */
+  sequence: number;
+  /** Samples of message `sequence + 1` already learned (non-zero only when `--until` stopped inside it). */
+  offset: number;
+  /** Samples learned in all. */
+  samples: number;
+  /** Optimizer steps. */
+  step: number;
+  learner: LearnerState;
+  /** The trainer that wrote it. */
+  owner: string;
+  writtenAt: string;
+}
+
+/**
+ * The configuration's hash: SHA-256 of its JSON with keys sorted.
+ *
+ * @param config - the trainer configuration.
+ * @returns 64 hex digits.
+ * @example
+ * ```ts
+ * import { linearSpec } from '@adamflow/stream';
+ * import { configHash } from './checkpoint.js';
+ * configHash({ source: linearSpec(), optimizer: 'adam', lr: 0.01, batchSize: 1, window: 100 }).length; // 64
+ * ```
+ */
+export function configHash(config: TrainerConfig): string {
+  return createHash('sha256').update(canonical(config)).digest('hex');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return stringifyExact(value);
+}
+
+/**
+ * Reads the session's checkpoint and the KV revision it is at.
+ *
+ * @param kv - the sessions bucket.
+ * @param names - the session's names.
+ * @returns the checkpoint and revision, or undefined when there is none.
+ * @throws DistributedError `ADAMFLOW_ERR_CHECKPOINT_INVALID` when the entry is not a checkpoint.
+ * @example
+ * ```ts
+ * import { openNats } from './nats-context.js';
+ * import { readCheckpoint } from './checkpoint.js';
+ * import { sessionNames } from './session-names.js';
+ * const nats = await openNats({ url: 'nats://127.0.0.1:4222', name: 'example' });
+ * (await readCheckpoint(nats.kv, sessionNames('demo')))?.checkpoint.samples;
+ * ```
+ */
+export async function readCheckpoint(
+  kv: KV,
+  names: SessionNames,
+): Promise<{ checkpoint: TrainerCheckpoint; revision: number } | undefined> {
+  const entry = await kv.get(names.checkpointKey);
+  if (entry === null || entry.operation !== 'PUT') return undefined;
+  let checkpoint: TrainerCheckpoint;
+  try {
+    checkpoint = parseExact(entry.string()) as TrainerCheckpoint;
+  } catch (error) {
+    throw invalid(names, (error as Error).message);
+  }
+  if (checkpoint?.format !== 'adamflow.trainer-checkpoint' || checkpoint.version !== 1) {
+    throw invalid(names, 'not an adamflow.trainer-checkpoint of version 1');
+  }
+  return { checkpoint, revision: entry.revision };
+}
+
+function invalid(names: SessionNames, why: string): DistributedError {
+  return new DistributedError(
+    'ADAMFLOW_ERR_CHECKPOINT_INVALID',
+    `the checkpoint of session ${names.session} cannot be read (${why})`,
+  );
+}
+
+/**
+ * Writes a checkpoint only if the entry is still at `revision` (0: only if there is
+ * none), so a trainer that was fenced off can never overwrite its successor's work.
+ *
+ * @param kv - the sessions bucket.
+ * @param names - the session's names.
+ * @param checkpoint - the checkpoint.
+ * @param revision - the revision this writer last wrote or read; 0 for none.
+ * @returns the new revision.
+ * @throws DistributedError `ADAMFLOW_ERR_LEASE_LOST` when another writer got there first.
+ * @example
+ * ```ts
+ * import { writeCheckpoint, type TrainerCheckpoint } from './checkpoint.js';
+ * import { openNats } from './nats-context.js';
+ * import { sessionNames } from './session-names.js';
+ * declare const checkpoint: TrainerCheckpoint;
+ * const nats = await openNats({ url: 'nats://127.0.0.1:4222', name: 'example' });
+ * const revision = await writeCheckpoint(nats.kv, sessionNames('demo'), checkpoint, 0);
+ * ```
+ */
+export async function writeCheckpoint(
+  kv: KV,
+  names: SessionNames,
+  checkpoint: TrainerCheckpoint,
+  revision: number,
+): Promise<number> {
+  const text = stringifyExact(checkpoint);
+  try {
+    return revision === 0
+      ? await kv.create(names.checkpointKey, text)
+      : await kv.update(names.checkpointKey, text, revision);
+  } catch (error) {
+    const message = String((error as Error)?.message);
+    if (/wrong last sequence|key exists/i.test(message)) {
+      throw new DistributedError(
+        'ADAMFLOW_ERR_LEASE_LOST',
+        `the checkpoint of session ${names.session} was written by another trainer (expected revision ${revision}); this one stops without writing`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from './options.js';
+
+const URL = 'nats://127.0.0.1:4222';
+
+function usage(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseCommand(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+  return 'accepted';
+}
+
+describe('command line', () => {
+  it('reads the contract with its defaults (those of pnpm train)', () => {
+    expect(parseCommand(['trainer', '--nats', URL, '--session', 'a'], {})).toMatchObject({
+      command: 'trainer',
+      nats: URL,
+      optimizer: 'adam',
+      lr: 0.01,
+      batchSize: 1,
+      until: undefined,
+    });
+    expect(
+      parseCommand(['trainer', '--session', 'a', '--optimizer', 'sgd'], { ADAMFLOW_NATS_URL: URL }),
+    ).toMatchObject({ nats: URL, lr: 0.001 });
+    const produce = parseCommand(
+      [
+        'produce',
+        '--nats',
+        URL,
+        '--session',
+        'a',
+        '--source',
+        'seed',
+        '--seed',
+        '9',
+        '--samples',
+        '5',
+      ],
+      {},
+    );
+    expect(produce).toMatchObject({ samples: 5, spec: { kind: 'linear', seed: 9 } });
+  });
+
+  it('says what is wrong with each bad flag', () => {
+    const messages = [
+      usage(['trainer', '--session', 'a']),
+      usage(['trainer', '--nats', 'http://x', '--session', 'a']),
+      usage(['trainer', '--nats', URL]),
+      usage(['trainer', '--nats', URL, '--session', 'a.b']),
+      usage(['trainer', '--nats', URL, '--session', 'x'.repeat(65)]),
+      usage(['trainer', '--nats', URL, '--session', 'a', '--lr=-1']),
+      usage(['trainer', '--nats', URL, '--session', 'a', '--optimizer', 'lion']),
+      usage(['trainer', '--nats', URL, '--session', 'a', '--until', '1.5']),
+      usage(['trainer', '--nats', URL, '--session', 'a', '--on-held', 'maybe']),
+      usage(['produce', '--nats', URL, '--session', 'a', '--source', 'csv']),
+      usage(['produce', '--nats', URL, '--session', 'a', '--samples', '']),
+      usage(['produce', '--nats', URL, '--session', 'a', '--until', '5']),
+      usage(['gateway', '--nats', URL, '--port', '70000']),
+      usage(['train']),
+    ];
+    expect(messages).toEqual([
+      'trainer: --nats URL is required (e.g. --nats nats://127.0.0.1:4222), or set ADAMFLOW_NATS_URL',
+      'trainer: --nats must be a NATS URL like nats://127.0.0.1:4222, got "http://x"',
+      'trainer: --session NAME is required',
+      `trainer: --session must be 1 to 64 letters, digits, '-' or '_', got "a.b"`,
+      `trainer: --session must be 1 to 64 letters, digits, '-' or '_', got "${'x'.repeat(65)}"`,
+      'trainer: --lr must be a positive number, got "-1"',
+      'trainer: --optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop, got "lion"',
+      'trainer: --until must be an integer >= 0, got "1.5"',
+      'trainer: --on-held must be one of wait, exit, got "maybe"',
+      'produce: --source must be one of seed, linear, multilinear, logistic, drift, got "csv"',
+      'produce: --samples must be an integer >= 0, got ""',
+      expect.stringMatching(/^produce: Unknown option '--until'/),
+      'gateway: --port must be an integer in 0..65535, got "70000"',
+      'unknown command "train"; use one of produce, trainer, gateway, inspect',
+    ]);
+  });
+});

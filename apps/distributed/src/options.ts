@@ -1,0 +1,284 @@
+import { parseArgs } from 'node:util';
+import { type OptimizerName, optimizerNames } from '@adamflow/core';
+import {
+  driftSpec,
+  linearSpec,
+  logisticSpec,
+  multilinearSpec,
+  type SourceSpec,
+} from '@adamflow/stream';
+import { SESSION_PATTERN } from './session-names.js';
+
+/** A usage error: the command prints its message and exits with code 2. */
+export class UsageError extends Error {}
+
+/** The commands. */
+export const COMMANDS = ['produce', 'trainer', 'gateway', 'inspect'] as const;
+
+/** Sources: `seed` is the seed's line, the same stream as `pnpm train --source linear`. */
+export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as const;
+
+export const USAGE = `Usage: adamflow <command> [options]   (every command: --nats URL, or ADAMFLOW_NATS_URL)
+
+  produce  --session NAME [--source seed] [--seed S] [--samples N] [--batch-samples K] [--replicas R]
+           puts the first N samples of a seeded source into the session's stream (idempotent)
+  trainer  --session NAME [--optimizer adam] [--lr LR] [--batch B] [--until N]
+           [--checkpoint-samples K] [--checkpoint-ms T] [--update-every M] [--lease-ms L]
+           [--on-held wait|exit] [--json]
+           trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
+           publishes params on adamflow.updates.NAME after every M input messages (0: none)
+  inspect  --session NAME [--json]
+           prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
+  gateway  --port P [--host H]
+           serves the dashboard for any session from NATS
+
+Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
+Optimizers: ${optimizerNames.join(' | ')} (default adam; lr default 0.01, 0.001 for sgd).
+`;
+
+/** Options every command shares. */
+export interface CommonOptions {
+  nats: string;
+  help: boolean;
+}
+
+/** `adamflow produce`. */
+export interface ProduceCommand extends CommonOptions {
+  command: 'produce';
+  session: string;
+  spec: SourceSpec;
+  samples: number;
+  batchSamples: number;
+  /** Replicas of the session's stream when produce creates it (a NATS cluster has them). */
+  replicas: number;
+  json: boolean;
+}
+
+/** `adamflow trainer`. */
+export interface TrainerCommand extends CommonOptions {
+  command: 'trainer';
+  session: string;
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  until: number | undefined;
+  checkpointSamples: number;
+  checkpointMs: number;
+  updateEvery: number;
+  leaseMs: number;
+  onHeld: 'wait' | 'exit';
+  json: boolean;
+}
+
+/** `adamflow inspect`. */
+export interface InspectCommand extends CommonOptions {
+  command: 'inspect';
+  session: string;
+  json: boolean;
+}
+
+/** `adamflow gateway`. */
+export interface GatewayCommand extends CommonOptions {
+  command: 'gateway';
+  port: number;
+  host: string;
+}
+
+/** Any parsed command. */
+export type Command = ProduceCommand | TrainerCommand | InspectCommand | GatewayCommand;
+
+const FLAGS = {
+  produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
+  trainer: [
+    'session',
+    'optimizer',
+    'lr',
+    'batch',
+    'until',
+    'checkpoint-samples',
+    'checkpoint-ms',
+    'update-every',
+    'lease-ms',
+    'on-held',
+    'json',
+  ],
+  inspect: ['session', 'json'],
+  gateway: ['port', 'host'],
+} as const;
+
+const BOOLEAN = new Set(['json', 'help']);
+
+/**
+ * Parses and validates argv (without node and the script).
+ *
+ * @param argv - the arguments, command first.
+ * @param env - the environment (for `ADAMFLOW_NATS_URL`).
+ * @returns the command.
+ * @throws UsageError whose message says which flag was wrong and what to pass.
+ * @example
+ * ```ts
+ * import { parseCommand } from './options.js';
+ * parseCommand(['inspect', '--nats', 'nats://127.0.0.1:4222', '--session', 'demo', '--json'], {});
+ * ```
+ */
+export function parseCommand(argv: string[], env: Record<string, string | undefined>): Command {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    return { command: 'inspect', nats: '', session: '', json: false, help: true };
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)}; use one of ${COMMANDS.join(', ')}`,
+    );
+  }
+  const name = command as (typeof COMMANDS)[number];
+  const names = ['nats', 'help', ...FLAGS[name]];
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: Object.fromEntries(
+        names.map((flag) => [
+          flag,
+          BOOLEAN.has(flag)
+            ? { type: 'boolean' as const, ...(flag === 'help' ? { short: 'h' } : {}) }
+            : { type: 'string' as const },
+        ]),
+      ),
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${name}: ${(error as Error).message}`);
+  }
+  const help = values['help'] === true;
+  const nats = (values['nats'] as string | undefined) ?? env['ADAMFLOW_NATS_URL'] ?? '';
+  if (!help && !/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+:\d+$/.test(nats.split(',')[0] ?? '')) {
+    throw new UsageError(
+      nats === ''
+        ? `${name}: --nats URL is required (e.g. --nats nats://127.0.0.1:4222), or set ADAMFLOW_NATS_URL`
+        : `${name}: --nats must be a NATS URL like nats://127.0.0.1:4222, got ${JSON.stringify(nats)}`,
+    );
+  }
+  const read = new Reader(name, values);
+  const common = { nats, help };
+  switch (name) {
+    case 'produce': {
+      const seed = read.integer('seed', 42, Number.MIN_SAFE_INTEGER);
+      const source = read.choice('source', SOURCES, 'seed');
+      const spec = {
+        seed: () => linearSpec({ seed }),
+        linear: () => linearSpec({ seed }),
+        multilinear: () => multilinearSpec({ seed }),
+        logistic: () => logisticSpec({ seed }),
+        drift: () => driftSpec({ seed, positions: [50_000], width: 2_000 }),
+      }[source]();
+      return {
+        command: name,
+        ...common,
+        session: read.session(help),
+        spec,
+        samples: read.integer('samples', 200_000, 0),
+        batchSamples: read.integer('batch-samples', 256, 1, 65_536),
+        replicas: read.integer('replicas', 1, 1, 5),
+        json: values['json'] === true,
+      };
+    }
+    case 'trainer': {
+      const optimizer = read.choice('optimizer', optimizerNames, 'adam');
+      const until = values['until'] === undefined ? undefined : read.integer('until', 0, 0);
+      return {
+        command: name,
+        ...common,
+        session: read.session(help),
+        optimizer,
+        lr: read.positive('lr', optimizer === 'sgd' ? 0.001 : 0.01),
+        batchSize: read.integer('batch', 1, 1),
+        until,
+        checkpointSamples: read.integer('checkpoint-samples', 65_536, 1),
+        checkpointMs: read.integer('checkpoint-ms', 1000, 10),
+        updateEvery: read.integer('update-every', 4, 0),
+        leaseMs: read.integer('lease-ms', 5000, 100),
+        onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
+        json: values['json'] === true,
+      };
+    }
+    case 'inspect':
+      return {
+        command: name,
+        ...common,
+        session: read.session(help),
+        json: values['json'] === true,
+      };
+    case 'gateway':
+      return {
+        command: name,
+        ...common,
+        port: read.integer('port', 8080, 0, 65_535),
+        host: (values['host'] as string | undefined) ?? '127.0.0.1',
+      };
+  }
+}
+
+/** Reads one command's flags, each failure a UsageError naming the flag. */
+class Reader {
+  constructor(
+    private readonly command: string,
+    private readonly values: Record<string, string | boolean | undefined>,
+  ) {}
+
+  session(help: boolean): string {
+    const text = this.values['session'];
+    if (help) return '';
+    if (typeof text !== 'string') {
+      throw new UsageError(`${this.command}: --session NAME is required`);
+    }
+    if (!SESSION_PATTERN.test(text)) {
+      throw new UsageError(
+        `${this.command}: --session must be 1 to 64 letters, digits, '-' or '_', got ${JSON.stringify(text)}`,
+      );
+    }
+    return text;
+  }
+
+  integer(flag: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.values[flag];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (
+      typeof text !== 'string' ||
+      text.trim() === '' ||
+      !Number.isSafeInteger(n) ||
+      n < min ||
+      n > max
+    ) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+      throw new UsageError(
+        `${this.command}: --${flag} must be an integer ${range}, got ${JSON.stringify(text)}`,
+      );
+    }
+    return n;
+  }
+
+  positive(flag: string, fallback: number): number {
+    const text = this.values[flag];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (typeof text !== 'string' || text.trim() === '' || !(Number.isFinite(n) && n > 0)) {
+      throw new UsageError(
+        `${this.command}: --${flag} must be a positive number, got ${JSON.stringify(text)}`,
+      );
+    }
+    return n;
+  }
+
+  choice<T extends string>(flag: string, choices: readonly T[], fallback: T): T {
+    const text = this.values[flag] ?? fallback;
+    if (typeof text !== 'string' || !(choices as readonly string[]).includes(text)) {
+      throw new UsageError(
+        `${this.command}: --${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(text)}`,
+      );
+    }
+    return text as T;
+  }
+}

@@ -1,0 +1,154 @@
+import type { Learner } from '@adamflow/stream';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { DistributedError } from './errors.js';
+import { parseExact, stringifyExact } from './exact-json.js';
+import type { NatsContext } from './nats-context.js';
+import type { SessionNames } from './session-names.js';
+
+/** One published parameter update of a session. */
+export interface ParamsUpdateMessage {
+  format: 'adamflow.params-update';
+  version: 1;
+  session: string;
+  /** Which history `seq` counts in: changes only when the input stream is recreated. */
+  epoch: string;
+  /** The input stream sequence the update follows (monotonic within an epoch). */
+  seq: number;
+  samples: number;
+  step: number;
+  /** The debiased EMA of the prequential loss (restored with the checkpoint, so re-sends match). */
+  lossEma: number;
+  params: number[];
+}
+
+/** Updates the updates stream keeps (older ones are dropped). */
+const KEEP = 100_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Publishes a session's parameter updates at input-sequence boundaries (every
+ * `every`-th input message). An update is a pure function of the input up to its
+ * `seq`, so one re-sent by a trainer that resumed after a crash is byte-identical,
+ * and its `Nats-Msg-Id` (session and seq) lets JetStream drop it as a duplicate.
+ *
+ * @example
+ * ```ts
+ * import { ParamsUpdates } from './params-updates.js';
+ * declare const updates: ParamsUpdates;
+ * declare const learner: import('@adamflow/stream').Learner;
+ * await updates.after(4, learner); // publishes when 4 is a multiple of `every`
+ * ```
+ */
+export class ParamsUpdates {
+  /** Re-sends JetStream dropped as duplicates (after a resume). */
+  duplicates = 0;
+
+  /**
+   * @param nats - an open context.
+   * @param names - the session's names.
+   * @param epoch - the input history's identity (its stream's creation time).
+   * @param every - publish after every `every`-th input message; 0 publishes nothing.
+   */
+  constructor(
+    private readonly nats: NatsContext,
+    private readonly names: SessionNames,
+    private readonly epoch: string,
+    private readonly every: number,
+  ) {
+    if (!Number.isInteger(every) || every < 0) {
+      throw new RangeError(`every must be an integer >= 0, got ${every}`);
+    }
+  }
+
+  /** Creates the session's updates stream unless it exists. */
+  async open(): Promise<void> {
+    if (this.every === 0) return;
+    try {
+      await this.nats.jsm.streams.info(this.names.updatesStream);
+    } catch {
+      await this.nats.jsm.streams
+        .add({
+          name: this.names.updatesStream,
+          subjects: [this.names.updatesSubject],
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          max_msgs: KEEP,
+          duplicate_window: nanos(10 * 60_000),
+        })
+        .catch(async (error: unknown) => {
+          // A concurrent creator won; anything else is real.
+          await this.nats.jsm.streams.info(this.names.updatesStream).catch(() => {
+            throw error;
+          });
+        });
+    }
+  }
+
+  /**
+   * Publishes the learner's state if input message `sequence` is an update boundary.
+   *
+   * @param sequence - the input sequence just learned completely.
+   * @param learner - the learner.
+   */
+  async after(sequence: number, learner: Learner): Promise<void> {
+    if (this.every === 0 || sequence % this.every !== 0) return;
+    const update: ParamsUpdateMessage = {
+      format: 'adamflow.params-update',
+      version: 1,
+      session: this.names.session,
+      epoch: this.epoch,
+      seq: sequence,
+      samples: learner.samples,
+      step: learner.steps,
+      lossEma: learner.metrics.snapshot().lossEma,
+      params: Array.from(learner.params),
+    };
+    const ack = await this.nats.js.publish(this.names.updatesSubject, encodeUpdate(update), {
+      msgID: `${this.names.session}:${this.epoch}:${sequence}`,
+    });
+    if (ack.duplicate) this.duplicates++;
+  }
+}
+
+/**
+ * The bytes of an update: exact JSON (every float64 kept bit for bit).
+ *
+ * @param update - the update.
+ * @returns UTF-8 JSON.
+ * @example
+ * ```ts
+ * import { decodeUpdate, encodeUpdate } from './params-updates.js';
+ * declare const update: import('./params-updates.js').ParamsUpdateMessage;
+ * decodeUpdate(encodeUpdate(update)).seq === update.seq; // true
+ * ```
+ */
+export function encodeUpdate(update: ParamsUpdateMessage): Uint8Array {
+  return encoder.encode(stringifyExact(update));
+}
+
+/**
+ * Reads an update.
+ *
+ * @param bytes - what {@link encodeUpdate} wrote.
+ * @returns the update.
+ * @throws DistributedError `ADAMFLOW_ERR_UPDATE_MESSAGE_INVALID` when it is not one.
+ * @example
+ * ```ts
+ * import { decodeUpdate } from './params-updates.js';
+ * declare const bytes: Uint8Array;
+ * decodeUpdate(bytes).params;
+ * ```
+ */
+export function decodeUpdate(bytes: Uint8Array): ParamsUpdateMessage {
+  const update = parseExact(decoder.decode(bytes)) as ParamsUpdateMessage;
+  if (update?.format !== 'adamflow.params-update' || update.version !== 1) {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_UPDATE_MESSAGE_INVALID',
+      'not an adamflow.params-update of version 1',
+    );
+  }
+  return update;
+}

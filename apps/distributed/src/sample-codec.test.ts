@@ -1,0 +1,51 @@
+import { createGenerator, multilinearSpec } from '@adamflow/stream';
+import { describe, expect, it } from 'vitest';
+import { decodeSamples, encodeSamples } from './sample-codec.js';
+
+const bits = (values: Float64Array) => Array.from(new BigUint64Array(values.slice().buffer));
+
+describe('sample messages', () => {
+  it('round-trip every value bit for bit, with the first index', () => {
+    const generator = createGenerator(multilinearSpec({ seed: 3, features: 3 }));
+    generator.nextBatch(1000);
+    const batch = generator.nextBatch(256);
+    const decoded = decodeSamples(encodeSamples(batch));
+    expect({ ...decoded, x: bits(decoded.x), y: bits(decoded.y) }).toEqual({
+      ...batch,
+      x: bits(batch.x),
+      y: bits(batch.y),
+    });
+    expect(decoded.start).toBe(1000);
+  });
+
+  it('are 24 header bytes and little-endian float64 values', () => {
+    const batch = createGenerator(multilinearSpec({ seed: 1, features: 2 })).nextBatch(4);
+    const bytes = encodeSamples(batch);
+    expect(bytes.byteLength).toBe(24 + 8 * 4 * 3);
+    expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('AFSB');
+    const view = new DataView(bytes.buffer);
+    expect(view.getFloat64(24, true)).toBe(batch.x[0]);
+    expect(view.getFloat64(24 + 8 * 8, true)).toBe(batch.y[0]);
+  });
+
+  it('refuse what is not such a message, with a stable code', () => {
+    const good = encodeSamples(createGenerator(multilinearSpec({ seed: 1 })).nextBatch(2));
+    const versioned = good.slice();
+    versioned[4] = 2;
+    const cases = [
+      good.subarray(0, 10),
+      good.subarray(0, good.length - 8),
+      versioned,
+      new Uint8Array(64),
+    ];
+    const codes = cases.map((bytes) => {
+      try {
+        decodeSamples(bytes);
+        return 'decoded';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    });
+    expect(codes).toEqual(Array(4).fill('ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID'));
+  });
+});

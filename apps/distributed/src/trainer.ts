@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { OptimizerName } from '@adamflow/core';
+import { createGenerator, Learner, modelFor, type SampleBatch } from '@adamflow/stream';
+import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
+import {
+  configHash,
+  readCheckpoint,
+  type TrainerCheckpoint,
+  type TrainerConfig,
+  writeCheckpoint,
+} from './checkpoint.js';
+import { DistributedError } from './errors.js';
+import { Lease, type LeaseHolder } from './lease.js';
+import type { NatsContext } from './nats-context.js';
+import { ParamsUpdates } from './params-updates.js';
+import { decodeSamples } from './sample-codec.js';
+import { type SessionNames, sessionNames } from './session-names.js';
+import { readSource } from './session-source.js';
+
+/** Options of {@link runTrainer}. */
+export interface TrainerOptions {
+  session: string;
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  /** Metrics window in samples; default 100 (as `pnpm train`). */
+  window?: number;
+  /** Stop once this many samples are learned and checkpointed; default: run until stopped. */
+  until?: number;
+  /** Checkpoint after this many samples (at the next message boundary); default 65536. */
+  checkpointSamples?: number;
+  /** ...or after this many ms with unsaved progress; default 1000. */
+  checkpointMs?: number;
+  /** Publish a parameter update after every this many input messages; 0: none; default 4. */
+  updateEvery?: number;
+  /** Lease TTL in ms; default 5000. */
+  leaseMs?: number;
+  /** When another trainer holds the session: wait for it (default) or exit. */
+  onHeld?: 'wait' | 'exit';
+  /** Told what happens (lease, resume, checkpoints, end). */
+  onEvent?: (event: TrainerEvent) => void;
+  /** Stops the trainer gracefully (final checkpoint, lease released). */
+  signal?: AbortSignal;
+}
+
+/** What a trainer reports as it goes. */
+export type TrainerEvent =
+  | { event: 'lease-waiting'; holder: LeaseHolder }
+  | { event: 'lease-acquired'; epoch: number }
+  | { event: 'resumed'; samples: number; sequence: number; offset: number }
+  | { event: 'checkpoint'; samples: number; step: number; sequence: number; offset: number }
+  | { event: 'done'; samples: number; step: number };
+
+/** How a trainer run ended. */
+export interface TrainerResult {
+  samples: number;
+  step: number;
+  params: number[];
+}
+
+/**
+ * Trains on a session's sample stream, exactly and resumably: it takes the session's
+ * lease, resumes from the checkpoint (learner state and stream position, one KV
+ * entry), reads the stream in order from the next sequence with an ordered consumer,
+ * and checkpoints at message boundaries every `checkpointSamples` samples or
+ * `checkpointMs` ms, each write conditional on the revision it last wrote. Killed at
+ * any moment and restarted, it ends bitwise where an uninterrupted run ends.
+ *
+ * @param nats - an open context (see `openNats`).
+ * @param options - {@link TrainerOptions}.
+ * @returns the final position and params (on `until`, or when stopped by the signal).
+ * @throws DistributedError with one of the codes in `errors.ts`.
+ * @example
+ * ```ts
+ * import { openNats } from './nats-context.js';
+ * import { runTrainer } from './trainer.js';
+ * const nats = await openNats({ url: 'nats://127.0.0.1:4222', name: 'adamflow-trainer' });
+ * const end = await runTrainer(nats, { session: 'demo', optimizer: 'adam', lr: 0.01, batchSize: 1, until: 10_000 });
+ * console.log(end.params);
+ * ```
+ */
+export async function runTrainer(
+  nats: NatsContext,
+  options: TrainerOptions,
+): Promise<TrainerResult> {
+  const names = sessionNames(options.session);
+  const emit = options.onEvent ?? (() => {});
+  const source = await readSource(nats.kv, names);
+  if (source === undefined) {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_SESSION_UNKNOWN',
+      `session ${names.session} has no samples; run \`adamflow produce --session ${names.session} ...\` first`,
+    );
+  }
+  const config: TrainerConfig = {
+    source: source.spec,
+    optimizer: options.optimizer,
+    lr: options.lr,
+    batchSize: options.batchSize,
+    window: options.window ?? 100,
+  };
+  const hash = configHash(config);
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const lease = await Lease.acquire({
+    kv: nats.kv,
+    key: names.leaseKey,
+    owner,
+    ttlMs: options.leaseMs ?? 5000,
+    onHeld: options.onHeld ?? 'wait',
+    onWait: (holder) => emit({ event: 'lease-waiting', holder }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    const result = await trainHeld(nats, names, options, config, hash, owner, lease, emit);
+    await lease.release();
+    return result;
+  } catch (thrown) {
+    const error = asDisconnect(thrown);
+    // Without a connection a release would only wait for a timeout; the lease expires.
+    if (error.code === 'ADAMFLOW_ERR_NATS_DISCONNECTED') lease.abandon();
+    else await lease.release();
+    throw error;
+  }
+}
+
+/** Connection-level failures of any NATS call become one code: restart and resume. */
+function asDisconnect(error: unknown): Error & { code?: string } {
+  const connection = [
+    TimeoutError,
+    ConnectionError,
+    ClosedConnectionError,
+    NoRespondersError,
+    RequestError,
+  ].some((kind) => error instanceof kind);
+  if (!connection) return error as Error;
+  return new DistributedError(
+    'ADAMFLOW_ERR_NATS_DISCONNECTED',
+    `lost the connection to NATS (${(error as Error).message}); restart the trainer (it resumes from its last checkpoint)`,
+  );
+}
+
+async function trainHeld(
+  nats: NatsContext,
+  names: SessionNames,
+  options: TrainerOptions,
+  config: TrainerConfig,
+  hash: string,
+  owner: string,
+  lease: Lease,
+  emit: (event: TrainerEvent) => void,
+): Promise<TrainerResult> {
+  const streamCreated = (await nats.jsm.streams.info(names.stream)).created;
+  const stored = await readCheckpoint(nats.kv, names);
+  if (stored) checkResumable(names, stored.checkpoint, hash, config, streamCreated);
+  const learner = stored ? restoreLearner(stored.checkpoint) : freshLearner(config);
+  let sequence = stored?.checkpoint.sequence ?? 0;
+  let offset = stored?.checkpoint.offset ?? 0;
+  let revision = stored?.revision ?? 0;
+  const epoch = (stored?.checkpoint.epoch ?? 0) + 1;
+  emit({ event: 'lease-acquired', epoch });
+  emit({ event: 'resumed', samples: learner.samples, sequence, offset });
+  const updates = new ParamsUpdates(nats, names, streamCreated, options.updateEvery ?? 4);
+  await updates.open();
+
+  const snapshot = (): TrainerCheckpoint => ({
+    format: 'adamflow.trainer-checkpoint',
+    version: 1,
+    session: names.session,
+    configHash: hash,
+    config,
+    streamCreated,
+    epoch,
+    sequence,
+    offset,
+    samples: learner.samples,
+    step: learner.steps,
+    learner: learner.state(),
+    owner,
+    writtenAt: new Date().toISOString(),
+  });
+  // Writes are chained so that exactly one is in flight and each carries the revision
+  // the previous one produced. The state is taken when a write starts, which is always
+  // between two messages (a message is learned synchronously).
+  let savedSamples = stored ? learner.samples : -1;
+  let savedAt = Date.now();
+  let chain: Promise<void> = Promise.resolve();
+  const save = (force: boolean): Promise<void> => {
+    chain = chain.then(async () => {
+      if (!force && learner.samples === savedSamples) return;
+      const checkpoint = snapshot();
+      revision = await writeCheckpoint(nats.kv, names, checkpoint, revision);
+      savedSamples = checkpoint.samples;
+      savedAt = Date.now();
+      emit({
+        event: 'checkpoint',
+        samples: checkpoint.samples,
+        step: checkpoint.step,
+        sequence: checkpoint.sequence,
+        offset: checkpoint.offset,
+      });
+    });
+    return chain;
+  };
+  // Claim: bump the checkpoint's revision at once, so a fenced-off predecessor's next
+  // write fails even if it has not noticed yet that its lease is gone.
+  await save(true);
+
+  const until = options.until ?? Number.POSITIVE_INFINITY;
+  const everySamples = options.checkpointSamples ?? 65_536;
+  const everyMs = options.checkpointMs ?? 1000;
+  let fatal: Error | undefined;
+  let messages: ConsumerMessages | undefined;
+  const fail = (error: Error) => {
+    fatal ??= error;
+    messages?.stop();
+  };
+  void lease.lost.then(fail);
+  const onAbort = () => messages?.stop();
+  options.signal?.addEventListener('abort', onAbort);
+  const status = watchDisconnect(nats, fail);
+  const timer = setInterval(
+    () => {
+      if (learner.samples !== savedSamples && Date.now() - savedAt >= everyMs)
+        save(false).catch(fail);
+    },
+    Math.max(10, Math.min(everyMs, 1000)),
+  );
+  try {
+    if (learner.samples < until && !options.signal?.aborted) {
+      const consumer = await nats.js.consumers.get(names.stream, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: sequence + 1,
+      });
+      messages = await consumer.consume({ max_messages: 256 });
+      if (options.signal?.aborted || fatal) messages.stop();
+      for await (const message of messages) {
+        if (fatal) break;
+        if (message.seq !== sequence + 1) {
+          throw new DistributedError(
+            'ADAMFLOW_ERR_STREAM_CORRUPT',
+            `stream ${names.stream}: expected sequence ${sequence + 1}, got ${message.seq}`,
+          );
+        }
+        const batch = decodeSamples(message.data);
+        if (batch.start + offset !== learner.samples || batch.features !== learner.model.features) {
+          throw new DistributedError(
+            'ADAMFLOW_ERR_STREAM_CORRUPT',
+            `stream ${names.stream}: message ${message.seq} starts at sample ${batch.start} with ${batch.features} features, the trainer is at sample ${learner.samples - offset}`,
+          );
+        }
+        const take = Math.min(batch.count - offset, until - learner.samples);
+        learner.learnBatch(
+          offset === 0 && take === batch.count ? batch : rows(batch, offset, take),
+        );
+        if (offset + take === batch.count) {
+          sequence = message.seq;
+          offset = 0;
+          await updates.after(sequence, learner);
+        } else {
+          offset += take;
+        }
+        if (learner.samples >= until) break;
+        if (learner.samples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
+          await save(false);
+        }
+      }
+    }
+    if (fatal) throw fatal;
+    await save(false);
+    emit({ event: 'done', samples: learner.samples, step: learner.steps });
+    return { samples: learner.samples, step: learner.steps, params: Array.from(learner.params) };
+  } finally {
+    clearInterval(timer);
+    status.stop();
+    options.signal?.removeEventListener('abort', onAbort);
+    messages?.stop();
+    // A write still in flight must not outlive the lease.
+    await chain.catch(() => {});
+  }
+}
+
+function freshLearner(config: TrainerConfig): Learner {
+  const { features } = createGenerator(config.source);
+  const learner = new Learner({
+    model: modelFor(config.source.kind, features),
+    optimizer: config.optimizer,
+    batchSize: config.batchSize,
+    window: config.window,
+  });
+  // As `pnpm train` does: the registry's demo settings, then the learning rate.
+  learner.optimizer.set({ lr: config.lr });
+  return learner;
+}
+
+function restoreLearner(checkpoint: TrainerCheckpoint): Learner {
+  const { learner: state, config } = checkpoint;
+  const learner = new Learner({
+    model: modelFor(config.source.kind, state.params.length - 1),
+    optimizer: state.optimizerName ?? config.optimizer,
+    params: state.params,
+    batchSize: config.batchSize,
+    window: state.metrics.window,
+    emaBeta: state.metrics.emaBeta,
+  });
+  learner.loadState(state);
+  return learner;
+}
+
+function checkResumable(
+  names: SessionNames,
+  checkpoint: TrainerCheckpoint,
+  hash: string,
+  config: TrainerConfig,
+  streamCreated: string,
+): void {
+  if (checkpoint.configHash !== hash) {
+    const was = checkpoint.config;
+    throw new DistributedError(
+      'ADAMFLOW_ERR_CONFIG_MISMATCH',
+      `session ${names.session} was trained with optimizer ${was.optimizer}, lr ${was.lr}, batch ${was.batchSize}, window ${was.window}; this trainer has optimizer ${config.optimizer}, lr ${config.lr}, batch ${config.batchSize}, window ${config.window}. Pass the same options, or train another session`,
+    );
+  }
+  if (checkpoint.streamCreated !== streamCreated) {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_STREAM_CORRUPT',
+      `the stream of session ${names.session} was recreated (${streamCreated}) after its checkpoint (stream of ${checkpoint.streamCreated}); its sequences mean other samples now. Train another session`,
+    );
+  }
+}
+
+/** `length` rows of a batch from `first`, as a batch of its own (views, no copy). */
+function rows(batch: SampleBatch, first: number, length: number): SampleBatch {
+  const f = batch.features;
+  return {
+    kind: 'sample-batch',
+    features: f,
+    count: length,
+    x: batch.x.subarray(first * f, (first + length) * f),
+    y: batch.y.subarray(first, first + length),
+    start: batch.start + first,
+  };
+}
+
+/** A lost connection is fatal: what was learned since the last checkpoint is replayed by the next run. */
+function watchDisconnect(nats: NatsContext, fail: (error: Error) => void): { stop(): void } {
+  let stopped = false;
+  void (async () => {
+    for await (const event of nats.nc.status()) {
+      if (stopped) return;
+      if (event.type === 'disconnect') {
+        fail(
+          new DistributedError(
+            'ADAMFLOW_ERR_NATS_DISCONNECTED',
+            'lost the connection to NATS; restart the trainer (it resumes from its last checkpoint)',
+          ),
+        );
+      }
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
