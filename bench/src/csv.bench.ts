@@ -4,7 +4,14 @@
 // process's peak RSS during each pass. Then the pipeline per sample (in memory) against
 // a raw loop doing the same maths. Writes bench/results/csv.json.
 
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  createReadStream,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Adam } from '@adamflow/core';
@@ -43,12 +50,11 @@ function generate(path: string): void {
     values.push(random.uniform() < 1 / (1 + Math.exp(-z)) ? '1' : '0');
     lines.push(values.join(','));
     if (lines.length === 10_000) {
-      chunks.push(`${lines.join('\n')}\n`);
+      appendFileSync(path, `${lines.join('\n')}\n`);
       lines.length = 0;
     }
   }
-  if (lines.length) chunks.push(`${lines.join('\n')}\n`);
-  writeFileSync(path, chunks.join(''));
+  if (lines.length) appendFileSync(path, `${lines.join('\n')}\n`);
 }
 
 /** Peak RSS while `work` runs, sampled every 20 ms (plus before and after). */
