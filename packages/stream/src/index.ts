@@ -17,7 +17,13 @@ export type { FromNdjsonOptions, NdjsonStream } from './data/from-ndjson.js';
 export { fromNdjson } from './data/from-ndjson.js';
 export type { Label, LabelEncoderState } from './data/label-encoder.js';
 export { LabelEncoder } from './data/label-encoder.js';
-export type { BadRowPolicy, Row, RowStream, StreamPosition } from './data/row.js';
+export type {
+  BadRowPolicy,
+  ReadableInput,
+  Row,
+  RowStream,
+  StreamPosition,
+} from './data/row.js';
 export type { TargetType } from './data/target.js';
 export type { ErrorLocation, StreamErrorCode } from './errors.js';
 // Errors

@@ -8,6 +8,7 @@ import {
   type BadRowPolicy,
   checkPolicy,
   checkPosition,
+  type ReadableInput,
   type Row,
   type RowStream,
   type StreamPosition,
@@ -82,7 +83,7 @@ interface Plan {
  * for await (const row of rows) console.log(row.x, row.y);
  * ```
  */
-export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvStream {
+export function fromCsv(input: string | ReadableInput, options: FromCsvOptions): CsvStream {
   if (typeof input !== 'string' && typeof (input as Readable)?.pipe !== 'function') {
     throw new TypeError(`fromCsv: input must be a file path or a Readable, got ${String(input)}`);
   }
@@ -134,7 +135,7 @@ export function fromCsv(input: string | Readable, options: FromCsvOptions): CsvS
       failure ??= error;
       notify();
     });
-    source = typeof input === 'string' ? createReadStream(input) : input;
+    source = typeof input === 'string' ? createReadStream(input) : (input as Readable);
     const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
     // pipeline() destroys every stage on error or when the parser is destroyed early.
     (pipeline as (...streams: unknown[]) => void)(...stages, () => {});

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { checkPosition, type Row, type RowStream, type StreamPosition } from './row.js';
 
 /** Options of {@link fromIterable}. */
@@ -10,7 +9,7 @@ export interface FromIterableOptions {
 }
 
 /**
- * Wraps any iterable, async iterable or object-mode Node `Readable` of {@link Row}s as
+ * Wraps any iterable, async iterable or object-mode Node `Readable` (an async iterable) of {@link Row}s as
  * a {@link RowStream} that counts its position, so it can be checkpointed and resumed
  * like a file (on resume it skips the rows before `from`; the source must yield the
  * same rows again). Rows are pulled one at a time: a generator runs only as fast as the
@@ -27,7 +26,7 @@ export interface FromIterableOptions {
  * ```
  */
 export function fromIterable(
-  source: Iterable<Row> | AsyncIterable<Row> | Readable,
+  source: Iterable<Row> | AsyncIterable<Row>,
   options: FromIterableOptions = {},
 ): RowStream {
   const iterable = source as Partial<Iterable<Row> & AsyncIterable<Row>> | null;

@@ -8,6 +8,7 @@ import {
   type BadRowPolicy,
   checkPolicy,
   checkPosition,
+  type ReadableInput,
   type Row,
   type RowStream,
   type StreamPosition,
@@ -61,7 +62,10 @@ export interface NdjsonStream extends RowStream {
  * }
  * ```
  */
-export function fromNdjson(input: string | Readable, options: FromNdjsonOptions): NdjsonStream {
+export function fromNdjson(
+  input: string | ReadableInput,
+  options: FromNdjsonOptions,
+): NdjsonStream {
   if (typeof input !== 'string' && typeof (input as Readable)?.pipe !== 'function') {
     throw new TypeError(
       `fromNdjson: input must be a file path or a Readable, got ${String(input)}`,
@@ -133,7 +137,7 @@ export function fromNdjson(input: string | Readable, options: FromNdjsonOptions)
 
   async function* iterate(): AsyncGenerator<Row> {
     rows = start;
-    const source = typeof input === 'string' ? createReadStream(input) : input;
+    const source = typeof input === 'string' ? createReadStream(input) : (input as Readable);
     let text: Readable = source;
     if (gzip) {
       const gunzip = createGunzip();

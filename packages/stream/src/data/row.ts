@@ -53,3 +53,13 @@ export function checkPolicy(name: string, policy: unknown): BadRowPolicy {
   }
   return policy;
 }
+
+/**
+ * A Node `Readable` of bytes or text, described by the two methods the adapters use,
+ * so that these types need no `@types/node` (an `fs.createReadStream(...)`, a socket,
+ * `process.stdin` all fit).
+ */
+export interface ReadableInput {
+  pipe: (...args: never[]) => unknown;
+  on: (...args: never[]) => unknown;
+}
