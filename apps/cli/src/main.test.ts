@@ -1,10 +1,152 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { optimizerNames } from '@adamflow/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Each case spawns node a few times; a busy machine can take seconds per spawn.
+vi.setConfig({ testTimeout: 120_000 });
 
 const main = new URL('../dist/main.js', import.meta.url).pathname;
+const predict = new URL('../dist/predict.js', import.meta.url).pathname;
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+// River's Phishing dataset (packages/stream/fixtures/README.md says where it comes from).
+const PHISHING = new URL('../../../packages/stream/fixtures/phishing.csv.gz', import.meta.url)
+  .pathname;
+const dir = mkdtempSync(join(tmpdir(), 'adamflow-cli-'));
+const RIVER = [
+  '--data',
+  PHISHING,
+  '--target',
+  'is_phishing',
+  '--model',
+  'logistic',
+  '--scale',
+  'standard',
+  '--optimizer',
+  'sgd',
+  '--lr',
+  '0.1',
+  '--intercept-lr',
+  '0.01',
+  '--metrics',
+  'accuracy',
+  '--json',
+];
+interface DataOutput {
+  samples: number;
+  params: number[];
+  metrics: Record<string, number>;
+}
+const json = (result: { stdout: string }) => JSON.parse(result.stdout) as DataOutput;
+
+describe('adamflow-train --data (progressive validation on a CSV file)', () => {
+  it("reproduces River's Phishing figure: StandardScaler | LogisticRegression(SGD(0.1)), Accuracy 88.96%", () => {
+    const result = run(...RIVER);
+    expect(result.status).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    const out = json(result);
+    expect(out.samples).toBe(1250);
+    expect(out.params).toHaveLength(10);
+    expect((out.metrics['accuracy']! * 100).toFixed(2)).toBe('88.96');
+  });
+
+  it('without --intercept-lr one optimizer steps every parameter (another result)', () => {
+    const args = RIVER.filter(
+      (a, i) => a !== '--intercept-lr' && RIVER[i - 1] !== '--intercept-lr',
+    );
+    const out = json(run(...args));
+    expect(out.params).not.toEqual(json(run(...RIVER)).params);
+  });
+
+  it('stop with --limit and --checkpoint, go on with --resume: bitwise the uninterrupted run', () => {
+    const checkpoint = join(dir, 'run.json');
+    const whole = json(run(...RIVER, '--metrics', 'accuracy,logloss,rocauc'));
+    const part = run(
+      ...RIVER,
+      '--metrics',
+      'accuracy,logloss,rocauc',
+      '--limit',
+      '517',
+      '--checkpoint',
+      checkpoint,
+    );
+    expect(json(part).samples).toBe(517);
+    const rest = run(
+      '--data',
+      PHISHING,
+      '--target',
+      'is_phishing',
+      '--resume',
+      checkpoint,
+      '--json',
+    );
+    expect(rest.stderr).toBe('');
+    expect(json(rest)).toEqual(whole);
+  });
+
+  it('adamflow-predict restores a checkpoint and predicts each row without learning', () => {
+    const checkpoint = join(dir, 'model.json');
+    run(...RIVER, '--checkpoint', checkpoint);
+    const result = spawnSync(
+      process.execPath,
+      [predict, '--model', checkpoint, '--data', PHISHING, '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(0);
+    const lines = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { prediction: number; probability: number });
+    expect(lines).toHaveLength(1250);
+    expect(lines.every((l) => l.prediction === (l.probability > 0.5 ? 1 : 0))).toBe(true);
+    const again = spawnSync(
+      process.execPath,
+      [predict, '--model', checkpoint, '--data', PHISHING, '--json'],
+      { encoding: 'utf8' },
+    );
+    expect(again.stdout).toBe(result.stdout);
+  });
+
+  it('a bad row stops with its code, line and column; --skip-bad-rows skips and counts it', () => {
+    const file = join(dir, 'bad.csv');
+    writeFileSync(file, 'x,y\n1,2\n2,oops\n3,6\n');
+    const bad = run('--data', file, '--target', 'y', '--json');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain(
+      'CSV line 3, column "y": expected a number, got "oops" (ADAMFLOW_ERR_ROW_VALUE)',
+    );
+    const skipped = run('--data', file, '--target', 'y', '--json', '--skip-bad-rows');
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ samples: 2, skipped: 1 });
+  });
+
+  it.each([
+    [['--data', 'x.csv'], /--data needs --target COLUMN/],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--model', 'tree'],
+      /--model must be one of linear, logistic/,
+    ],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--metrics', 'auc'],
+      /--metrics takes mae,mse,rmse,r2,accuracy/,
+    ],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--resume', 'r.json', '--lr', '0.1'],
+      /--lr comes from the checkpoint/,
+    ],
+    [['--data', 'x.csv', '--target', 'y', '--seed', '3'], /--seed is for synthetic streams/],
+    [['--target', 'y'], /--target needs --data FILE/],
+  ])('bad data flags %j exit 2 with a message', (args, message) => {
+    const result = run(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
 
 describe('adamflow-train (built CLI)', () => {
   it('--json prints exactly one line on stdout; the defaults learn the seed line', () => {
@@ -57,6 +199,28 @@ describe('adamflow-train (built CLI)', () => {
     },
   );
 
+  it('--seed 0 and --seed 4294967295 are different runs (the whole stated range is usable)', () => {
+    const a = run('--seed', '0', '--samples', '1000', '--json').stdout;
+    expect(run('--seed', '4294967295', '--samples', '1000', '--json').stdout).not.toBe(a);
+  });
+
+  it.each([['adam'], ['sgd']])('--lr 1e9 (%s) reports divergence and exits 1', (optimizer) => {
+    const result = run('--lr', '1e9', '--optimizer', optimizer, '--samples', '20000', '--json');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/training diverged.*lower --lr \(ADAMFLOW_ERR_DIVERGED\)/);
+  });
+
+  it('--help states each source and its parameters, and the data flags', () => {
+    const help = run('--help').stdout;
+    expect(help).toContain(
+      'drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample',
+    );
+    expect(help).toContain('50,000 (a linear blend over 2,000 samples)');
+    expect(help).toMatch(/linear +y = 4 \+ 3x \+ N\(0, 1\)/);
+    expect(help).toContain('--intercept-lr X');
+  });
+
   it('prints a human summary without --json', () => {
     const result = run('--samples', '1000');
     expect(result.stdout).toMatch(/params +bias = [\d.]+, w1 = [\d.]+/);
@@ -73,6 +237,10 @@ describe('adamflow-train (built CLI)', () => {
     [['--lr', 'fast'], /--lr must be a positive number/],
     [['--batch', '1.5'], /--batch must be an integer >= 1/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--samples', '-5'], /--samples must be an integer >= 1, got "-5"/],
+    [['--seed', '1.5'], /--seed must be an integer in \[0, 4294967295\], got "1.5"/],
+    [['--seed', '4294967296'], /--seed must be an integer in \[0, 4294967295\], got "4294967296"/],
+    [['--seed', '-1'], /--seed must be an integer in \[0, 4294967295\], got "-1"/],
   ])('bad flags %j exit 2 with a message and the usage', (args, message) => {
     const result = run(...args);
     expect(result.status).toBe(2);

@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 // `pnpm train`: per-sample training from the terminal.
-import { type SessionEvent, trainSession } from '@adamflow/stream';
+import { type SessionEvent, StreamError, trainSession } from '@adamflow/stream';
 import { SingleBar } from 'cli-progress';
 import { lastValueFrom, tap } from 'rxjs';
-import { defaultLr, parseOptions, USAGE, UsageError } from './options.js';
+import { parseFlags } from './args.js';
+import { dataOptions } from './data-options.js';
+import { DivergenceWatch } from './divergence-watch.js';
+import { defaultLr, synthetic, TRAIN_FLAGS, USAGE, UsageError } from './options.js';
+import { trainOnData } from './train-data.js';
 
 async function main(): Promise<void> {
-  // `pnpm train -- --json` passes the separator through; it means nothing here.
-  const argv = process.argv.slice(2);
-  const options = parseOptions(argv[0] === '--' ? argv.slice(1) : argv);
-  if (options.help) {
+  const values = parseFlags(process.argv.slice(2), TRAIN_FLAGS);
+  if (values['help'] === true) {
     process.stdout.write(USAGE);
     return;
   }
+  if (values['data'] !== undefined) {
+    await mainData(values);
+    return;
+  }
+  const options = synthetic(values);
   const lr = options.lr ?? defaultLr(options.optimizer);
   const started = performance.now();
   let samples = 0;
@@ -36,6 +43,7 @@ async function main(): Promise<void> {
     });
   }, 100);
   let end: SessionEvent;
+  const watch = new DivergenceWatch();
   try {
     end = await lastValueFrom(
       trainSession({
@@ -50,16 +58,25 @@ async function main(): Promise<void> {
           if (event.type === 'params-update') {
             samples = event.samples;
             loss = event.metrics.lossEma;
+            watch.observe(loss);
           }
         }),
       ),
     );
+  } catch (error) {
+    throw (error as { code?: unknown }).code === 'ADAMFLOW_ERR_NON_FINITE_GRADIENT'
+      ? new StreamError(
+          'ADAMFLOW_ERR_DIVERGED',
+          `training diverged after ${samples} samples: the gradient is no longer finite; lower --lr`,
+        )
+      : error;
   } finally {
     clearInterval(timer);
     bar?.update(samples);
     bar?.stop();
   }
   if (end.type !== 'run-end') throw new Error(`unexpected last event ${end.type}`);
+  watch.check(loss, end.params);
   const seconds = (performance.now() - started) / 1000;
   const result = {
     params: end.params,
@@ -85,6 +102,29 @@ async function main(): Promise<void> {
   console.log(
     `samples  ${end.samples.toLocaleString('en')} in ${seconds.toFixed(2)} s (${Math.round(end.samples / seconds).toLocaleString('en')} samples/s), ${end.step.toLocaleString('en')} steps`,
   );
+}
+
+/** `--data FILE`: progressive validation on the user's file. */
+async function mainData(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const options = dataOptions(values);
+  const result = await trainOnData(options);
+  if (options.json) {
+    const { samples, params, metrics, skipped } = result;
+    process.stdout.write(`${JSON.stringify({ samples, params, metrics, skipped })}\n`);
+    return;
+  }
+  const names = result.params.map((_, i) => (i === 0 ? 'bias' : `w${i}`));
+  console.log(`${options.model} on ${options.data} (target ${options.target})`);
+  console.log(
+    `params   ${result.params.map((p, i) => `${names[i]} = ${p.toFixed(6)}`).join(', ')}`,
+  );
+  for (const [name, value] of Object.entries(result.metrics)) {
+    console.log(`${name.padEnd(8)} ${value.toFixed(6)} (progressive validation)`);
+  }
+  console.log(
+    `samples  ${result.samples.toLocaleString('en')} in ${result.seconds.toFixed(2)} s${result.skipped ? `, ${result.skipped} bad rows skipped` : ''}`,
+  );
+  if (options.checkpoint) console.log(`checkpoint written to ${options.checkpoint}`);
 }
 
 main().catch((error: unknown) => {

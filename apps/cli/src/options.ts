@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import {
   driftSpec,
@@ -7,6 +6,8 @@ import {
   multilinearSpec,
   type SourceSpec,
 } from '@adamflow/stream';
+import { type FlagSpec, integerFlag, parseFlags, positiveFlag, UsageError } from './args.js';
+import { MODELS } from './models.js';
 
 /** The validated command line. */
 export interface TrainOptions {
@@ -22,22 +23,84 @@ export interface TrainOptions {
 
 export const SOURCES = ['linear', 'multilinear', 'logistic', 'drift'] as const;
 
-export const USAGE = `Usage: adamflow-train [options]
+/** The seed's range: the generator uses 32 bits of it, so larger seeds would repeat runs. */
+export const SEED_MAX = 2 ** 32 - 1;
 
-Trains a model per sample on a seeded synthetic stream and prints the result.
+/** Where the drift source changes concept, and over how many samples. */
+const DRIFT = { position: 50_000, width: 2_000 };
 
+export const USAGE = `Usage: adamflow-train [options]                       (a seeded synthetic stream)
+       adamflow-train --data FILE.csv[.gz] --target COLUMN [options]   (your data)
+
+Trains a model per sample and prints the result.
+
+Synthetic streams:
   --samples N        samples to train on (default 200000)
-  --seed S           PRNG seed, an integer (default 42)
+  --seed S           PRNG seed, an integer in [0, ${SEED_MAX}] (default 42)
   --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
-  --optimizer NAME   ${optimizerNames.join(' | ')} (default adam)
-  --source NAME      ${SOURCES.join(' | ')} (default linear: y = 4 + 3x + N(0, 1))
+  --optimizer NAME   ${optimizerNames.join(' | ')} (default adam, with the registry's demo options)
+  --source NAME      the stream (default linear):
+                       linear       y = 4 + 3x + N(0, 1), x ~ U[0, 2]
+                       multilinear  y = 1 + w.x + N(0, 0.1^2), 5 features, w ~ N(0, 1) drawn from the seed
+                       logistic     y ~ Bernoulli(sigmoid(w.x)), 2 features, w ~ 2 N(0, 1) drawn from the seed
+                       drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample
+                                    ${DRIFT.position.toLocaleString('en')} (a linear blend over ${DRIFT.width.toLocaleString('en')} samples), x ~ U[0, 2]
   --batch K          samples averaged per optimizer step (default 1)
+
+Your data (progressive validation: each row is scored, then learned):
+  --data FILE        a CSV file with a header row (.gz is read transparently)
+  --target COLUMN    the column to predict
+  --model NAME       ${Object.keys(MODELS).join(' | ')} (default linear)
+  --target-type T    number | boolean | category (default: boolean for logistic, number otherwise)
+  --categorical A,B  text columns to one-hot encode (before scaling)
+  --max-categories K categories per one-hot column (default 16)
+  --scale NAME       standard | minmax: scale the features online first (default none)
+  --optimizer NAME   ${optimizerNames.join(' | ')} (default adam), with its library defaults
+                     (sgd is plain SGD) and --lr
+  --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
+  --intercept-lr X   step the intercept apart by plain SGD at X (River's GLM)
+  --metrics A,B      mae,mse,rmse,r2,accuracy,precision,recall,f1,macro-f1,logloss,rocauc
+                     (default: mae,rmse,r2 for linear; accuracy,logloss,rocauc for logistic)
+  --skip-bad-rows    skip and count bad rows instead of stopping at the first
+  --limit N          stop after N rows (e.g. to checkpoint part way)
+  --checkpoint FILE  write a checkpoint (pipeline, optimizer, metrics, position) at the end
+  --resume FILE      continue from a checkpoint, at its row of --data
+  --every N          progress report interval in rows (default 1000)
+
   --json             print one JSON line on stdout and nothing else there
   -h, --help         this text
+
+Divergence (non-finite parameters or gradients, or a loss that ends above 1000x the
+lowest it reached) is reported and exits with code 1.
 `;
 
-/** A usage error: the CLI prints its message and exits with code 2. */
-export class UsageError extends Error {}
+export { UsageError };
+
+/** Every flag of adamflow-train. */
+export const TRAIN_FLAGS: FlagSpec = {
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  source: { type: 'string' },
+  batch: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  data: { type: 'string' },
+  target: { type: 'string' },
+  model: { type: 'string' },
+  'target-type': { type: 'string' },
+  categorical: { type: 'string' },
+  'max-categories': { type: 'string' },
+  scale: { type: 'string' },
+  'intercept-lr': { type: 'string' },
+  metrics: { type: 'string' },
+  'skip-bad-rows': { type: 'boolean' },
+  limit: { type: 'string' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'string' },
+  every: { type: 'string' },
+};
 
 /**
  * Parses and validates argv (without node and the script).
@@ -47,34 +110,21 @@ export class UsageError extends Error {}
  * @throws UsageError with a message that says how to fix the flag.
  */
 export function parseOptions(argv: string[]): TrainOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        samples: { type: 'string' },
-        seed: { type: 'string' },
-        lr: { type: 'string' },
-        optimizer: { type: 'string' },
-        source: { type: 'string' },
-        batch: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  return synthetic(parseFlags(argv, TRAIN_FLAGS));
+}
+
+/**
+ * Validates the synthetic-stream flags.
+ *
+ * @param values - parsed flags.
+ * @returns the options.
+ */
+export function synthetic(values: Record<string, string | boolean | undefined>): TrainOptions {
+  const integer = (name: string, fallback: number, min: number, max?: number): number =>
+    integerFlag(values, name, fallback, min, max);
+  for (const name of DATA_ONLY) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} needs --data FILE`);
   }
-  const integer = (name: string, fallback: number, min: number): number => {
-    const text = values[name];
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
-    }
-    return n;
-  };
   const optimizer = (values['optimizer'] ?? 'adam') as string;
   if (!(optimizerNames as readonly string[]).includes(optimizer)) {
     throw new UsageError(
@@ -87,19 +137,13 @@ export function parseOptions(argv: string[]): TrainOptions {
       `--source must be one of ${SOURCES.join(', ')}, got ${JSON.stringify(sourceName)}`,
     );
   }
-  let lr: number | undefined;
-  if (values['lr'] !== undefined) {
-    lr = Number(values['lr']);
-    if (!(Number.isFinite(lr) && lr > 0)) {
-      throw new UsageError(`--lr must be a positive number, got ${JSON.stringify(values['lr'])}`);
-    }
-  }
-  const seed = integer('seed', 42, Number.MIN_SAFE_INTEGER);
+  const lr = positiveFlag(values, 'lr');
+  const seed = integer('seed', 42, 0, SEED_MAX);
   const source = {
     linear: () => linearSpec({ seed }),
     multilinear: () => multilinearSpec({ seed }),
     logistic: () => logisticSpec({ seed }),
-    drift: () => driftSpec({ seed, positions: [50_000], width: 2_000 }),
+    drift: () => driftSpec({ seed, positions: [DRIFT.position], width: DRIFT.width }),
   }[sourceName as (typeof SOURCES)[number]]();
   return {
     samples: integer('samples', 200_000, 1),
@@ -112,6 +156,23 @@ export function parseOptions(argv: string[]): TrainOptions {
     help: values['help'] === true,
   };
 }
+
+/** Flags that only make sense with --data. */
+const DATA_ONLY = [
+  'target',
+  'model',
+  'target-type',
+  'categorical',
+  'max-categories',
+  'scale',
+  'intercept-lr',
+  'metrics',
+  'skip-bad-rows',
+  'limit',
+  'checkpoint',
+  'resume',
+  'every',
+];
 
 // Adagrad's rate shrinks as 1/sqrt(steps) on its own; Adadelta's lr scales a step that
 // is already unit-corrected, PyTorch's default being 1.

@@ -1,5 +1,7 @@
+import type { OptimizerState } from '@adamflow/core';
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { LearnerOptimizer } from './learner.js';
+import type { PartitionedState } from './partitioned.js';
 import { checkOutputMode, type OutputMode } from './updates.js';
 
 /** Options of {@link applyGradients}. */
@@ -13,6 +15,13 @@ export interface ApplyGradientsOptions {
   optimizer: (params: Float64Array) => LearnerOptimizer;
   /** See {@link OutputMode}; default `'copy'`. */
   output?: OutputMode;
+  /** Start each subscription from this optimizer state (params included), e.g. one taken with `checkpointer`. */
+  from?: OptimizerState | PartitionedState;
+  /**
+   * Called at each subscription with a function that returns the optimizer's current
+   * state (params included, JSON-safe), for checkpoints while the run goes on.
+   */
+  checkpointer?: (take: () => OptimizerState | PartitionedState) => void;
 }
 
 /** What {@link applyGradients} emits per gradient. */
@@ -30,6 +39,10 @@ export interface GradientUpdate {
  * Feeds a stream of gradient vectors, computed anywhere, to an optimizer and emits the
  * parameters after each step. Errors from the optimizer (wrong length, non-finite
  * gradient under `'throw'`) reach the subscriber with their stable `code`.
+ *
+ * Each subscription starts from a copy of `params` (or from `from`) with a new
+ * optimizer, so `retry()` starts again rather than continuing; take a state with
+ * `checkpointer` and pass it as `from` to continue.
  *
  * @param options - initial params, optimizer factory, output mode.
  * @returns an operator from gradients to parameter updates.
@@ -55,6 +68,8 @@ export function applyGradients(
     defer(() => {
       const params = initial.slice();
       const optimizer = options.optimizer(params);
+      if (options.from) optimizer.loadState(options.from);
+      options.checkpointer?.(() => optimizer.state());
       const view: GradientUpdate = { type: 'params-update', step: 0, applied: false, params };
       return source.pipe(
         map((grad): GradientUpdate => {

@@ -7,8 +7,8 @@ export interface Sample {
   readonly x: readonly number[];
   /** Target: a real number (regression) or 0/1 (classification). */
   readonly y: number;
-  /** 0-based position of the sample in its source. */
-  readonly index: number;
+  /** 0-based position of the sample in its source, when the source counts (optional; only messages use it). */
+  readonly index?: number;
 }
 
 /**

@@ -8,9 +8,43 @@ export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js
 export { applyGradients } from './apply-gradients.js';
 export type { ModelSpec } from './create-model.js';
 export { createModel } from './create-model.js';
-export type { StreamErrorCode } from './errors.js';
+// Data adapters
+export type { CsvStream, FromCsvOptions } from './data/from-csv.js';
+export { fromCsv } from './data/from-csv.js';
+export type { FromIterableOptions } from './data/from-iterable.js';
+export { fromIterable } from './data/from-iterable.js';
+export type { FromNdjsonOptions, NdjsonStream } from './data/from-ndjson.js';
+export { fromNdjson } from './data/from-ndjson.js';
+export type { Label, LabelEncoderState } from './data/label-encoder.js';
+export { LabelEncoder } from './data/label-encoder.js';
+export type {
+  BadRowPolicy,
+  ReadableInput,
+  Row,
+  RowStream,
+  StreamPosition,
+} from './data/row.js';
+export type { TargetType } from './data/target.js';
+export type { ErrorLocation, StreamErrorCode } from './errors.js';
 // Errors
 export { StreamError } from './errors.js';
+// Evaluation and checkpoints
+export type {
+  Checkpoint,
+  CheckpointParts,
+  Restored,
+  RestoreOverrides,
+} from './evaluation/checkpoint.js';
+export {
+  CHECKPOINT_VERSION,
+  createCheckpoint,
+  restoreCheckpoint,
+} from './evaluation/checkpoint.js';
+export type {
+  ProgressiveValidationOptions,
+  ValidationReport,
+} from './evaluation/progressive-validation.js';
+export { progressiveValidation } from './evaluation/progressive-validation.js';
 export type {
   Concept,
   DriftOptions,
@@ -44,6 +78,15 @@ export type {
 } from './learner.js';
 // Learning and metrics
 export { checkLearnerOptions, Learner } from './learner.js';
+// Metrics
+export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
+export type { MetricName } from './metrics/create-metric.js';
+export { createMetric, metricNames } from './metrics/create-metric.js';
+export { LogLoss } from './metrics/log-loss.js';
+export type { Metric, Prediction } from './metrics/metric.js';
+export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
+export { RocAuc } from './metrics/roc-auc.js';
+export { rolling } from './metrics/rolling.js';
 export type { MetricsSnapshot, MetricsState } from './metrics.js';
 export { PrequentialMetrics } from './metrics.js';
 export type { Model, ModelOptions } from './model.js';
@@ -66,6 +109,19 @@ export {
   PartitionedOptimizer,
   partitioned,
 } from './partitioned.js';
+// Pipelines and preprocessing
+export type {
+  OptimizerChoice,
+  PipelineDescription,
+  PipelineOptions,
+  PipelineState,
+} from './pipeline.js';
+export { Pipeline, pipeline } from './pipeline.js';
+export { minMaxScaler } from './preprocessing/min-max-scaler.js';
+export type { OneHotOptions } from './preprocessing/one-hot.js';
+export { oneHot } from './preprocessing/one-hot.js';
+export type { Json, Stage, StageSpec } from './preprocessing/stage.js';
+export { standardScaler } from './preprocessing/standard-scaler.js';
 export type { PumpOptions } from './pump.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';

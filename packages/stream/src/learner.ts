@@ -447,7 +447,7 @@ export class Learner {
         model.outputs > 1 ? `a class index 0 .. ${model.outputs - 1}` : 'a finite number';
       throw new StreamError(
         'ADAMFLOW_ERR_MALFORMED_SAMPLE',
-        `sample ${String((sample as { index?: unknown } | null)?.index)} is malformed: expected { x: ${model.features} finite numbers, y: ${target} }, got ${describeSample(sample)}`,
+        `sample${describeIndex(sample)} is malformed: expected { x: ${model.features} finite numbers, y: ${target} }, got ${describeSample(sample)}`,
       );
     }
     const row = sample as Sample;
@@ -570,9 +570,22 @@ function isArrayLike(x: unknown): x is ArrayLike<number> {
   return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
 }
 
+function describeIndex(sample: unknown): string {
+  const index = (sample as { index?: unknown } | null)?.index;
+  return index === undefined ? '' : ` ${String(index)}`;
+}
+
+/** Like JSON, but NaN and the infinities print as themselves (JSON would print null). */
 function describeSample(sample: unknown): string {
   try {
-    return JSON.stringify(sample)?.slice(0, 200) ?? String(sample);
+    const text = JSON.stringify(sample, (_key, value: unknown) =>
+      typeof value === 'number' && !Number.isFinite(value)
+        ? `«${String(value)}»`
+        : ArrayBuffer.isView(value)
+          ? Array.from(value as unknown as ArrayLike<number>)
+          : value,
+    );
+    return (text ?? String(sample)).replace(/"«(.*?)»"/g, '$1').slice(0, 200);
   } catch {
     return String(sample);
   }

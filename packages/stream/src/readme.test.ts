@@ -1,8 +1,8 @@
 // The README's examples are compiled against the built package (as a user's project
 // would import it: `@adamflow/stream` resolves to this package's dist through its
 // `exports`) and run.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,4 +81,44 @@ describe('README examples, compiled against dist and run', () => {
       compileAndRun('partitioned', exampleUnder('Different optimizers for different parameters')),
     ).not.toThrow();
   });
+});
+
+// Inside the package, so that @adamflow/core and rxjs resolve from its node_modules.
+const scratch = join(packageRoot, 'node_modules', '.readme-check');
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('README examples that start with an import, compiled against src', () => {
+  it('every TypeScript example that starts with an import compiles under the strict settings', () => {
+    const blocks = [...readme.matchAll(/```ts(?: no-run)?\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .filter((code) => code.startsWith('import'));
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    mkdirSync(scratch, { recursive: true });
+    const files = blocks.map((code, i) => {
+      const file = `example-${i}.ts`;
+      // Each example is a module of its own (top-level await needs one).
+      writeFileSync(join(scratch, file), `${code}\nexport {};\n`);
+      return file;
+    });
+    writeFileSync(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({
+        extends: '../../../../tsconfig.base.json',
+        compilerOptions: {
+          noEmit: true,
+          types: ['node'],
+          paths: { '@adamflow/stream': ['../../src/index.ts'] },
+        },
+        files,
+      }),
+    );
+    const result = spawnSync(process.execPath, [tsc, '-p', join(scratch, 'tsconfig.json')], {
+      encoding: 'utf8',
+    });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }, 120_000);
 });

@@ -289,6 +289,62 @@ describe('trainOnline: errors and teardown', () => {
   });
 });
 
+describe('trainOnline and applyGradients: checkpoints', () => {
+  it('a state taken while running, passed as from, continues bitwise; the factory runs once per subscription', async () => {
+    const spec = linearSpec({ seed: 9 });
+    const samples = (from: number, count: number) => {
+      const g = createGenerator(spec);
+      for (let i = 0; i < from; i++) g.next();
+      return Array.from({ length: count }, () => g.next());
+    };
+    let built = 0;
+    const options = {
+      model: linearRegression(),
+      optimizer: (p: Float64Array) => {
+        built++;
+        return new Adam(p, { lr: 0.01 });
+      },
+      batchSize: 3,
+    };
+    const operator = trainOnline(options);
+    expect(built).toBe(0);
+    const whole = await last(from(samples(0, 1000)).pipe(operator));
+    expect(built).toBe(1);
+    let takeState: (() => import('./learner.js').LearnerState) | undefined;
+    await last(
+      from(samples(0, 500)).pipe(trainOnline({ ...options, checkpointer: (t) => (takeState = t) })),
+    );
+    const state = JSON.parse(JSON.stringify(takeState!()));
+    const resumed = await last(
+      from(samples(500, 500)).pipe(trainOnline({ ...options, from: state })),
+    );
+    expect(Array.from(resumed.params)).toEqual(Array.from(whole.params));
+    expect(resumed.metrics).toEqual(whole.metrics);
+  });
+
+  it('applyGradients continues bitwise from a state taken while running', async () => {
+    const grads = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+    const options = { params: [0, 0], optimizer: adam(0.1) };
+    const whole = await last(from(grads).pipe(applyGradients(options)));
+    let takeState:
+      | (() =>
+          | import('@adamflow/core').OptimizerState
+          | import('./partitioned.js').PartitionedState)
+      | undefined;
+    await last(
+      from(grads.slice(0, 17)).pipe(
+        applyGradients({ ...options, checkpointer: (t) => (takeState = t) }),
+      ),
+    );
+    const state = JSON.parse(JSON.stringify(takeState!()));
+    const resumed = await last(
+      from(grads.slice(17)).pipe(applyGradients({ ...options, from: state })),
+    );
+    expect(Array.from(resumed.params)).toEqual(Array.from(whole.params));
+    expect(resumed.step).toBe(40);
+  });
+});
+
 describe('optimizer factories', () => {
   it('trainOnline calls the factory once per subscription, none at pipe time', async () => {
     let calls = 0;

@@ -1,12 +1,23 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample, SampleBatch } from './generators.js';
-import { checkLearnerOptions, Learner, type LearnerOptions } from './learner.js';
+import { checkLearnerOptions, Learner, type LearnerOptions, type LearnerState } from './learner.js';
 import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Options of {@link trainOnline}. */
 export interface TrainOnlineOptions extends LearnerOptions {
   /** See {@link OutputMode}; default `'copy'`. */
   output?: OutputMode;
+  /**
+   * Start each subscription from this state (a `Learner.state()`, e.g. one taken with
+   * `checkpointer`) instead of the initial params: params, optimizer state, pending
+   * minibatch, counters and metrics. The optimizer must be of the same kind.
+   */
+  from?: LearnerState;
+  /**
+   * Called at each subscription with a function that returns the run's current state
+   * (JSON-safe): call it whenever you want a checkpoint while the run goes on.
+   */
+  checkpointer?: (take: () => LearnerState) => void;
 }
 
 /**
@@ -20,6 +31,11 @@ export interface TrainOnlineOptions extends LearnerOptions {
  *
  * Errors (a malformed sample or non-finite gradient under the `'throw'` policy) reach
  * the subscriber as an RxJS error with a stable `code`, and the source is unsubscribed.
+ *
+ * So `retry()` starts again from the initial params (or from `from`),
+ * not where the failed run stopped: to continue instead, take a state with
+ * `checkpointer` and subscribe again with `from` set to it (and the source resumed at
+ * the same sample).
  *
  * @param options - model, optimizer, minibatch, metrics and output options.
  * @returns an operator from samples (or sample batches) to parameter updates.
@@ -44,6 +60,8 @@ export function trainOnline(
   return (source) =>
     new Observable<ParamsUpdate>((subscriber) => {
       const learner = new Learner(options);
+      if (options.from) learner.loadState(options.from);
+      options.checkpointer?.(() => learner.state());
       const makeUpdate = updateFactory(output);
       const emit = () => subscriber.next(makeUpdate(learner, learner.samples));
       // RxJS's documented pattern for an operator written from scratch: subscribe to
