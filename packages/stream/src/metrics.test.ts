@@ -39,6 +39,21 @@ describe('PrequentialMetrics', () => {
     expect(m.snapshot().accuracy).toBe(0.5);
     expect(m.snapshot().logLoss).toBeCloseTo(0.85, 12);
   });
+  it('classification: a probability of exactly 0.5 is the negative class, in record and recordMany', () => {
+    const one = new PrequentialMetrics('classification', 4, 0.5);
+    one.record(0.5, 0, 0.7);
+    one.record(0.5, 1, 0.7);
+    expect(one.snapshot().accuracy).toBe(0.5);
+    const many = new PrequentialMetrics('classification', 4, 0.5);
+    many.recordMany(
+      Float64Array.of(0.5, 0.5),
+      Float64Array.of(0, 0),
+      0,
+      Float64Array.of(0.7, 0.7),
+      2,
+    );
+    expect(many.snapshot().accuracy).toBe(1);
+  });
   it.each(['regression', 'classification'] as const)(
     '%s: recordMany is bitwise the same as record, sample by sample',
     (task) => {

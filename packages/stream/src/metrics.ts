@@ -8,7 +8,7 @@ export interface MetricsSnapshot {
   mse?: number;
   /** Regression: mean absolute error over the window. */
   mae?: number;
-  /** Classification: accuracy (threshold 0.5) over the window. */
+  /** Classification: accuracy over the window (positive when P(y = 1) > 0.5). */
   accuracy?: number;
   /** Classification: mean log loss over the window. */
   logLoss?: number;
@@ -252,7 +252,10 @@ export class PrequentialMetrics {
   }
 }
 
-/** Classification's windowed value: 1 when the 0.5-thresholded prediction is the label. */
+/**
+ * Classification's windowed value: 1 when the thresholded prediction is the label. A
+ * probability of exactly 0.5 is the negative class, as in River and scikit-learn.
+ */
 function correct(prediction: number, y: number): number {
-  return (prediction >= 0.5 ? 1 : 0) === y ? 1 : 0;
+  return (prediction > 0.5 ? 1 : 0) === y ? 1 : 0;
 }
