@@ -3,48 +3,9 @@
  *
  * @packageDocumentation
  */
+// biome-ignore-all assist/source/organizeImports: the exports are grouped by topic under the section comments below
 
-export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js';
-export { applyGradients } from './apply-gradients.js';
-export type { ModelSpec } from './create-model.js';
-export { createModel } from './create-model.js';
-// Data adapters
-export type { CsvStream, FromCsvOptions } from './data/from-csv.js';
-export { fromCsv } from './data/from-csv.js';
-export type { FromIterableOptions } from './data/from-iterable.js';
-export { fromIterable } from './data/from-iterable.js';
-export type { FromNdjsonOptions, NdjsonStream } from './data/from-ndjson.js';
-export { fromNdjson } from './data/from-ndjson.js';
-export type { Label, LabelEncoderState } from './data/label-encoder.js';
-export { LabelEncoder } from './data/label-encoder.js';
-export type {
-  BadRowPolicy,
-  ReadableInput,
-  Row,
-  RowStream,
-  StreamPosition,
-} from './data/row.js';
-export type { TargetType } from './data/target.js';
-export type { ErrorLocation, StreamErrorCode } from './errors.js';
-// Errors
-export { StreamError } from './errors.js';
-// Evaluation and checkpoints
-export type {
-  Checkpoint,
-  CheckpointParts,
-  Restored,
-  RestoreOverrides,
-} from './evaluation/checkpoint.js';
-export {
-  CHECKPOINT_VERSION,
-  createCheckpoint,
-  restoreCheckpoint,
-} from './evaluation/checkpoint.js';
-export type {
-  ProgressiveValidationOptions,
-  ValidationReport,
-} from './evaluation/progressive-validation.js';
-export { progressiveValidation } from './evaluation/progressive-validation.js';
+// Sources and generators
 export type {
   Concept,
   DriftOptions,
@@ -70,63 +31,7 @@ export {
   resolveSpec,
   restoreGenerator,
 } from './generators.js';
-export type {
-  LearnerOptimizer,
-  LearnerOptions,
-  LearnerState,
-  OptimizerSpec,
-} from './learner.js';
-// Learning and metrics
-export { checkLearnerOptions, Learner } from './learner.js';
-// Metrics
-export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
-export type { MetricName } from './metrics/create-metric.js';
-export { createMetric, metricNames } from './metrics/create-metric.js';
-export { LogLoss } from './metrics/log-loss.js';
-export type { Metric, Prediction } from './metrics/metric.js';
-export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
-export { RocAuc } from './metrics/roc-auc.js';
-export { rolling } from './metrics/rolling.js';
-export type { MetricsSnapshot, MetricsState } from './metrics.js';
-export { PrequentialMetrics } from './metrics.js';
-export type { Model, ModelOptions } from './model.js';
-// Models
-export { linearRegression, logisticRegression, modelFor } from './model.js';
-export type { MlpOptions } from './models/mlp.js';
-export { mlp } from './models/mlp.js';
-export { poissonRegression } from './models/poisson-regression.js';
-export type { SoftmaxRegressionOptions } from './models/softmax-regression.js';
-export { softmaxRegression } from './models/softmax-regression.js';
-export type {
-  PartitionedGroup,
-  PartitionedOptions,
-  PartitionedState,
-  PartitionGroup,
-} from './partitioned.js';
-// Optimizers per parameter range
-export {
-  PARTITIONED_STATE_VERSION,
-  PartitionedOptimizer,
-  partitioned,
-} from './partitioned.js';
-// Pipelines and preprocessing
-export type {
-  OptimizerChoice,
-  PipelineDescription,
-  PipelineOptions,
-  PipelineState,
-} from './pipeline.js';
-export { Pipeline, pipeline } from './pipeline.js';
-export { minMaxScaler } from './preprocessing/min-max-scaler.js';
-export type { OneHotOptions } from './preprocessing/one-hot.js';
-export { oneHot } from './preprocessing/one-hot.js';
-export type { Json, Stage, StageSpec } from './preprocessing/stage.js';
-export { standardScaler } from './preprocessing/standard-scaler.js';
-export type { PumpOptions } from './pump.js';
-export type { RandomState } from './random.js';
-export { Random } from './random.js';
 export type { SourceOptions } from './sources.js';
-// Sources and generators
 export {
   batchedSource,
   driftSource,
@@ -135,9 +40,111 @@ export {
   multilinearSource,
   sampleSource,
 } from './sources.js';
-export type { TrainOnlineOptions } from './train-online.js';
+export type { RandomState } from './random.js';
+export { Random } from './random.js';
+export type { PumpOptions } from './pump.js';
+
+// Your own data
+export type { CsvStream, FromCsvOptions } from './data/from-csv.js';
+export { fromCsv } from './data/from-csv.js';
+export type { FromNdjsonOptions, NdjsonStream } from './data/from-ndjson.js';
+export { fromNdjson } from './data/from-ndjson.js';
+export type { FromIterableOptions } from './data/from-iterable.js';
+export { fromIterable } from './data/from-iterable.js';
+export type { Label, LabelEncoderState } from './data/label-encoder.js';
+export { LabelEncoder } from './data/label-encoder.js';
+export type {
+  BadRowPolicy,
+  ReadableInput,
+  Row,
+  RowStream,
+  StreamPosition,
+} from './data/row.js';
+export type { TargetType } from './data/target.js';
+
+// Models
+export type { Model, ModelOptions } from './model.js';
+export { linearRegression, logisticRegression, modelFor } from './model.js';
+export type { MlpOptions } from './models/mlp.js';
+export { mlp } from './models/mlp.js';
+export { poissonRegression } from './models/poisson-regression.js';
+export type { SoftmaxRegressionOptions } from './models/softmax-regression.js';
+export { softmaxRegression } from './models/softmax-regression.js';
+export type { ModelSpec } from './create-model.js';
+export { createModel } from './create-model.js';
+
+// Preprocessing and pipelines
+export type { Json, Stage, StageSpec } from './preprocessing/stage.js';
+export { standardScaler } from './preprocessing/standard-scaler.js';
+export { minMaxScaler } from './preprocessing/min-max-scaler.js';
+export type { OneHotOptions } from './preprocessing/one-hot.js';
+export { oneHot } from './preprocessing/one-hot.js';
+export type {
+  OptimizerChoice,
+  PipelineDescription,
+  PipelineOptions,
+  PipelineState,
+} from './pipeline.js';
+export { Pipeline, pipeline } from './pipeline.js';
+
+// Learning, and optimizers per parameter range
+export type {
+  LearnerOptimizer,
+  LearnerOptions,
+  LearnerState,
+  OptimizerSpec,
+} from './learner.js';
+export { checkLearnerOptions, Learner } from './learner.js';
+export type {
+  PartitionedGroup,
+  PartitionedOptions,
+  PartitionedState,
+  PartitionGroup,
+} from './partitioned.js';
+export {
+  PARTITIONED_STATE_VERSION,
+  PartitionedOptimizer,
+  partitioned,
+} from './partitioned.js';
+
+// Metrics
+export type { Metric, Prediction } from './metrics/metric.js';
+export type { MetricName } from './metrics/create-metric.js';
+export { createMetric, metricNames } from './metrics/create-metric.js';
+export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
+export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
+export { LogLoss } from './metrics/log-loss.js';
+export { RocAuc } from './metrics/roc-auc.js';
+export { rolling } from './metrics/rolling.js';
+export type { MetricsSnapshot, MetricsState } from './metrics.js';
+export { PrequentialMetrics } from './metrics.js';
+
+// Evaluation and checkpoints
+export type {
+  ProgressiveValidationOptions,
+  ValidationReport,
+} from './evaluation/progressive-validation.js';
+export { progressiveValidation } from './evaluation/progressive-validation.js';
+export type {
+  Checkpoint,
+  CheckpointParts,
+  Restored,
+  RestoreOverrides,
+} from './evaluation/checkpoint.js';
+export {
+  CHECKPOINT_VERSION,
+  createCheckpoint,
+  restoreCheckpoint,
+} from './evaluation/checkpoint.js';
+
 // Operators
+export type { TrainOnlineOptions } from './train-online.js';
 export { trainOnline } from './train-online.js';
+export type { ApplyGradientsOptions, GradientUpdate } from './apply-gradients.js';
+export { applyGradients } from './apply-gradients.js';
+export type { OutputMode, ParamsUpdate } from './updates.js';
+
+// Live sessions
 export type {
   SessionCheckpoint,
   SessionCommand,
@@ -146,6 +153,8 @@ export type {
   SessionPosition,
   TrainSessionOptions,
 } from './train-session.js';
-// Live sessions
 export { trainSession } from './train-session.js';
-export type { OutputMode, ParamsUpdate } from './updates.js';
+
+// Errors
+export type { ErrorLocation, StreamErrorCode } from './errors.js';
+export { StreamError } from './errors.js';
