@@ -242,6 +242,25 @@ describe('connect: request', () => {
     expect(FakeWebSocket.last().sent).toEqual([]);
   });
 
+  it('does not miss an answer that comes back at once', async () => {
+    const client = connect(url, { WebSocket: FakeWebSocket });
+    const subscription = client.messages.subscribe();
+    const socket = FakeWebSocket.last();
+    socket.open();
+    socket.send = (data: string) => {
+      const { id, type } = JSON.parse(data) as { id: string; type: string };
+      socket.receive({ type: 'command-ack', id, command: type });
+    };
+    await expect(
+      client.request({ type: 'pause', id: 'fast' }, { timeout: 60_000 }),
+    ).resolves.toEqual({
+      type: 'command-ack',
+      id: 'fast',
+      command: 'pause',
+    });
+    subscription.unsubscribe();
+  });
+
   it('throws TypeError for an id that is still waiting', () => {
     const client = connect(url, { WebSocket: FakeWebSocket });
     client.request({ type: 'pause', id: 'same' }).catch(() => {});
