@@ -2,17 +2,26 @@ import {
   BehaviorSubject,
   defer,
   filter,
-  type Observable,
+  firstValueFrom,
+  map,
+  Observable,
   repeat,
   retry,
   share,
+  take,
   tap,
+  throwError,
+  timeout,
   timer,
 } from 'rxjs';
 import { type WebSocketSubject, webSocket } from 'rxjs/webSocket';
+import { backoffDelay } from './backoff-delay.js';
+import { ClientError, ClientErrorCode } from './client-error.js';
 import {
   type ClientMessage,
   type Command,
+  type CommandAck,
+  type ErrorMessage,
   parseClientMessage,
   parseServerMessage,
   type ServerMessage,
@@ -30,10 +39,24 @@ export interface ConnectOptions {
   WebSocket?: unknown;
   /** The control token, when the server requires one for commands. */
   token?: string;
-  /** First reconnect delay in ms (doubles per failed attempt, with jitter); default 250. */
+  /**
+   * Ceiling of the first reconnect delay in ms; it doubles per failed attempt (equal
+   * jitter: between half the ceiling and the ceiling) and starts again from here after
+   * a connection that opened. Default 250.
+   */
   initialDelay?: number;
-  /** Longest reconnect delay in ms; default 10 000. */
+  /** Largest reconnect ceiling in ms; default 10 000. */
   maxDelay?: number;
+  /** Most commands held while the socket is not open; default 64. */
+  maxQueue?: number;
+  /** How long {@link DashboardClient.request} waits for its answer, in ms; default 10 000. */
+  requestTimeout?: number;
+}
+
+/** Options of {@link DashboardClient.request}. */
+export interface RequestOptions {
+  /** How long to wait for the answer, in ms; default the client's `requestTimeout`. */
+  timeout?: number;
 }
 
 /** A live connection: messages in, commands out. */
@@ -48,10 +71,29 @@ export interface DashboardClient {
   /** The connection status, starting with `'connecting'`. */
   readonly status: Observable<ConnectionStatus>;
   /**
-   * Sends a command (validated here first; an invalid one throws `TypeError`).
-   * Dropped silently while disconnected: the next snapshot shows the true state.
+   * Sends a message (validated here first; an invalid one throws `TypeError`). While the
+   * socket is not open it waits in a queue, sent in order once a socket opens (after a
+   * reconnect too; the socket opens only while `messages` has a subscriber). Throws a
+   * {@link ClientError} `ADAMFLOW_ERR_QUEUE_FULL` when `maxQueue` messages already wait.
    */
-  send(command: Command | { type: 'snapshot-request'; id?: string; token?: string }): void;
+  send(message: ClientMessage): void;
+  /**
+   * Sends a command with an `id` (its own, or a fresh one) and resolves with the
+   * server's `command-ack` for that id. Rejects with a {@link ClientError}: the
+   * server's code when it refused the command, `ADAMFLOW_ERR_TIMEOUT`,
+   * `ADAMFLOW_ERR_CONNECTION_CLOSED` (the socket closed after the command went out: it
+   * may or may not have been applied, and it is not sent again), or
+   * `ADAMFLOW_ERR_QUEUE_FULL`. Keeps the socket open until it settles. An invalid
+   * command, or an `id` already waiting, throws `TypeError`.
+   */
+  request(command: Command, options?: RequestOptions): Promise<CommandAck>;
+}
+
+/** A message waiting for, or written to, the socket. */
+interface Outgoing {
+  message: ClientMessage;
+  /** Called once the message is written to an open socket. */
+  written?: () => void;
 }
 
 /**
@@ -66,7 +108,7 @@ export interface DashboardClient {
  * import { connect } from '@adamflow/protocol';
  * const client = connect('ws://127.0.0.1:8080/ws', { WebSocket });
  * client.messages.subscribe((m) => m.type === 'params-update' && console.log(m.step, m.params));
- * client.send({ type: 'set-lr', lr: 0.005 });
+ * const ack = await client.request({ type: 'set-lr', lr: 0.005 });
  * ```
  */
 export function connect(url: string, options: ConnectOptions = {}): DashboardClient {
@@ -79,28 +121,49 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
   if (typeof WebSocketCtor !== 'function') {
     throw new TypeError("connect: no WebSocket here; in Node pass { WebSocket } from 'ws'");
   }
-  const initialDelay = options.initialDelay ?? 250;
-  const maxDelay = options.maxDelay ?? 10_000;
-  const backoff = (attempt: number) =>
-    Math.min(maxDelay, initialDelay * 2 ** Math.max(0, attempt - 1)) * (0.75 + Math.random() * 0.5);
+  const initialDelay = positive('connect', 'initialDelay', options.initialDelay ?? 250);
+  const maxDelay = positive('connect', 'maxDelay', options.maxDelay ?? 10_000);
+  const maxQueue = positive('connect', 'maxQueue', options.maxQueue ?? 64);
+  const requestTimeout = positive('connect', 'requestTimeout', options.requestTimeout ?? 10_000);
   const status = new BehaviorSubject<ConnectionStatus>('connecting');
-  let socket: WebSocketSubject<unknown> | undefined;
+  const queue: Outgoing[] = [];
+  /** Requests written to the open socket, each with how to fail it when that socket closes. */
+  const inFlight = new Map<Outgoing, (error: ClientError) => void>();
+  const waitingIds = new Set<string>();
+  /** The newest socket, and whether it is open; an older one's late events are ignored. */
+  let latest: WebSocketSubject<unknown> | undefined;
   let open = false;
+  /** Reconnect attempts since the last open: the backoff starts over after a good connection. */
+  let attempt = 0;
+  let requests = 0;
+
+  const reconnectDelay = () => timer(backoffDelay(++attempt, initialDelay, maxDelay));
 
   const messages = defer(() => {
+    if (status.value === 'closed') status.next('connecting');
     const current = webSocket<unknown>({
       url,
       WebSocketCtor,
       openObserver: {
         next: () => {
+          if (current !== latest) return;
+          attempt = 0;
           open = true;
           status.next('open');
+          flush(current);
         },
       },
       closeObserver: {
         next: () => {
+          if (current !== latest) return;
           open = false;
           status.next('reconnecting');
+          const failures = [...inFlight.values()];
+          inFlight.clear();
+          const text =
+            'the connection closed before the answer came; the command may have been applied';
+          for (const fail of failures)
+            fail(new ClientError(ClientErrorCode.CONNECTION_CLOSED, text));
         },
       },
       // Invalid frames become undefined and are dropped below, rather than erroring
@@ -113,7 +176,8 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
         }
       },
     });
-    socket = current;
+    latest = current;
+    open = false;
     let lastSeq = -1;
     return current.pipe(
       filter((message): message is ServerMessage => message !== undefined),
@@ -126,24 +190,110 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
       }),
     );
   }).pipe(
-    retry({ delay: (_error, attempt) => timer(backoff(attempt)), resetOnSuccess: true }),
-    repeat({ delay: (count) => timer(backoff(count)) }),
+    retry({ delay: reconnectDelay }),
+    repeat({ delay: reconnectDelay }),
     share({
-      resetOnRefCountZero: () => {
-        status.next('closed');
-        return timer(0);
-      },
+      // The socket is let go a macrotask after the last unsubscribe, so a subscriber that
+      // comes right back (a request after an await) keeps it.
+      resetOnRefCountZero: () =>
+        timer(0).pipe(
+          tap(() => {
+            latest = undefined;
+            open = false;
+            attempt = 0;
+            status.next('closed');
+          }),
+        ),
     }),
   );
+
+  /** Writes what waited, in order, to a socket that just opened. */
+  function flush(socket: WebSocketSubject<unknown>): void {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      socket.next(item.message);
+      item.written?.();
+    }
+  }
+
+  function write(item: Outgoing): void {
+    if (open && latest) {
+      latest.next(item.message);
+      item.written?.();
+    } else if (queue.length >= maxQueue) {
+      const text = `${maxQueue} messages already wait for the connection to open; retry once it is open (see status)`;
+      throw new ClientError(ClientErrorCode.QUEUE_FULL, text, item.message.id ?? null);
+    } else queue.push(item);
+  }
+
+  function validate(caller: string, message: ClientMessage): ClientMessage {
+    const withToken = options.token ? { ...message, token: options.token } : message;
+    const parsed = parseClientMessage(withToken);
+    if (!parsed.ok) throw new TypeError(`${caller}: ${parsed.message}`);
+    return parsed.value;
+  }
+
+  function request(command: Command, requestOptions: RequestOptions = {}): Promise<CommandAck> {
+    const wait = positive('request', 'timeout', requestOptions.timeout ?? requestTimeout);
+    const id = command.id ?? `request-${++requests}`;
+    const message = validate('request', { ...command, id });
+    if (waitingIds.has(id)) {
+      throw new TypeError(`request: id "${id}" is still waiting for its answer; use another id`);
+    }
+    const answer = messages.pipe(
+      filter(
+        (m): m is CommandAck | ErrorMessage =>
+          (m.type === 'command-ack' || m.type === 'error') && m.id === id,
+      ),
+      take(1),
+      map((m) => {
+        if (m.type === 'error') throw new ClientError(m.code, m.message, id);
+        return m;
+      }),
+      timeout({
+        first: wait,
+        with: () => {
+          const text = `no answer to ${command.type} (id "${id}") within ${wait} ms`;
+          return throwError(() => new ClientError(ClientErrorCode.TIMEOUT, text, id));
+        },
+      }),
+    );
+    const outcome = new Observable<CommandAck>((subscriber) => {
+      waitingIds.add(id);
+      const item: Outgoing = { message };
+      item.written = () =>
+        inFlight.set(item, (error) =>
+          subscriber.error(new ClientError(error.code, error.message, id)),
+        );
+      // Listen before writing, so the answer cannot slip past.
+      const subscription = answer.subscribe(subscriber);
+      try {
+        write(item);
+      } catch (error) {
+        subscriber.error(error);
+      }
+      return () => {
+        subscription.unsubscribe();
+        waitingIds.delete(id);
+        inFlight.delete(item);
+        // A request that gave up is not sent later.
+        const index = queue.indexOf(item);
+        if (index >= 0) queue.splice(index, 1);
+      };
+    });
+    return firstValueFrom(outcome);
+  }
 
   return {
     messages,
     status: status.asObservable(),
-    send(command) {
-      const message: ClientMessage = options.token ? { ...command, token: options.token } : command;
-      const parsed = parseClientMessage(message);
-      if (!parsed.ok) throw new TypeError(`send: ${parsed.message}`);
-      if (open) socket?.next(parsed.value);
-    },
+    send: (message) => write({ message: validate('send', message) }),
+    request,
   };
+}
+
+function positive(caller: string, name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new RangeError(`${caller}: ${name} must be a positive finite number, got ${value}`);
+  }
+  return value;
 }

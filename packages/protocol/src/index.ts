@@ -5,9 +5,15 @@
  * @packageDocumentation
  */
 
-export type { ConnectionStatus, ConnectOptions, DashboardClient } from './client.js';
+export type {
+  ConnectionStatus,
+  ConnectOptions,
+  DashboardClient,
+  RequestOptions,
+} from './client.js';
 // Client
 export { connect } from './client.js';
+export { ClientError, ClientErrorCode } from './client-error.js';
 // Versions and codes
 export { CloseCode, ErrorCode, PROTOCOL_VERSION } from './codes.js';
 export type {
