@@ -88,6 +88,7 @@ export type {
 export { Pipeline, pipeline } from './pipeline.js';
 
 // Learning, and optimizers per parameter range
+export { defaultLr } from './default-lr.js';
 export type {
   LearnerOptimizer,
   LearnerOptions,
