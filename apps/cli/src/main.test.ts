@@ -384,7 +384,7 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
       ['--model', 'mlp', '--hidden', '0'],
       /--hidden takes the hidden layers' widths, positive integers .*got "0"/,
     ],
-    [['--model', 'mlp', '--hidden', '32,x'], /--hidden takes .* got "32,x"/],
+    [['--model', 'mlp', '--hidden', '32,1.5'], /--hidden takes .* got "32,1.5"/],
     [['--model', 'poisson', '--hidden', '8'], /--hidden is for --model mlp, not --model poisson/],
     [
       ['--model', 'mlp', '--activation', 'sigmoid'],
