@@ -365,6 +365,27 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
     expect(labels.every((l) => l.probability?.length === 3)).toBe(true);
   });
 
+  it('a K-class mlp stopped and resumed is bitwise the uninterrupted run (labels kept)', () => {
+    const data = colours('colours-resume.csv', 3000);
+    const model = ['--model', 'mlp', '--task', 'classification', '--classes', '3', '--hidden', '4'];
+    const whole = run('--data', data, '--target', 'colour', ...model, '--json').stdout;
+    const checkpoint = join(dir, 'mlp-part.json');
+    run(
+      '--data',
+      data,
+      '--target',
+      'colour',
+      ...model,
+      '--limit',
+      '1234',
+      '--checkpoint',
+      checkpoint,
+    );
+    const rest = run('--data', data, '--target', 'colour', '--resume', checkpoint, '--json');
+    expect(rest.stderr).toBe('');
+    expect(rest.stdout).toBe(whole);
+  });
+
   it.each([
     [['--model', 'softmax'], /--model softmax needs --classes K/],
     [['--model', 'softmax', '--classes', '1'], /--classes must be an integer >= 2, got "1"/],
