@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optimizerNames } from '@adamflow/core';
@@ -139,11 +139,298 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
       ['--data', 'x.csv', '--target', 'y', '--resume', 'r.json', '--lr', '0.1'],
       /--lr comes from the checkpoint/,
     ],
-    [['--data', 'x.csv', '--target', 'y', '--seed', '3'], /--seed is for synthetic streams/],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--seed', '3'],
+      /--seed is for --model mlp \(and synthetic streams\), not --model linear/,
+    ],
     [['--target', 'y'], /--target needs --data FILE/],
   ])('bad data flags %j exit 2 with a message', (args, message) => {
     const result = run(...args);
     expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+// Small data sets drawn here from a seeded generator (mulberry32), so each test knows
+// the truth it checks against.
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes a CSV file of `rows` rows made by `row`, returns its path. */
+function csv(name: string, header: string, rows: number, row: (i: number) => string): string {
+  const file = join(dir, name);
+  const lines = [header];
+  for (let i = 0; i < rows; i++) lines.push(row(i));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** Three colours around three centres, 1 apart at least: separable. */
+const CENTRES: Record<string, [number, number]> = { red: [-3, 0], green: [3, 0], blue: [0, 4] };
+function colours(name: string, rows: number, extra?: string): string {
+  const random = uniform(1);
+  const names = Object.keys(CENTRES);
+  return csv(name, 'x1,x2,colour', rows, (i) => {
+    const label = extra !== undefined && i === rows - 1 ? extra : names[Math.floor(random() * 3)]!;
+    const [a, b] = CENTRES[label] ?? [0, 0];
+    return `${a + 2 * random() - 1},${b + 2 * random() - 1},${label}`;
+  });
+}
+
+/** y = sin(3x), x ~ U[-1, 1]: no line fits it. */
+function sine(name: string, rows: number): string {
+  const random = uniform(3);
+  return csv(name, 'x,y', rows, () => {
+    const x = 2 * random() - 1;
+    return `${x},${Math.sin(3 * x)}`;
+  });
+}
+
+const predictRows = (...args: string[]) =>
+  spawnSync(process.execPath, [predict, ...args, '--json'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { prediction: number | string; probability?: number[] });
+
+describe('adamflow-train --data --model softmax | poisson | mlp', () => {
+  it('softmax learns three separable classes with string labels', () => {
+    const data = colours('colours.csv', 3000);
+    const result = run(
+      '--data',
+      data,
+      '--target',
+      'colour',
+      '--model',
+      'softmax',
+      '--classes',
+      '3',
+      '--json',
+    );
+    expect(result.status).toBe(0);
+    const out = json(result);
+    expect(out.samples).toBe(3000);
+    expect(out.params).toHaveLength(3 * 3);
+    expect(Object.keys(out.metrics)).toEqual(['accuracy', 'macro-f1', 'logloss']);
+    expect(out.metrics['accuracy']).toBeGreaterThan(0.97);
+    expect(out.metrics['macro-f1']).toBeGreaterThan(0.97);
+    expect(out.metrics['logloss']).toBeLessThan(0.2);
+  });
+
+  it('a label past --classes K stops the run with a coded message', () => {
+    const data = colours('four-colours.csv', 200, 'violet');
+    const result = run(
+      '--data',
+      data,
+      '--target',
+      'colour',
+      '--model',
+      'softmax',
+      '--classes',
+      '3',
+      '--json',
+    );
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      'the target column has more than --classes 3 labels: "violet" is one too many; pass --classes with the number of distinct labels (ADAMFLOW_ERR_CATEGORY_OVERFLOW)',
+    );
+  });
+
+  it('poisson recovers the coefficients of a log-linear rate from counts', () => {
+    // count ~ Poisson(exp(0.5 + 0.8 x1 - 0.4 x2)), drawn by inversion.
+    const truth = [0.5, 0.8, -0.4];
+    const random = uniform(2);
+    const data = csv('counts.csv', 'x1,x2,count', 4000, () => {
+      const x1 = 2 * random() - 1;
+      const x2 = 2 * random() - 1;
+      const rate = Math.exp(truth[0]! + truth[1]! * x1 + truth[2]! * x2);
+      const u = random();
+      let k = 0;
+      let p = Math.exp(-rate);
+      for (let c = p; u > c; c += p) p *= rate / ++k;
+      return `${x1},${x2},${k}`;
+    });
+    const result = run(
+      '--data',
+      data,
+      '--target',
+      'count',
+      '--model',
+      'poisson',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.003',
+      '--json',
+    );
+    expect(result.status).toBe(0);
+    const out = json(result);
+    expect(Object.keys(out.metrics)).toEqual(['mae', 'rmse']);
+    const errors = out.params.map((p, i) => Math.abs(p - truth[i]!));
+    expect(Math.max(...errors)).toBeLessThan(0.1);
+  });
+
+  it("mlp regression of sin(3x) beats linear regression's MSE by far", () => {
+    const data = sine('sine.csv', 4000);
+    const mse = (...model: string[]) =>
+      json(run('--data', data, '--target', 'y', ...model, '--metrics', 'mse', '--json')).metrics[
+        'mse'
+      ]!;
+    const linear = mse('--model', 'linear');
+    const net = mse('--model', 'mlp', '--hidden', '16', '--activation', 'tanh', '--seed', '5');
+    expect(net).toBeLessThan(linear / 2);
+  });
+
+  it('mlp --seed: the same seed gives the same run, another another', () => {
+    const data = sine('sine-seed.csv', 300);
+    const out = (seed: string) =>
+      run(
+        '--data',
+        data,
+        '--target',
+        'y',
+        '--model',
+        'mlp',
+        '--hidden',
+        '4',
+        '--seed',
+        seed,
+        '--json',
+      ).stdout;
+    expect(out('7')).toBe(out('7'));
+    expect(out('8')).not.toBe(out('7'));
+  });
+
+  it('mlp checkpoint, then adamflow-predict: regression values and K-class labels', () => {
+    const data = sine('sine-model.csv', 4000);
+    const regression = join(dir, 'mlp-regression.json');
+    const trained = run(
+      '--data',
+      data,
+      '--target',
+      'y',
+      '--model',
+      'mlp',
+      '--hidden',
+      '16',
+      '--checkpoint',
+      regression,
+      '--json',
+    );
+    expect(trained.status).toBe(0);
+    const points = csv('points.csv', 'x', 50, (i) => String(-0.98 + 0.04 * i));
+    const values = predictRows('--model', regression, '--data', points);
+    expect(values).toHaveLength(50);
+    const errors = values.map(
+      (v, i) => ((v.prediction as number) - Math.sin(3 * (-0.98 + 0.04 * i))) ** 2,
+    );
+    expect(errors.reduce((a, b) => a + b) / 50).toBeLessThan(0.02);
+
+    const colourData = colours('colours-mlp.csv', 3000);
+    const classifier = join(dir, 'mlp-classes.json');
+    const fit = run(
+      '--data',
+      colourData,
+      '--target',
+      'colour',
+      '--model',
+      'mlp',
+      '--task',
+      'classification',
+      '--classes',
+      '3',
+      '--hidden',
+      '8',
+      '--checkpoint',
+      classifier,
+      '--json',
+    );
+    expect(json(fit).metrics['accuracy']).toBeGreaterThan(0.95);
+    const labels = predictRows('--model', classifier, '--data', colourData);
+    const truth = readFileSync(colourData, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[2]);
+    const right = labels.filter((l, i) => l.prediction === truth[i]).length;
+    expect(right / truth.length).toBeGreaterThan(0.97);
+    expect(labels.every((l) => l.probability?.length === 3)).toBe(true);
+  });
+
+  it('a K-class mlp stopped and resumed is bitwise the uninterrupted run (labels kept)', () => {
+    const data = colours('colours-resume.csv', 3000);
+    const model = ['--model', 'mlp', '--task', 'classification', '--classes', '3', '--hidden', '4'];
+    const whole = run('--data', data, '--target', 'colour', ...model, '--json').stdout;
+    const checkpoint = join(dir, 'mlp-part.json');
+    run(
+      '--data',
+      data,
+      '--target',
+      'colour',
+      ...model,
+      '--limit',
+      '1234',
+      '--checkpoint',
+      checkpoint,
+    );
+    const rest = run('--data', data, '--target', 'colour', '--resume', checkpoint, '--json');
+    expect(rest.stderr).toBe('');
+    expect(rest.stdout).toBe(whole);
+  });
+
+  it.each([
+    [['--model', 'softmax'], /--model softmax needs --classes K/],
+    [['--model', 'softmax', '--classes', '1'], /--classes must be an integer >= 2, got "1"/],
+    [
+      ['--model', 'softmax', '--classes', 'three'],
+      /--classes must be an integer >= 2, got "three"/,
+    ],
+    [
+      ['--model', 'linear', '--classes', '3'],
+      /--classes is for --model softmax or mlp, not --model linear/,
+    ],
+    [
+      ['--model', 'mlp', '--classes', '3'],
+      /--classes needs --task classification with --model mlp/,
+    ],
+    [
+      ['--model', 'mlp', '--hidden', '0'],
+      /--hidden takes the hidden layers' widths, positive integers .*got "0"/,
+    ],
+    [['--model', 'mlp', '--hidden', '32,1.5'], /--hidden takes .* got "32,1.5"/],
+    [['--model', 'poisson', '--hidden', '8'], /--hidden is for --model mlp, not --model poisson/],
+    [
+      ['--model', 'mlp', '--activation', 'sigmoid'],
+      /--activation must be tanh or relu, got "sigmoid"/,
+    ],
+    [
+      ['--model', 'mlp', '--task', 'ranking'],
+      /--task must be regression or classification, got "ranking"/,
+    ],
+    [
+      ['--model', 'mlp', '--seed', '1.5'],
+      /--seed must be an integer in \[0, 4294967295\], got "1.5"/,
+    ],
+    [
+      ['--model', 'softmax', '--classes', '3', '--metrics', 'rocauc'],
+      /--metrics rocauc does not fit --model softmax \(K classes\); it takes accuracy,macro-f1,logloss/,
+    ],
+    [
+      ['--model', 'poisson', '--metrics', 'accuracy'],
+      /--metrics accuracy does not fit --model poisson \(a regression\)/,
+    ],
+  ])('bad model flags %j exit 2 with a message', (args, message) => {
+    const result = run('--data', 'x.csv', '--target', 'y', ...args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
   });
 });
@@ -219,6 +506,9 @@ describe('adamflow-train (built CLI)', () => {
     expect(help).toContain('50,000 (a linear blend over 2,000 samples)');
     expect(help).toMatch(/linear +y = 4 \+ 3x \+ N\(0, 1\)/);
     expect(help).toContain('--intercept-lr X');
+    expect(help).toMatch(/softmax +K-class softmax regression/);
+    expect(help).toContain('--hidden W,W');
+    expect(help).toContain('a (K+1)th label stops the run');
   });
 
   it('prints a human summary without --json', () => {

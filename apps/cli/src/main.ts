@@ -113,11 +113,16 @@ async function mainData(values: Record<string, string | boolean | undefined>): P
     process.stdout.write(`${JSON.stringify({ samples, params, metrics, skipped })}\n`);
     return;
   }
-  const names = result.params.map((_, i) => (i === 0 ? 'bias' : `w${i}`));
   console.log(`${options.model} on ${options.data} (target ${options.target})`);
-  console.log(
-    `params   ${result.params.map((p, i) => `${names[i]} = ${p.toFixed(6)}`).join(', ')}`,
-  );
+  if (options.model === 'softmax' || options.model === 'mlp') {
+    // Too many to read here: say how many, and where to get them.
+    console.log(`params   ${result.params.length} numbers (--json prints them)`);
+  } else {
+    const names = result.params.map((_, i) => (i === 0 ? 'bias' : `w${i}`));
+    console.log(
+      `params   ${result.params.map((p, i) => `${names[i]} = ${p.toFixed(6)}`).join(', ')}`,
+    );
+  }
   for (const [name, value] of Object.entries(result.metrics)) {
     console.log(`${name.padEnd(8)} ${value.toFixed(6)} (progressive validation)`);
   }

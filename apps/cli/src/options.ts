@@ -50,8 +50,21 @@ Synthetic streams:
 Your data (progressive validation: each row is scored, then learned):
   --data FILE        a CSV file with a header row (.gz is read transparently)
   --target COLUMN    the column to predict
-  --model NAME       ${Object.keys(MODELS).join(' | ')} (default linear)
-  --target-type T    number | boolean | category (default: boolean for logistic, number otherwise)
+  --model NAME       the model (default linear):
+${Object.entries(MODELS)
+  .map(([name, entry]) => `                       ${name.padEnd(9)} ${entry.help}\n`)
+  .join(
+    '',
+  )}  --classes K        softmax, mlp --task classification: the number of classes, an integer
+                     >= 2 (required for softmax; default 2 for mlp). Labels become classes
+                     0 .. K-1 in the order they first appear; a (K+1)th label stops the run.
+                     mlp with K = 2 has one sigmoid output, P(class 1), as logistic has
+  --hidden W,W       mlp: hidden layer widths, input side first (default 32)
+  --activation A     mlp: tanh | relu on the hidden layers (default tanh)
+  --task T           mlp: regression (squared error) | classification (default regression)
+  --seed S           mlp: seed of the initial weights, an integer in [0, ${SEED_MAX}] (default 42)
+  --target-type T    number | boolean | category (default: number for a regression,
+                     boolean for two classes, category for K classes)
   --categorical A,B  text columns to one-hot encode (before scaling)
   --max-categories K categories per one-hot column (default 16)
   --scale NAME       standard | minmax: scale the features online first (default none)
@@ -59,8 +72,10 @@ Your data (progressive validation: each row is scored, then learned):
                      (sgd is plain SGD) and --lr
   --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
   --intercept-lr X   step the intercept apart by plain SGD at X (River's GLM)
-  --metrics A,B      mae,mse,rmse,r2,accuracy,precision,recall,f1,macro-f1,logloss,rocauc
-                     (default: mae,rmse,r2 for linear; accuracy,logloss,rocauc for logistic)
+  --metrics A,B      for a regression mae,mse,rmse,r2 (default mae,rmse,r2; mae,rmse for
+                     poisson); for two classes accuracy,precision,recall,f1,macro-f1,logloss,
+                     rocauc (default accuracy,logloss,rocauc); for K classes accuracy,
+                     macro-f1,logloss (the default)
   --skip-bad-rows    skip and count bad rows instead of stopping at the first
   --limit N          stop after N rows (e.g. to checkpoint part way)
   --checkpoint FILE  write a checkpoint (pipeline, optimizer, metrics, position) at the end
@@ -92,6 +107,10 @@ export const TRAIN_FLAGS: FlagSpec = {
   'target-type': { type: 'string' },
   categorical: { type: 'string' },
   'max-categories': { type: 'string' },
+  classes: { type: 'string' },
+  hidden: { type: 'string' },
+  activation: { type: 'string' },
+  task: { type: 'string' },
   scale: { type: 'string' },
   'intercept-lr': { type: 'string' },
   metrics: { type: 'string' },
@@ -164,6 +183,10 @@ const DATA_ONLY = [
   'target-type',
   'categorical',
   'max-categories',
+  'classes',
+  'hidden',
+  'activation',
+  'task',
   'scale',
   'intercept-lr',
   'metrics',

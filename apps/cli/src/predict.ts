@@ -9,11 +9,13 @@ export const PREDICT_USAGE = `Usage: adamflow-predict --model FILE --data FILE.c
 
 Predicts each row of a CSV file (header row; the target column may be absent) with a
 model saved by adamflow-train --checkpoint, without learning. Prints one line per row:
-the value (regression), or the class and P(class 1) (classification).
+the value (regression), or the class and P(class 1) (two classes), or the class and
+the K class probabilities (K classes).
 
   --model FILE   a checkpoint written by adamflow-train --checkpoint
   --data FILE    the rows, with the feature columns the model was trained on
-  --json         one JSON object per row: {"prediction": ..., "probability": ...}
+  --json         one JSON object per row: {"prediction": ...} for a regression,
+                 {"prediction": ..., "probability": P or [p0, ..., pK-1]} for classes
   -h, --help     this text
 `;
 

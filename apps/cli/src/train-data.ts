@@ -6,6 +6,7 @@ import {
   fromCsv,
   LabelEncoder,
   type Metric,
+  type Model,
   minMaxScaler,
   oneHot,
   type Pipeline,
@@ -55,6 +56,8 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
     );
   }
   const restored = resumed ? restoreCheckpoint(resumed) : null;
+  // A classifier's label past its K-th (2 with one output) is refused where it is read.
+  const classes = restored ? classesOf(restored.pipeline.model) : classesOfFamily(options);
   const read = resumed?.data ?? {
     target: options.target,
     targetType: options.targetType,
@@ -67,7 +70,11 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
     categorical: read.categorical,
     ...(read.features.length ? { features: read.features } : {}),
     ...(restored?.position ? { from: restored.position } : {}),
-    ...(restored?.labels ? { labels: LabelEncoder.fromState(restored.labels) } : {}),
+    ...(restored?.labels
+      ? { labels: LabelEncoder.fromState(restored.labels, classes) }
+      : classes !== undefined
+        ? { labels: new LabelEncoder(classes) }
+        : {}),
     onBadRow: options.skipBadRows ? 'skip' : 'throw',
   });
   const rows = stream[Symbol.asyncIterator]();
@@ -94,6 +101,8 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
       every: options.every,
       onReport: (r) => progress?.update(r, stream.bytesRead),
     });
+  } catch (error) {
+    throw tooManyLabels(error, classes);
   } finally {
     progress?.stop();
   }
@@ -131,13 +140,33 @@ function build(options: DataOptions, features: readonly string[]): Pipeline {
   return pipeline({
     inputs: features.length,
     stages,
-    model: MODELS[options.model]!.create,
+    model: (width) => MODELS[options.model]!.create(width, options.shape),
     optimizer: {
       name: options.optimizer,
       options: { lr: options.lr },
       ...(options.interceptLr === undefined ? {} : { interceptLr: options.interceptLr }),
     },
   });
+}
+
+function classesOf(model: Model): number | undefined {
+  if (model.task !== 'classification') return undefined;
+  return Math.max(model.outputs, 2);
+}
+
+function classesOfFamily(options: DataOptions): number | undefined {
+  if (options.family === 'regression') return undefined;
+  return options.family === 'binary' ? 2 : options.shape.classes;
+}
+
+/** The label encoder's overflow, said in the CLI's terms. */
+function tooManyLabels(error: unknown, classes: number | undefined): unknown {
+  if ((error as { code?: unknown })?.code !== 'ADAMFLOW_ERR_CATEGORY_OVERFLOW') return error;
+  const label = /label (.*) would be class/.exec((error as Error).message)?.[1] ?? 'a label';
+  return new StreamError(
+    'ADAMFLOW_ERR_CATEGORY_OVERFLOW',
+    `the target column has more than --classes ${String(classes)} labels: ${label} is one too many; pass --classes with the number of distinct labels`,
+  );
 }
 
 /** The rows, the first one already pulled; shows the watch the loss before each row. */

@@ -3,6 +3,7 @@ import type { ModelSpec } from './create-model.js';
 import type { Row } from './data/row.js';
 import { StreamError } from './errors.js';
 import { Learner, type LearnerState, type OptimizerSpec } from './learner.js';
+import { predictedClass } from './metrics/metric.js';
 import type { Model } from './model.js';
 import { partitioned } from './partitioned.js';
 import type { Json, Stage, StageSpec } from './preprocessing/stage.js';
@@ -94,6 +95,8 @@ export class Pipeline {
   // One output buffer per stage, reused for every row.
   private readonly buffers: Float64Array[];
   private readonly sample: { x: Float64Array; y: number };
+  // With K classes, the probabilities of the row last scored (what metrics score).
+  private readonly proba: Float64Array | null;
 
   /** @param options - {@link PipelineOptions}. */
   constructor(options: PipelineOptions) {
@@ -126,6 +129,17 @@ export class Pipeline {
     });
     this.buffers = stages.map((s) => new Float64Array(s.outputs));
     this.sample = { x: new Float64Array(width), y: 0 };
+    this.proba = model.outputs > 1 ? new Float64Array(model.outputs) : null;
+  }
+
+  /**
+   * With K classes, the K class probabilities of the row last scored by
+   * {@link Pipeline.learn} or {@link Pipeline.score} (before it was learned), overwritten
+   * by the next; `null` for a one-output model. This, not the class index `learn`
+   * returns, is what the classification metrics take for K classes.
+   */
+  get probabilities(): Float64Array | null {
+    return this.proba;
   }
 
   /** The model. */
@@ -180,7 +194,9 @@ export class Pipeline {
     if (model.task === 'classification' && model.outputs === 1) {
       return this.learner.predictProba(features) as number;
     }
-    return this.learner.predict(features);
+    if (this.proba === null) return this.learner.predict(features);
+    this.learner.predictProba(features, this.proba);
+    return predictedClass(this.proba);
   }
 
   /**

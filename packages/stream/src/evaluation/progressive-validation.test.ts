@@ -4,6 +4,7 @@ import { fromCsv } from '../data/from-csv.js';
 import type { Row } from '../data/row.js';
 import { createMetric } from '../metrics/create-metric.js';
 import { linearRegression, logisticRegression } from '../model.js';
+import { softmaxRegression } from '../models/softmax-regression.js';
 import { pipeline } from '../pipeline.js';
 import { standardScaler } from '../preprocessing/standard-scaler.js';
 import { progressiveValidation, type ValidationReport } from './progressive-validation.js';
@@ -45,6 +46,25 @@ describe('progressiveValidation', () => {
     expect(fromObservable).toEqual(fromArray);
     expect(reports.map((r) => r.samples)).toEqual([500, 1000]);
     expect(fromArray.metrics['accuracy']).toBe(0.8896);
+  });
+
+  it('scores K classes by their probabilities, not the class index', async () => {
+    // Class k's feature k is 1: separable, so a learned model is nearly always right.
+    const rows = Array.from({ length: 900 }, (_, i) => ({
+      x: [0, 1, 2].map((k) => (k === i % 3 ? 1 : 0)),
+      y: i % 3,
+    }));
+    const model = pipeline({
+      inputs: 3,
+      model: (features) => softmaxRegression({ features, classes: 3 }),
+      optimizer: { name: 'adam', options: { lr: 0.1 } },
+    });
+    const report = await progressiveValidation(rows, model, {
+      metrics: [createMetric('accuracy'), createMetric('macro-f1'), createMetric('logloss')],
+    });
+    expect(report.metrics['accuracy']).toBeGreaterThan(0.95);
+    expect(report.metrics['macro-f1']).toBeGreaterThan(0.95);
+    expect(report.metrics['logloss']).toBeLessThan(0.5);
   });
 
   it('stops after limit rows and leaves the rest unread', async () => {

@@ -89,7 +89,9 @@ export async function progressiveValidation(
     } catch (error) {
       throw diverged(error, samples + 1);
     }
-    for (const metric of metrics) metric.update(row.y, prediction);
+    // K classes: the metrics take the probabilities (learn returns the class index).
+    const scored = model.probabilities ?? prediction;
+    for (const metric of metrics) metric.update(row.y, scored);
     samples++;
     done++;
     if (samples % every === 0) {
