@@ -200,6 +200,40 @@ describe('the run survives a restart', () => {
     expect((await readdir(dir)).sort()).toEqual(['run.json']);
   });
 
+  it('a diverged run is restored diverged (paused at its last healthy state); reset restarts it', async () => {
+    const file = join(await tempDir(), 'run.json');
+    const first = await startDashboardServer({ port: 0, rate: 4000, checkpointFile: file });
+    const client = await record(first.wsUrl);
+    await client.next(isType('snapshot'));
+    const mark = client.messages.length;
+    await command(client, { type: 'set-optimizer', optimizer: 'sgd', lr: 1 }, 'sgd');
+    const diverged = await client.next(
+      (m) => m['type'] === 'state-changed' && m['reason'] === 'diverged',
+      30_000,
+      mark,
+    );
+    client.ws.close();
+    await first.close();
+    const saved = await readCheckpoint(file);
+    expect(saved.diverged).toEqual(diverged['diverged']);
+    expect(saved.session.learner.params.every(Number.isFinite)).toBe(true);
+
+    const { server, line } = await serverWithLog({ checkpointFile: file });
+    try {
+      expect(await line(/resumed from the checkpoint/)).toContain('(diverged, paused)');
+      const viewer = await record(server.wsUrl);
+      const snapshot = await viewer.next(isType('snapshot'));
+      expect(snapshot['diverged']).toEqual(diverged['diverged']);
+      expect((snapshot['config'] as Message)['paused']).toBe(true);
+      expect(await command(viewer, { type: 'resume' }, 'r')).toMatchObject({ type: 'error' });
+      expect(await command(viewer, { type: 'reset' }, 'x')).toMatchObject({ type: 'command-ack' });
+      await viewer.next(updateBeyond(snapshot['samples'] as number));
+      viewer.ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a fresh start ignores the checkpoint, and later overwrites it', async () => {
     const file = join(await tempDir(), 'run.json');
     await writeFile(file, valid);
