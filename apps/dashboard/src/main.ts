@@ -1,7 +1,24 @@
 #!/usr/bin/env node
 // The live dashboard: `pnpm start`. Env: PORT, HOST, ADAMFLOW_CONTROL_TOKEN,
-// ADAMFLOW_RATE (samples per second, or "max"), ADAMFLOW_ALLOWED_ORIGINS (comma list).
+// ADAMFLOW_RATE (samples per second, or "max"), ADAMFLOW_ALLOWED_ORIGINS (comma list),
+// ADAMFLOW_CHECKPOINT (where the run is saved; "none" saves nothing), ADAMFLOW_FRESH=1
+// (start a fresh run even if a checkpoint exists).
+import { resolve } from 'node:path';
 import { MAX_TOKEN_LENGTH, startDashboardServer } from './server.js';
+
+/** Where the run is saved by default: visible, beside the working directory's other files. */
+const DEFAULT_CHECKPOINT = '.adamflow/dashboard-checkpoint.json';
+
+function checkpointFromEnv(text: string | undefined): string | undefined {
+  if (text === 'none') return undefined;
+  return resolve(text === undefined || text === '' ? DEFAULT_CHECKPOINT : text);
+}
+
+function freshFromEnv(text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === '0') return false;
+  if (text === '1') return true;
+  throw new RangeError(`ADAMFLOW_FRESH must be 1 (start fresh) or 0, got ${JSON.stringify(text)}`);
+}
 
 function rateFromEnv(text: string | undefined): number | null {
   if (text === undefined || text === '') return 1000;
@@ -42,6 +59,8 @@ try {
     rate: rateFromEnv(process.env['ADAMFLOW_RATE']),
     token: tokenFromEnv(process.env['ADAMFLOW_CONTROL_TOKEN']),
     allowedOrigins: (process.env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
+    checkpointFile: checkpointFromEnv(process.env['ADAMFLOW_CHECKPOINT']),
+    fresh: freshFromEnv(process.env['ADAMFLOW_FRESH']),
     log: (line) => console.error(`[adamflow] ${line}`),
   });
   console.log(`adamflow dashboard: ${server.url}  (WebSocket ${server.wsUrl})`);

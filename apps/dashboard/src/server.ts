@@ -7,12 +7,14 @@ import { getHeapStatistics } from 'node:v8';
 import { type Command, ErrorCode, parseClientFrame } from '@adamflow/protocol';
 import { type RawData, WebSocketServer } from 'ws';
 import { BoundedLog, peerText } from './bounded-log.js';
+import { readCheckpointFile, setCheckpointAside, writeCheckpointFile } from './checkpoint-file.js';
 import { type Client, ClientRegistry } from './client-registry.js';
 import { answerRequest, type PageContext, refuseUpgrade, respond } from './http-answers.js';
 import { type RateLimit, TokenBucket } from './rate-limiter.js';
 import { parseRequestTarget } from './request-target.js';
 import { SessionState } from './session-state.js';
 import { TrainerHost } from './trainer-host.js';
+import type { DashboardCheckpoint } from './trainer-messages.js';
 
 /** Options of {@link startDashboardServer}; every one has a default. */
 export interface DashboardServerOptions {
@@ -60,6 +62,16 @@ export interface DashboardServerOptions {
   historyLimit?: number;
   /** Recent samples kept for the scatter; default 400. */
   recentLimit?: number;
+  /**
+   * Where the run is saved (written atomically every `checkpointIntervalMs` and on
+   * `close()`) and resumed from on start. Default none: nothing is written. A file
+   * that cannot be restored is moved to `<file>.corrupt-<time>` and the run starts fresh.
+   */
+  checkpointFile?: string | undefined;
+  /** How often the checkpoint is written, ms; default 5000. */
+  checkpointIntervalMs?: number;
+  /** Start a fresh run even if `checkpointFile` holds one (it is overwritten later). Default false. */
+  fresh?: boolean;
   /** Where to log; default nowhere. Lines are cut to 240 characters and rate limited per kind. */
   log?: (line: string) => void;
 }
@@ -84,6 +96,8 @@ export interface DashboardStats {
   snapshotsServed: number;
   /** Commands passed to the trainer. */
   commandsApplied: number;
+  /** Checkpoints written to `checkpointFile` so far. */
+  checkpointsWritten: number;
   heapUsed: number;
 }
 
@@ -129,6 +143,32 @@ export async function startDashboardServer(
   const snapshotBudget = bucketOf(options.snapshotBudget ?? { capacity: 20, perSecond: 10 });
   const commandBudget = bucketOf(options.commandBudget ?? { capacity: 40, perSecond: 20 });
   const maxClients = options.maxClients ?? 1024;
+  const checkpointFile = options.checkpointFile;
+  const checkpointIntervalMs = checkInterval(options.checkpointIntervalMs ?? 5000);
+  // Every file operation in order: a write never races the move of a refused file.
+  let fileQueue: Promise<unknown> = Promise.resolve();
+  const onFile = <T>(operation: () => Promise<T>): Promise<T> => {
+    const result = fileQueue.then(operation);
+    fileQueue = result.catch(() => {});
+    return result;
+  };
+  const setAside = (reason: string) =>
+    onFile(async () => {
+      if (checkpointFile === undefined) return;
+      const where = await setCheckpointAside(checkpointFile).then(
+        (aside) => `moved to ${aside}`,
+        (error: unknown) => `could not move it (${(error as { code?: unknown }).code})`,
+      );
+      log('checkpoint-invalid', `checkpoint not restored: ${reason}; ${where}; starting fresh`);
+    });
+  let from: DashboardCheckpoint | undefined;
+  if (checkpointFile !== undefined && !options.fresh) {
+    const read = await readCheckpointFile(checkpointFile);
+    if (read.kind === 'ok') from = read.checkpoint;
+    else if (read.kind === 'invalid') await setAside(read.reason);
+  }
+  let restoreRefused = false;
+  let checkpointsWritten = 0;
   const state = new SessionState({
     ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
     ...(options.recentLimit === undefined ? {} : { recentLimit: options.recentLimit }),
@@ -170,12 +210,53 @@ export async function startDashboardServer(
       report: (report) => state.applyReport(report),
       state: (change) => {
         state.applyState(change);
-        if (change.reason === 'start') onStarted();
+        if (change.reason !== 'start') return;
+        if (from && !restoreRefused) {
+          const how = change.diverged
+            ? ' (diverged, paused)'
+            : change.config.paused
+              ? ' (paused)'
+              : '';
+          log(
+            'checkpoint-restored',
+            `resumed from the checkpoint at sample ${change.samples}, step ${change.step}${how}`,
+          );
+        }
+        onStarted();
       },
       failed: (message, code) =>
         log('trainer-failed', `trainer failed: ${message}${code ? ` (${code})` : ''}`),
+      restoreFailed: (message) => {
+        restoreRefused = true;
+        void setAside(peerText(message, 160));
+      },
     },
+    undefined,
+    from,
   );
+  let saving: Promise<void> | undefined;
+  /** Takes the trainer's checkpoint and writes it; one at a time. */
+  const saveCheckpoint = (): Promise<void> => {
+    if (checkpointFile === undefined) return Promise.resolve();
+    saving ??= (async () => {
+      try {
+        const checkpoint = await trainer.checkpoint();
+        if (!checkpoint) return;
+        await onFile(() => writeCheckpointFile(checkpointFile, checkpoint));
+        checkpointsWritten++;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        log(
+          'checkpoint-write',
+          `could not write the checkpoint: ${code ?? (error as Error)?.message}`,
+        );
+      } finally {
+        saving = undefined;
+      }
+    })();
+    return saving;
+  };
+  let saver: ReturnType<typeof setInterval> | undefined;
   const tick = setInterval(
     () => {
       for (const change of state.takeStateChanges()) {
@@ -221,6 +302,9 @@ export async function startDashboardServer(
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
+  if (checkpointFile !== undefined) {
+    saver = setInterval(() => void saveCheckpoint(), checkpointIntervalMs);
+  }
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const allowed = new Set([
     `http://127.0.0.1:${port}`,
@@ -358,6 +442,7 @@ export async function startDashboardServer(
       samplesPerSecond: state.samplesPerSecond,
       snapshotsServed,
       commandsApplied,
+      checkpointsWritten,
       // Not process.memoryUsage(): it opens /proc files and throws at the descriptor limit.
       heapUsed: getHeapStatistics().used_heap_size,
     };
@@ -375,7 +460,11 @@ export async function startDashboardServer(
         // Stop accepting first, so nobody connects to a server on its way out.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         clearInterval(tick);
+        clearInterval(saver);
         registry.closeAll();
+        // The last word on disk is the run as it stops (after any write under way).
+        await saving;
+        await saveCheckpoint();
         await trainer.stop();
         await new Promise<void>((resolve) => {
           wss.close(() => resolve());
@@ -399,6 +488,15 @@ function checkToken(token: string | undefined): string | undefined {
     );
   }
   return token;
+}
+
+function checkInterval(ms: number): number {
+  if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 10)) {
+    throw new RangeError(
+      `checkpointIntervalMs must be a number of milliseconds >= 10, got ${String(ms)}`,
+    );
+  }
+  return ms;
 }
 
 /** Hashes a token so the comparison takes the same time whatever its length. */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Command } from '@adamflow/protocol';
 import type {
+  DashboardCheckpoint,
   FromTrainer,
   ToTrainer,
   TrainerOptions,
@@ -13,6 +14,8 @@ export interface TrainerListener {
   report(report: TrainerReport): void;
   state(state: TrainerState): void;
   failed(message: string, code: string | null): void;
+  /** The checkpoint given at start was refused (why); the run started fresh. */
+  restoreFailed?(message: string): void;
 }
 
 /**
@@ -34,9 +37,25 @@ export class TrainerHost {
     number,
     (result: { ok: boolean; message: string | null }) => void
   >();
+  private readonly checkpoints = new Map<
+    number,
+    (checkpoint: DashboardCheckpoint | null) => void
+  >();
   private stopped = false;
 
-  constructor(options: TrainerOptions, listener: TrainerListener, workerUrl?: URL) {
+  /**
+   * @param options - how the trainer runs.
+   * @param listener - receives reports, states and failures.
+   * @param workerUrl - the worker's module; default trainer-worker.js beside this file.
+   * @param from - a checkpoint to continue from; if the worker refuses it, it starts fresh
+   *   and tells `listener.restoreFailed`.
+   */
+  constructor(
+    options: TrainerOptions,
+    listener: TrainerListener,
+    workerUrl?: URL,
+    from?: DashboardCheckpoint,
+  ) {
     this.worker = new Worker(workerUrl ?? new URL('./trainer-worker.js', import.meta.url));
     this.worker.on('message', (message: FromTrainer) => {
       switch (message.type) {
@@ -49,6 +68,13 @@ export class TrainerHost {
           this.pending.delete(message.id);
           return resolve?.({ ok: message.ok, message: message.message });
         }
+        case 'checkpoint-result': {
+          const resolve = this.checkpoints.get(message.id);
+          this.checkpoints.delete(message.id);
+          return resolve?.(message.checkpoint);
+        }
+        case 'restore-failed':
+          return listener.restoreFailed?.(message.message);
         case 'failed':
           return listener.failed(message.message, message.code);
       }
@@ -59,8 +85,10 @@ export class TrainerHost {
       for (const resolve of this.pending.values())
         resolve({ ok: false, message: 'trainer stopped' });
       this.pending.clear();
+      for (const resolve of this.checkpoints.values()) resolve(null);
+      this.checkpoints.clear();
     });
-    this.send({ type: 'start', options });
+    this.send(from ? { type: 'start', options, from } : { type: 'start', options });
   }
 
   /** Applies a command in the trainer; resolves with whether it took effect. */
@@ -70,6 +98,16 @@ export class TrainerHost {
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       this.send({ type: 'command', id, command });
+    });
+  }
+
+  /** The run's checkpoint, taken between two samples; null once stopped or before any session. */
+  checkpoint(): Promise<DashboardCheckpoint | null> {
+    if (this.stopped) return Promise.resolve(null);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.checkpoints.set(id, resolve);
+      this.send({ type: 'checkpoint', id });
     });
   }
 

@@ -1,4 +1,23 @@
 import type { Command, Config, Diverged } from '@adamflow/protocol';
+import type { SessionCheckpoint } from '@adamflow/stream';
+
+/** The run on disk: the session's own checkpoint and what the dashboard keeps around it. */
+export interface DashboardCheckpoint {
+  format: 'adamflow.dashboard-checkpoint';
+  version: 1;
+  /** The seed the sources were drawn with; a server with another seed starts fresh. */
+  seed: number;
+  source: Config['source'];
+  /** Samples drawn by earlier sessions of the run (a restart after divergence begins a new one). */
+  sampleOffset: number;
+  /** The run's sample count when the current source was chosen (the drift's clock). */
+  sourceStart: number;
+  paused: boolean;
+  /** Set when the run had diverged: it is restored diverged (paused, with the reason). */
+  diverged: Diverged | null;
+  /** The last good session state (before the divergence, if any). */
+  session: SessionCheckpoint;
+}
 
 /** How the trainer starts. */
 export interface TrainerOptions {
@@ -14,7 +33,8 @@ export interface TrainerOptions {
 
 /** Main thread -> worker. */
 export type ToTrainer =
-  | { type: 'start'; options: TrainerOptions }
+  | { type: 'start'; options: TrainerOptions; from?: DashboardCheckpoint }
+  | { type: 'checkpoint'; id: number }
   | { type: 'command'; id: number; command: Command }
   | { type: 'stop' };
 
@@ -50,4 +70,7 @@ export type FromTrainer =
   | TrainerReport
   | TrainerState
   | { type: 'command-result'; id: number; ok: boolean; message: string | null }
+  | { type: 'checkpoint-result'; id: number; checkpoint: DashboardCheckpoint | null }
+  /** The checkpoint given at start could not be restored; the run started fresh. */
+  | { type: 'restore-failed'; message: string }
   | { type: 'failed'; message: string; code: string | null };

@@ -6,19 +6,28 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { Command, Config, Diverged } from '@adamflow/protocol';
 import {
+  createGenerator,
   driftSpec,
   linearSpec,
   logisticSpec,
   multilinearSpec,
+  resolveSpec,
   type Sample,
   type SessionCommand,
   type SessionConfig,
   type SessionEvent,
   type SourceSpec,
+  type TrainSessionOptions,
   trainSession,
 } from '@adamflow/stream';
 import { Subject, type Subscription } from 'rxjs';
-import type { FromTrainer, ToTrainer, TrainerOptions, TrainerState } from './trainer-messages.js';
+import type {
+  DashboardCheckpoint,
+  FromTrainer,
+  ToTrainer,
+  TrainerOptions,
+  TrainerState,
+} from './trainer-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('trainer-worker must run in a worker thread');
@@ -107,6 +116,12 @@ let rateSamples = 0;
 let rateTime = performance.now();
 let samplesPerSecond = 0;
 let reportTimer: ReturnType<typeof setInterval> | undefined;
+// The last checkpoint of a healthy session: what a diverged run saves, since its
+// session is gone and its live parameters may be non-finite.
+let lastGood: Pick<
+  DashboardCheckpoint,
+  'session' | 'source' | 'sampleOffset' | 'sourceStart'
+> | null = null;
 
 function onSample(sample: Sample): void {
   seen++;
@@ -233,15 +248,52 @@ function startRun(settings: RunSettings): void {
   sourceStart = samples;
   sourceName = settings.source;
   spec = specFor(settings.source, options.seed);
-  subscription = trainSession({
-    source: spec,
-    optimizer: settings.optimizer,
-    lr: settings.lr,
+  subscribe({ source: spec, optimizer: settings.optimizer, lr: settings.lr });
+}
+
+/**
+ * Continues the run a checkpoint saved, bitwise where it stopped; throws (and changes
+ * nothing) if the checkpoint does not fit this server: another seed or source, or a
+ * session state that trainSession refuses.
+ */
+function restoreRun(from: DashboardCheckpoint): void {
+  const names: SourceName[] = ['seed', 'multilinear', 'drift', 'logistic'];
+  if (from.seed !== options.seed) {
+    throw new Error(`it was made with seed ${from.seed}, this server uses ${options.seed}`);
+  }
+  if (!names.includes(from.source)) throw new Error("its source is not one of this server's");
+  const restoredSpec = specFor(from.source, options.seed);
+  // The saved generator must be this source's, not an arbitrary (perhaps huge) spec.
+  const expected = JSON.stringify(createGenerator(resolveSpec(restoredSpec)).spec);
+  if (JSON.stringify(from.session.generator.spec) !== expected) {
+    throw new Error(`its generator is not the ${from.source} source's`);
+  }
+  // Set before subscribing: run-start counts samples from the offset. If the session
+  // refuses the checkpoint, the fresh run that follows sets them again.
+  sampleOffset = from.sampleOffset;
+  sourceStart = from.sourceStart;
+  sourceName = from.source;
+  spec = restoredSpec;
+  subscribe({ from: from.session, paused: from.paused || from.diverged !== null });
+  lastGood = null;
+  capture();
+  diverged = from.diverged;
+}
+
+/** Subscribes a new session with the worker's fixed options; throws if `run` is invalid. */
+function subscribe(
+  run: Pick<TrainSessionOptions, 'source' | 'optimizer' | 'lr' | 'from' | 'paused'>,
+): void {
+  // Throws before anything is touched if the options (or the checkpoint) are invalid.
+  const session = trainSession({
+    ...run,
     ...(options.rate === null ? {} : { rate: options.rate }),
     control,
     output: 'view',
     onSample,
-  }).subscribe({
+  });
+  subscription?.unsubscribe();
+  subscription = session.subscribe({
     next: onEvent,
     error: (error: unknown) => {
       const code = (error as { code?: unknown } | null)?.code;
@@ -251,6 +303,32 @@ function startRun(settings: RunSettings): void {
       );
     },
   });
+  if (!run.from) capture();
+}
+
+/** Takes the session's checkpoint now, if it is healthy, as the last good one. */
+function capture(): void {
+  if (diverged || !subscription) return;
+  lastEvent = undefined;
+  control.next({ type: 'checkpoint' });
+  const event = lastEvent as SessionEvent | undefined;
+  if (event?.type === 'checkpoint-created') {
+    lastGood = { session: event.checkpoint, source: sourceName, sampleOffset, sourceStart };
+  }
+}
+
+/** The run as it stands, for the server to write to disk; null before any session. */
+function checkpoint(): DashboardCheckpoint | null {
+  capture();
+  if (!lastGood) return null;
+  return {
+    format: 'adamflow.dashboard-checkpoint',
+    version: 1,
+    seed: options.seed,
+    ...lastGood,
+    paused: config?.paused ?? false,
+    diverged,
+  };
 }
 
 /** A command while diverged: the setting commands restart the run; pause and resume cannot. */
@@ -333,7 +411,15 @@ port.on('message', (message: ToTrainer) => {
   switch (message.type) {
     case 'start': {
       options = message.options;
-      startRun({ source: 'seed', optimizer: 'adam', lr: options.lr });
+      if (message.from) {
+        try {
+          restoreRun(message.from);
+        } catch (error) {
+          const text = String((error as Error)?.message ?? error);
+          post({ type: 'restore-failed', message: text.slice(0, 200) });
+        }
+      }
+      if (!subscription) startRun({ source: 'seed', optimizer: 'adam', lr: options.lr });
       state('start');
       reportTimer = setInterval(report, options.reportMs);
       return;
@@ -366,6 +452,9 @@ port.on('message', (message: ToTrainer) => {
       state(command.type);
       return;
     }
+    case 'checkpoint':
+      post({ type: 'checkpoint-result', id: message.id, checkpoint: checkpoint() });
+      return;
     case 'stop':
       if (reportTimer) clearInterval(reportTimer);
       subscription?.unsubscribe();
