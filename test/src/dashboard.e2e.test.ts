@@ -20,7 +20,14 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   server = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADAMFLOW_RATE: '3000' },
+    // A run of its own: no checkpoint file read at start or left behind.
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADAMFLOW_RATE: '3000',
+      ADAMFLOW_CHECKPOINT: 'none',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   url = await new Promise<string>((resolve, reject) => {
