@@ -191,3 +191,20 @@ describe('Race', () => {
     ]);
   });
 });
+
+describe('Race errors', () => {
+  it("names the contestant whose optimizer failed in the error's contestant property", () => {
+    const race = new Race({
+      model: linearRegression(),
+      contestants: [{ optimizer: 'adam' }, { name: 'wild', optimizer: 'sgd', options: { lr: 50 } }],
+    });
+    let caught: unknown;
+    try {
+      for (const sample of samples(500)) race.learn(sample);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as { contestant?: string }).contestant).toBe('wild');
+    expect((caught as { code?: string }).code).toBe('ADAMFLOW_ERR_NON_FINITE_GRADIENT');
+  });
+});

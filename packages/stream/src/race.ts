@@ -149,7 +149,9 @@ export class Race {
   /**
    * Offers one sample to every contestant. Each scores it with its params before the
    * sample (its metrics record that loss), then learns from it. A malformed sample is
-   * thrown by the first contestant before any learns from it, so the race stays in step. An optimizer error (e.g. a non-finite gradient) propagates from the contestant that met it.
+   * refused by the first contestant before any learns from it. An optimizer error (e.g.
+   * a non-finite gradient) propagates from the contestant that met it, with that
+   * contestant's name in the error's `contestant` property.
    *
    * @param sample - features and target.
    */
@@ -157,7 +159,15 @@ export class Race {
     const list = this.list;
     // The first contestant checks the sample: under the default 'throw' policy a
     // malformed one throws from it before anything changed, and nobody has learned.
-    for (let i = 0; i < list.length; i++) list[i]!.learner.learn(sample);
+    let i = 0;
+    try {
+      for (; i < list.length; i++) list[i]!.learner.learn(sample);
+    } catch (error) {
+      // Which contestant failed (e.g. diverged) is what a caller needs to report.
+      if (error instanceof Error)
+        (error as Error & { contestant?: string }).contestant = list[i]!.name;
+      throw error;
+    }
     this.samples++;
   }
 
