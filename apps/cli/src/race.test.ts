@@ -47,11 +47,13 @@ describe('adamflow-train --race', () => {
     expect(lines.map((line) => line.rank)).toEqual([1, 2, 3]);
     const losses = lines.map((line) => line.loss);
     expect(losses).toEqual([...losses].sort((a, b) => a - b));
-    const expected = {
-      adam: { ...optimizers.adam.demoOptions, lr: 0.02 },
-      rmsprop: { ...optimizers.rmsprop.demoOptions, lr: 0.02 },
-      sgd: { ...optimizers.sgd.demoOptions, lr: 0.002, momentum: 0.5 },
-    } as Record<string, Record<string, number | boolean>>;
+    const demo = (name: OptimizerName) =>
+      optimizers[name].demoOptions as Readonly<Record<string, number | boolean>>;
+    const expected: Record<string, Record<string, number | boolean>> = {
+      adam: { ...demo('adam'), lr: 0.02 },
+      rmsprop: { ...demo('rmsprop'), lr: 0.02 },
+      sgd: { ...demo('sgd'), lr: 0.002, momentum: 0.5 },
+    };
     for (const line of lines) {
       expect(line.options).toEqual(expected[line.contestant]);
       expect({ params: line.params, loss: line.loss }).toEqual(
