@@ -180,15 +180,5 @@ const DATA_ONLY = [
   'every',
 ];
 
-// Adagrad's rate shrinks as 1/sqrt(steps) on its own; Adadelta's lr scales a step that
-// is already unit-corrected, PyTorch's default being 1.
-const DEFAULT_LR: Partial<Record<OptimizerName, number>> = {
-  sgd: 0.001,
-  adagrad: 0.1,
-  adadelta: 1,
-};
-
-/** The per-sample learning rates the CLI uses unless told otherwise. */
-export function defaultLr(optimizer: OptimizerName): number {
-  return DEFAULT_LR[optimizer] ?? 0.01;
-}
+/** The per-sample learning rates used unless told otherwise (shared with the distributed trainer). */
+export { defaultLr } from '@adamflow/stream';

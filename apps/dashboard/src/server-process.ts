@@ -91,8 +91,8 @@ export function startServerProcess(
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`server process: no "${prefix}" within 20 s; stderr: ${err.slice(-500)}`));
-      }, 20_000);
+        reject(new Error(`server process: no "${prefix}" within 90 s; stderr: ${err.slice(-500)}`));
+      }, 90_000);
       waiters.add(check);
       check();
     });

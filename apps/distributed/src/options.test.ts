@@ -1,3 +1,5 @@
+import { optimizerNames } from '@adamflow/core';
+import { defaultLr } from '@adamflow/stream';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from './options.js';
 
@@ -14,6 +16,16 @@ function usage(argv: string[], env: Record<string, string> = {}): string {
 }
 
 describe('command line', () => {
+  it('defaults each optimizer to the learning rate pnpm train uses', () => {
+    for (const optimizer of optimizerNames) {
+      const parsed = parseCommand(
+        ['trainer', '--nats', URL, '--session', 'a', '--optimizer', optimizer],
+        {},
+      );
+      expect(parsed).toMatchObject({ optimizer, lr: defaultLr(optimizer) });
+    }
+    expect(defaultLr('adadelta')).toBe(1);
+  });
   it('reads the contract with its defaults (those of pnpm train)', () => {
     expect(parseCommand(['trainer', '--nats', URL, '--session', 'a'], {})).toMatchObject({
       command: 'trainer',
@@ -69,7 +81,7 @@ describe('command line', () => {
       `trainer: --session must be 1 to 64 letters, digits, '-' or '_', got "a.b"`,
       `trainer: --session must be 1 to 64 letters, digits, '-' or '_', got "${'x'.repeat(65)}"`,
       'trainer: --lr must be a positive number, got "-1"',
-      'trainer: --optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop, got "lion"',
+      `trainer: --optimizer must be one of ${optimizerNames.join(', ')}, got "lion"`,
       'trainer: --until must be an integer >= 0, got "1.5"',
       'trainer: --on-held must be one of wait, exit, got "maybe"',
       'produce: --source must be one of seed, linear, multilinear, logistic, drift, got "csv"',

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import {
+  defaultLr,
   driftSpec,
   linearSpec,
   logisticSpec,
@@ -33,7 +34,7 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            (not built yet) will serve the dashboard for any session from NATS
 
 Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
-Optimizers: ${optimizerNames.join(' | ')} (default adam; lr default 0.01, 0.001 for sgd).
+Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
 `;
 
 /** Options every command shares. */
@@ -192,7 +193,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         ...common,
         session: read.session(help),
         optimizer,
-        lr: read.positive('lr', optimizer === 'sgd' ? 0.001 : 0.01),
+        lr: read.positive('lr', defaultLr(optimizer)),
         batchSize: read.integer('batch', 1, 1),
         until,
         checkpointSamples: read.integer('checkpoint-samples', 65_536, 1),

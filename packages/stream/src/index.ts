@@ -88,6 +88,7 @@ export type {
 export { Pipeline, pipeline } from './pipeline.js';
 
 // Learning, optimizers per parameter range, and races
+export { defaultLr } from './default-lr.js';
 export type {
   LearnerOptimizer,
   LearnerOptions,
