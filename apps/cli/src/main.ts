@@ -7,12 +7,17 @@ import { parseFlags } from './args.js';
 import { dataOptions } from './data-options.js';
 import { DivergenceWatch } from './divergence-watch.js';
 import { defaultLr, synthetic, TRAIN_FLAGS, USAGE, UsageError } from './options.js';
+import { mainRace } from './race.js';
 import { trainOnData } from './train-data.js';
 
 async function main(): Promise<void> {
   const values = parseFlags(process.argv.slice(2), TRAIN_FLAGS);
   if (values['help'] === true) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (values['race'] !== undefined) {
+    mainRace(values);
     return;
   }
   if (values['data'] !== undefined) {

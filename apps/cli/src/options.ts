@@ -46,6 +46,11 @@ Synthetic streams:
                        drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample
                                     ${DRIFT.position.toLocaleString('en')} (a linear blend over ${DRIFT.width.toLocaleString('en')} samples), x ~ U[0, 2]
   --batch K          samples averaged per optimizer step (default 1)
+  --race A,B,...     race optimizers on the same samples instead of --optimizer: up to 8,
+                     each NAME[:key=value...], e.g. adam,rmsprop,sgd:lr=0.05:momentum=0.9
+                     (lr from the contestant, else --lr, else the default above; other
+                     options over the registry's demo options); prints a table by rolling
+                     loss, or with --json one line per contestant
 
 Your data (progressive validation: each row is scored, then learned):
   --data FILE        a CSV file with a header row (.gz is read transparently)
@@ -99,6 +104,7 @@ export const TRAIN_FLAGS: FlagSpec = {
   optimizer: { type: 'string' },
   source: { type: 'string' },
   batch: { type: 'string' },
+  race: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   data: { type: 'string' },

@@ -87,7 +87,7 @@ export type {
 } from './pipeline.js';
 export { Pipeline, pipeline } from './pipeline.js';
 
-// Learning, and optimizers per parameter range
+// Learning, optimizers per parameter range, and races
 export { defaultLr } from './default-lr.js';
 export type {
   LearnerOptimizer,
@@ -107,6 +107,15 @@ export {
   PartitionedOptimizer,
   partitioned,
 } from './partitioned.js';
+export type {
+  Contestant,
+  ContestantOptions,
+  ContestantSpec,
+  RaceOptions,
+  RaceState,
+  Standing,
+} from './race.js';
+export { MAX_CONTESTANTS, Race } from './race.js';
 
 // Metrics
 export type { Metric, Prediction } from './metrics/metric.js';
