@@ -97,7 +97,15 @@ export function startServerProcess(
       check();
     });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return waitFor('port ', 0).then((line) => {
+  // A test that fails before stop() must not leave a server running after the run.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
+  const started = waitFor('port ', 0).catch((error: unknown) => {
+    reap();
+    throw error;
+  });
+  return started.then((line) => {
     const port = Number(line.slice(5));
     return {
       child,
