@@ -104,9 +104,11 @@ describe('sources on the real event loop', () => {
 
   it('a flat-out source leaves room for a 5 ms timer: it fires after the slice running when it fell due', async () => {
     // A scheduler that behaves like the default (setImmediate, performance.now) and
-    // records when each batch ("slice") starts. The property, exact on a loaded
-    // machine too: once the timer is due, no new slice starts before it fires (one is
-    // allowed for libuv's millisecond-rounded loop clock).
+    // records when each batch ("slice") starts. The property: once the timer is due, at
+    // most one new slice starts before it fires. "Due" is read with a 5 ms margin: libuv
+    // decides with its cached loop clock, which on Linux may be the coarse monotonic
+    // clock (up to 4 ms behind performance.now()), and a loaded machine can pause the
+    // process between the loop's clock read and its timer check.
     const sliceStarts: number[] = [];
     const recording: SchedulerLike = {
       now: () => performance.now(),
@@ -125,7 +127,7 @@ describe('sources on the real event loop', () => {
       const due = performance.now() + 5;
       await lastValueFrom(timer(5));
       const fired = performance.now();
-      overdue.push(sliceStarts.filter((t) => t >= due + 1 && t < fired).length);
+      overdue.push(sliceStarts.filter((t) => t >= due + 5 && t < fired).length);
     }
     subscription.unsubscribe();
     expect(samples).toBeGreaterThan(1000);
