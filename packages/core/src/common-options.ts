@@ -1,7 +1,15 @@
 // The options every optimizer takes, and their validation.
-import type { ParamGroup } from './param-groups.js';
+import type { ParamArray } from './param-array.js';
+import { type ParamGroup, stripUndefined } from './param-groups.js';
 import type { Schedule } from './schedule.js';
-import { boolean, nonNegativeFinite, oneOf, positiveFinite } from './validate.js';
+import {
+  boolean,
+  describe,
+  knownKeys,
+  nonNegativeFinite,
+  oneOf,
+  positiveFinite,
+} from './validate.js';
 
 /** The optimizers of this package, as named in snapshots and the registry. */
 export type OptimizerKind =
@@ -115,4 +123,57 @@ export function inGroup(error: unknown, name: string, k: number): unknown {
     : error.message;
   const message = `${prefix}groups[${k}]: ${detail}`;
   return error instanceof RangeError ? new RangeError(message) : new TypeError(message);
+}
+
+/**
+ * Checks an optimizer's `params`: a non-empty float typed array, updated in place.
+ *
+ * @param name - the optimizer's kind, for messages.
+ * @param params - the constructor's argument.
+ * @returns `params`, typed.
+ * @throws TypeError or RangeError saying how to pass them.
+ * @example
+ * ```ts
+ * checkParams('adam', [1, 2]); // TypeError: ... wrap numbers with new Float64Array([...])
+ * ```
+ * @internal
+ */
+export function checkParams(name: string, params: unknown): ParamArray {
+  if (!(params instanceof Float64Array || params instanceof Float32Array)) {
+    throw new TypeError(
+      `${name}: params must be a Float64Array or Float32Array (it is updated in place), got ${describe(params)}; wrap numbers with new Float64Array([...])`,
+    );
+  }
+  if (params.length === 0) {
+    throw new RangeError(`${name}: params must hold at least one parameter, got length 0`);
+  }
+  return params;
+}
+
+/**
+ * Checks a constructor's `options` object and its keys, and splits off `groups`.
+ *
+ * @param name - the optimizer's kind, for messages.
+ * @param options - the constructor's argument (undefined: all defaults).
+ * @param ownKeys - the option keys of the optimizer besides the common ones.
+ * @returns the `groups` option as given, and the other options without undefined values.
+ * @throws TypeError on a non-object or an unknown key.
+ * @example
+ * ```ts
+ * splitOptions('adam', { lr: 0.1, groups }, ['beta1']); // { groups, rest: { lr: 0.1 } }
+ * ```
+ * @internal
+ */
+export function splitOptions(
+  name: string,
+  options: unknown,
+  ownKeys: readonly string[],
+): { groups: unknown; rest: Record<string, unknown> } {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
+  }
+  const given = (options ?? {}) as Record<string, unknown>;
+  knownKeys(name, given, [...COMMON_KEYS, 'groups', ...ownKeys]);
+  const { groups, ...rest } = given;
+  return { groups, rest: stripUndefined(rest) };
 }

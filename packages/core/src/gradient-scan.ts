@@ -1,5 +1,53 @@
 // The one read pass over a gradient before a step changes anything: the finite check
 // and the global norm that clipNorm scales by.
+import { AdamflowError } from './errors.js';
+import { describe } from './validate.js';
+
+/**
+ * Checks a gradient's shape: an array-like of `length` numbers.
+ *
+ * @param name - the optimizer's kind, for messages.
+ * @param grad - what `step()` was given.
+ * @param length - the number of parameters.
+ * @throws TypeError or RangeError saying what to pass.
+ * @example
+ * ```ts
+ * checkGradient('adam', [1, 2], 3); // RangeError: adam.step: grad has length 2 but ...
+ * ```
+ * @internal
+ */
+export function checkGradient(name: string, grad: unknown, length: number): void {
+  const g = grad as ArrayLike<number> | null;
+  if (g === null || typeof g !== 'object' || typeof g.length !== 'number') {
+    throw new TypeError(
+      `${name}.step: grad must be an array or typed array of numbers, got ${describe(grad)}`,
+    );
+  }
+  if (g.length !== length) {
+    throw new RangeError(
+      `${name}.step: grad has length ${g.length} but there are ${length} parameters; pass one gradient entry per parameter`,
+    );
+  }
+}
+
+/**
+ * The error of a step refused under `nonFinite: 'throw'`.
+ *
+ * @param name - the optimizer's kind.
+ * @param grad - the gradient holding NaN or ±Infinity.
+ * @returns an AdamflowError `ADAMFLOW_ERR_NON_FINITE_GRADIENT` naming the first bad index.
+ * @example
+ * ```ts
+ * throw nonFiniteGradient('adam', [0, Number.NaN]); // ... (first at index 1) ...
+ * ```
+ * @internal
+ */
+export function nonFiniteGradient(name: string, grad: ArrayLike<number>): AdamflowError {
+  return new AdamflowError(
+    'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
+    `${name}.step: the gradient holds NaN or Infinity (first at index ${firstNonFinite(grad)}); nothing was changed. Fix the gradient, or pass nonFinite: 'skip' to skip such steps`,
+  );
+}
 
 /**
  * NaN when `grad` holds a non-finite entry (and `check` is on), otherwise its sum of
@@ -60,18 +108,8 @@ export function clipNormScale(
   return Math.min(1, clipNorm / (norm + 1e-6));
 }
 
-/**
- * The index of the first entry that is NaN or ±Infinity, for messages.
- *
- * @param grad - the gradient.
- * @returns the index, or -1.
- * @example
- * ```ts
- * firstNonFinite([0, Infinity]); // 1
- * ```
- * @internal
- */
-export function firstNonFinite(grad: ArrayLike<number>): number {
+/** The index of the first entry that is NaN or ±Infinity, for messages (-1: none). */
+function firstNonFinite(grad: ArrayLike<number>): number {
   for (let i = 0; i < grad.length; i++) if (!Number.isFinite(grad[i])) return i;
   return -1;
 }

@@ -1,7 +1,8 @@
 // The snapshot format of every optimizer (state() / loadState()), and its checks.
-import { isFloatsOfLength } from './base64.js';
+import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
 import type { OptimizerKind } from './common-options.js';
 import { AdamflowError } from './errors.js';
+import type { ParamArray } from './param-array.js';
 import type { HeldGroup } from './param-groups.js';
 import { describe } from './validate.js';
 
@@ -56,6 +57,106 @@ export interface SnapshotTarget {
   buffers: readonly string[];
   /** The per-kind scalars' names. */
   scalars: readonly string[];
+}
+
+/** What an optimizer holds, as {@link snapshotOf} reads it. @internal */
+export interface SnapshotSource {
+  kind: OptimizerKind;
+  params: ParamArray;
+  stepCount: number;
+  skippedSteps: number;
+  /** The top-level options. */
+  hyper: object;
+  /** The state buffers by snapshot name, params excluded. */
+  buffers: Record<string, ParamArray>;
+  flags: Record<string, boolean>;
+  groups: readonly HeldGroup<unknown>[];
+  scalars: Record<string, number>;
+}
+
+/**
+ * The snapshot of an optimizer: the exact bytes of every buffer, options with
+ * schedules as null, counters, flags, groups and (when any) running scalars.
+ *
+ * @param source - what the optimizer holds.
+ * @returns a JSON-safe {@link OptimizerState}.
+ * @example
+ * ```ts
+ * const state = snapshotOf({ kind: 'sgd', params, stepCount: 0, ... });
+ * ```
+ * @internal
+ */
+export function snapshotOf(source: SnapshotSource): OptimizerState {
+  const { params, scalars } = source;
+  const buffers: Record<string, string> = { params: encodeFloats(params) };
+  for (const [name, buffer] of Object.entries(source.buffers)) {
+    buffers[name] = encodeFloats(buffer);
+  }
+  const state: OptimizerState = {
+    format: 'adamflow.optimizer',
+    version: STATE_VERSION,
+    kind: source.kind,
+    dtype: params instanceof Float64Array ? 'float64' : 'float32',
+    length: params.length,
+    stepCount: source.stepCount,
+    skippedSteps: source.skippedSteps,
+    hyper: plainHyper(source.hyper),
+    buffers,
+    flags: source.flags,
+    groups: source.groups.map((group) => ({
+      range: [group.from, group.to],
+      hyper: plainHyper(group.own),
+    })),
+  };
+  if (Object.keys(scalars).length > 0) state.scalars = scalars;
+  return state;
+}
+
+/**
+ * The top-level options a snapshot restores: its values over `current`, but a
+ * schedule (`lr: null`) keeps the current `lr`. Not yet validated.
+ *
+ * @param s - a checked snapshot.
+ * @param current - the optimizer's options now.
+ * @returns the merged options.
+ * @throws AdamflowError `ADAMFLOW_ERR_STATE_MALFORMED` on an unknown key.
+ * @example
+ * ```ts
+ * const merged = snapshotHyper(s, this.hyper);
+ * ```
+ * @internal
+ */
+export function snapshotHyper(s: OptimizerState, current: object): Record<string, unknown> {
+  const merged = { ...current } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(s.hyper)) {
+    if (!(key in merged)) malformed(`unknown hyperparameter '${key}'`);
+    if (key === 'lr' && value === null) continue;
+    merged[key] = value;
+  }
+  return merged;
+}
+
+/**
+ * Writes a checked snapshot's params and state buffers in place, bit for bit.
+ *
+ * @param s - a checked snapshot.
+ * @param params - the optimizer's params.
+ * @param buffers - its state buffers by snapshot name.
+ * @example
+ * ```ts
+ * restoreBuffers(s, this.params, this.stateBuffers());
+ * ```
+ * @internal
+ */
+export function restoreBuffers(
+  s: OptimizerState,
+  params: ParamArray,
+  buffers: Record<string, ParamArray>,
+): void {
+  decodeFloatsInto(s.buffers['params']!, params);
+  for (const [name, buffer] of Object.entries(buffers)) {
+    decodeFloatsInto(s.buffers[name]!, buffer);
+  }
 }
 
 /**

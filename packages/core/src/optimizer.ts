@@ -1,25 +1,26 @@
-import { decodeFloatsInto, encodeFloats } from './base64.js';
 import {
-  COMMON_KEYS,
   type CommonOptions,
   checkCommonOptions,
+  checkParams,
   inGroup,
   type OptimizerKind,
   type ResolvedCommon,
+  splitOptions,
 } from './common-options.js';
-import { AdamflowError } from './errors.js';
-import { clipNormScale, firstNonFinite, scanGradient } from './gradient-scan.js';
+import { checkGradient, clipNormScale, nonFiniteGradient, scanGradient } from './gradient-scan.js';
 import type { KernelBinding } from './kernel-binding.js';
 import {
   checkSnapshot,
   malformed,
   type OptimizerState,
-  plainHyper,
-  STATE_VERSION,
+  restoreBuffers,
   snapshotGroups,
+  snapshotHyper,
+  snapshotOf,
 } from './optimizer-state.js';
 import type { ParamArray } from './param-array.js';
 import {
+  checkGroupUpdate,
   GROUP_COMMON_KEYS,
   type GroupInfo,
   type GroupOptions,
@@ -81,27 +82,14 @@ export abstract class Optimizer<
   ) {
     // kind is a prototype getter in every subclass, so it is defined here already.
     const name = (this as { readonly kind: OptimizerKind }).kind;
-    if (!(params instanceof Float64Array || params instanceof Float32Array)) {
-      throw new TypeError(
-        `${name}: params must be a Float64Array or Float32Array (it is updated in place), got ${describe(params)}; wrap numbers with new Float64Array([...])`,
-      );
-    }
-    if (params.length === 0) {
-      throw new RangeError(`${name}: params must hold at least one parameter, got length 0`);
-    }
-    this.params = params;
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
-    }
-    const given = (options ?? {}) as Record<string, unknown>;
-    knownKeys(name, given, [...COMMON_KEYS, 'groups', ...ownKeys]);
-    const { groups, ...rest } = given;
-    this.hyper = this.resolve({ ...defaults, ...stripUndefined(rest) } as Resolved);
+    this.params = checkParams(name, params);
+    const { groups, rest } = splitOptions(name, options, ownKeys);
+    this.hyper = this.resolve({ ...defaults, ...rest } as Resolved);
     this.groupKeys = [...GROUP_COMMON_KEYS, ...ownKeys];
     const specs =
       groups === undefined
-        ? [{ from: 0, to: params.length, own: {} }]
-        : parseGroups(name, groups, params.length, this.groupKeys);
+        ? [{ from: 0, to: this.params.length, own: {} }]
+        : parseGroups(name, groups, this.params.length, this.groupKeys);
     this.groupList = specs.map(({ from, to, own }, k) => ({
       from,
       to,
@@ -272,24 +260,8 @@ export abstract class Optimizer<
    * ```
    */
   setGroup(index: number, options: Partial<GroupOptions<Options>>): void {
-    const groups = this.groupList;
-    if (!Number.isInteger(index) || index < 0 || index >= groups.length) {
-      throw new RangeError(
-        `${this.kind}.setGroup: index must be an integer from 0 to ${groups.length - 1}, got ${describe(index)}`,
-      );
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `${this.kind}.setGroup: options must be an object, got ${describe(options)}`,
-      );
-    }
-    if ('range' in options) {
-      throw new TypeError(
-        `${this.kind}.setGroup: a group's range is fixed at construction; build a new optimizer to regroup the parameters`,
-      );
-    }
-    knownKeys(`${this.kind}.setGroup`, options, this.groupKeys);
-    const group = groups[index]!;
+    checkGroupUpdate(this.kind, index, this.groupList.length, options, this.groupKeys);
+    const group = this.groupList[index]!;
     const own = { ...group.own, ...stripUndefined(options) };
     group.hyper = this.resolveGroup(this.hyper, own, index);
     group.own = own;
@@ -305,17 +277,7 @@ export abstract class Optimizer<
    *   State is unchanged whenever it throws.
    */
   step(grad: ArrayLike<number>): boolean {
-    const n = this.params.length;
-    if (grad === null || typeof grad !== 'object' || typeof grad.length !== 'number') {
-      throw new TypeError(
-        `${this.kind}.step: grad must be an array or typed array of numbers, got ${describe(grad)}`,
-      );
-    }
-    if (grad.length !== n) {
-      throw new RangeError(
-        `${this.kind}.step: grad has length ${grad.length} but there are ${n} parameters; pass one gradient entry per parameter`,
-      );
-    }
+    checkGradient(this.kind, grad, this.params.length);
     // Every group's rate before anything changes, so a bad schedule value changes nothing.
     const groups = this.groupList;
     for (let k = 0; k < groups.length; k++) {
@@ -334,10 +296,7 @@ export abstract class Optimizer<
           this.skipped++;
           return false;
         }
-        throw new AdamflowError(
-          'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
-          `${this.kind}.step: the gradient holds NaN or Infinity (first at index ${firstNonFinite(grad)}); nothing was changed. Fix the gradient, or pass nonFinite: 'skip' to skip such steps`,
-        );
+        throw nonFiniteGradient(this.kind, grad);
       }
     }
     const scale = hyper.clipNorm === null ? 1 : clipNormScale(grad, sumSquares, hyper.clipNorm);
@@ -392,29 +351,17 @@ export abstract class Optimizer<
    * ```
    */
   state(): OptimizerState {
-    const buffers: Record<string, string> = { params: encodeFloats(this.params) };
-    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
-      buffers[name] = encodeFloats(buffer);
-    }
-    const state: OptimizerState = {
-      format: 'adamflow.optimizer',
-      version: STATE_VERSION,
+    return snapshotOf({
       kind: this.kind,
-      dtype: this.params instanceof Float64Array ? 'float64' : 'float32',
-      length: this.params.length,
+      params: this.params,
       stepCount: this.t,
       skippedSteps: this.skipped,
-      hyper: plainHyper(this.hyper),
-      buffers,
+      hyper: this.hyper,
+      buffers: this.stateBuffers(),
       flags: this.stateFlags(),
-      groups: this.groupList.map((group) => ({
-        range: [group.from, group.to],
-        hyper: plainHyper(group.own),
-      })),
-    };
-    const scalars = this.stateScalars();
-    if (Object.keys(scalars).length > 0) state.scalars = scalars;
-    return state;
+      groups: this.groupList,
+      scalars: this.stateScalars(),
+    });
   }
 
   /**
@@ -434,12 +381,7 @@ export abstract class Optimizer<
       buffers: Object.keys(this.stateBuffers()),
       scalars: Object.keys(this.stateScalars()),
     });
-    const merged = { ...this.hyper } as Record<string, unknown>;
-    for (const [key, value] of Object.entries(s.hyper)) {
-      if (!(key in merged)) malformed(`unknown hyperparameter '${key}'`);
-      if (key === 'lr' && value === null) continue;
-      merged[key] = value;
-    }
+    const merged = snapshotHyper(s, this.hyper);
     const owns = snapshotGroups(s, this.groupList, this.groupKeys);
     let hyper: Resolved;
     let resolved: Resolved[];
@@ -455,10 +397,7 @@ export abstract class Optimizer<
       group.own = owns[k]!;
       group.hyper = resolved[k]!;
     });
-    decodeFloatsInto(s.buffers['params']!, this.params);
-    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
-      decodeFloatsInto(s.buffers[name]!, buffer);
-    }
+    restoreBuffers(s, this.params, this.stateBuffers());
     this.t = s.stepCount;
     this.skipped = s.skippedSteps;
     this.loadFlags(s.flags);
