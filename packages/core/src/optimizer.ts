@@ -41,9 +41,10 @@ import { describe, knownKeys } from './validate.js';
  * update. Each is documented here and in the subclass, but for speed they are not
  * separate passes or composable functions as in optax's `chain`: the finite check and
  * the norm share one read pass over the gradient (`scanGradient`), the norm's factor
- * and every other per-step scalar are computed once in `step()`/`update()`, and the
- * per-element work, clipping by value included, is one fused loop per optimizer
- * (`update()`, or its SIMD twin in kernel/optimizers.wat).
+ * is computed once in `step()` and every other per-step scalar once per group in
+ * `groupScalars()`, and the per-element work, clipping by value included, is one fused
+ * loop per group (`updateRange()`, or its SIMD twin in kernel/optimizers.wat, run by
+ * `kernelStep()`).
  *
  * @typeParam Options - the constructor options of the subclass.
  * @typeParam Resolved - the validated options it holds.
@@ -66,7 +67,7 @@ export abstract class Optimizer<
   protected skipped = 0;
   /**
    * The parameter groups, in index order: one covering every parameter when the
-   * `groups` option was not given. `update()` runs one fused pass per group's range.
+   * `groups` option was not given. Each step runs one fused pass per group's range.
    */
   protected readonly groupList: HeldGroup<Resolved>[];
   /** The option keys a group may set. */
