@@ -143,7 +143,7 @@ function build(options: DataOptions, features: readonly string[]): Pipeline {
     model: (width) => MODELS[options.model]!.create(width, options.shape),
     optimizer: {
       name: options.optimizer,
-      options: { lr: options.lr },
+      options: { ...options.optimizerOptions, lr: options.lr },
       ...(options.interceptLr === undefined ? {} : { interceptLr: options.interceptLr }),
     },
   });

@@ -124,6 +124,7 @@ export { createMetric, metricNames } from './metrics/create-metric.js';
 export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
 export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
 export { LogLoss } from './metrics/log-loss.js';
+export { BinnedRocAuc } from './metrics/binned-roc-auc.js';
 export { RocAuc } from './metrics/roc-auc.js';
 export { rolling } from './metrics/rolling.js';
 export type { MetricsSnapshot, MetricsState } from './metrics.js';

@@ -15,8 +15,8 @@ import type { Json, Stage, StageSpec } from './preprocessing/stage.js';
 export interface OptimizerChoice {
   /** A `@adamflow/core` registry name. */
   name: OptimizerName;
-  /** Its options, e.g. `{ lr: 0.1 }`. */
-  options?: { [key: string]: number | boolean };
+  /** Its options, e.g. `{ lr: 0.1 }` or `{ lr: 0.1, epsPlacement: 'epsilon-hat' }`. */
+  options?: { [key: string]: number | boolean | string };
   /**
    * Step the intercept (`params[0]`) apart by plain SGD at this rate (River's
    * `intercept_lr`): the optimizer becomes a {@link partitioned} one, the named
