@@ -37,6 +37,7 @@ const RIVER = [
 ];
 interface DataOutput {
   samples: number;
+  skipped: number;
   params: number[];
   metrics: Record<string, number>;
 }
@@ -294,6 +295,20 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
     expect(result.stderr).toContain(
       'the target column has more than --classes 3 labels: "violet" is one too many; pass --classes with the number of distinct labels (ADAMFLOW_ERR_CATEGORY_OVERFLOW)',
     );
+  });
+
+  it('poisson: a negative count stops the run naming its line and column; --skip-bad-rows skips it', () => {
+    const data = csv('negative-count.csv', 'x,n', 5, (i) => `${i},${i === 2 ? -3 : i}`);
+    const args = ['--data', data, '--target', 'n', '--model', 'poisson', '--json'];
+    const stopped = run(...args);
+    expect(stopped.status).toBe(1);
+    expect(stopped.stdout).toBe('');
+    expect(stopped.stderr).toContain(
+      'CSV line 4, column "n": expected a count, a finite number >= 0, got "-3"',
+    );
+    const skipped = run(...args, '--skip-bad-rows');
+    expect(skipped.status).toBe(0);
+    expect([json(skipped).samples, json(skipped).skipped]).toEqual([4, 1]);
   });
 
   it('poisson recovers the coefficients of a log-linear rate from counts', () => {

@@ -30,6 +30,13 @@ export interface FromCsvOptions {
   targetType?: TargetType;
   /** For `targetType: 'category'`: the encoder to continue with (e.g. from a checkpoint). */
   labels?: LabelEncoder;
+  /**
+   * What the model needs of a target, e.g. a Poisson regression's `model.checkTarget`
+   * (counts, finite numbers >= 0): a row whose target it refuses is a bad row
+   * (`ADAMFLOW_ERR_ROW_VALUE` naming the line and the target column), thrown or, with
+   * `onBadRow: 'skip'`, skipped and counted.
+   */
+  checkTarget?: (y: number) => string | null;
   /** Throw on a bad row (default), or skip it and count it in `skipped`. */
   onBadRow?: BadRowPolicy;
   /** Called with each skipped row's error under `onBadRow: 'skip'`. */
@@ -57,6 +64,7 @@ interface Plan {
   numeric: Uint8Array;
   names: string[];
   targetName: string;
+  checkTarget: ((y: number) => string | null) | null;
 }
 
 /**
@@ -247,6 +255,7 @@ function makePlan(header: string[], options: FromCsvOptions): Plan {
     numeric,
     names,
     targetName: options.target ?? '',
+    checkTarget: options.checkTarget ?? null,
   };
 }
 
@@ -286,6 +295,8 @@ function convert(
     return asStreamError(error) as StreamError;
   }
   if (Number.isNaN(y)) return badValue(line, plan.targetName, text, reader.expected);
+  const needed = plan.checkTarget?.(y) ?? null;
+  if (needed !== null) return badValue(line, plan.targetName, text, needed);
   return { x, y, index };
 }
 
