@@ -55,6 +55,7 @@ export type { Label, LabelEncoderState } from './data/label-encoder.js';
 export { LabelEncoder } from './data/label-encoder.js';
 export type {
   BadRowPolicy,
+  FileStamp,
   ReadableInput,
   Row,
   RowStream,

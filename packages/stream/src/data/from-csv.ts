@@ -1,13 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type Options, parse } from 'csv-parse';
+import { type Parser, parse } from 'csv-parse';
 import { StreamError } from '../errors.js';
+import { csvParserOptions, seekTo, stampOf } from './csv-seek.js';
 import type { LabelEncoder } from './label-encoder.js';
 import {
   type BadRowPolicy,
   checkPolicy,
   checkPosition,
+  type FileStamp,
   type ReadableInput,
   type Row,
   type RowStream,
@@ -57,6 +59,11 @@ export interface CsvStream extends RowStream {
   readonly bytesRead: number;
 }
 
+/** What csv-parse tells of a record with `info: true`: the bytes parsed up to its end. */
+interface Info {
+  bytes: number;
+}
+
 interface Plan {
   columns: number;
   target: number;
@@ -78,8 +85,14 @@ interface Plan {
  * `ADAMFLOW_ERR_ROW_VALUE`), or with `onBadRow: 'skip'` is skipped and counted.
  *
  * `position()` tells how many data rows were consumed; pass it back as `from` to start
- * after them (the rows before are parsed again and dropped, which also works for `.gz`).
- * Iterating again reopens the file at `from`.
+ * after them. On a plain file path it also holds the byte offset (and line) of the next
+ * row and a stamp of the file (size, modification time, a SHA-256 of the header row):
+ * a resume checks the stamp (`ADAMFLOW_ERR_SOURCE_CHANGED` if the file changed, or if
+ * the offset does not start a row) and opens the file at that byte, reading nothing
+ * before it but the header. A `.gz` file or a Readable cannot seek: they fall back to
+ * parsing the rows before the position again and dropping them (a byte offset in
+ * `from` is then ignored), and their positions hold `rows` only. Iterating again
+ * reopens the input at `from`.
  *
  * @param input - a file path, or a Readable of CSV text (read once).
  * @param options - {@link FromCsvOptions}.
@@ -104,58 +117,89 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
   const start = checkPosition('fromCsv', options.from);
   const reader = new TargetReader(options.targetType ?? 'number', options.labels);
   const gzip = options.gzip ?? (typeof input === 'string' && input.endsWith('.gz'));
+  // A plain file is read with each record's byte count, so a position can say where
+  // the next row starts and a resume can open the file there.
+  const path = typeof input === 'string' && !gzip ? input : null;
+  const delimiter = options.delimiter ?? ',';
   let rows = start;
   let skipped = 0;
   let features: string[] = [];
   let source: Readable | null = null;
+  // The end of the last row consumed: byte offset, line, and the file it is in.
+  let mark: { byte: number; line: number; file: FileStamp } | null = null;
 
   // A hand-written async iterator reading the parser with read(): one promise per row,
   // where an async generator over the parser's own iterator made two and a generator
   // resumption (measured 20-30% of parse-only time).
   function iterate(): AsyncIterator<Row> {
     rows = start;
+    mark = null;
     let plan: Plan | null = null;
     // Physical line of the record at hand (the header is line 1). csv-parse's on_record
     // would tell it, but builds an info object per record: counting here is far cheaper.
     let line = 0;
+    let base = 0;
     let dropped = 0;
     let ended = false;
     let failure: unknown = null;
     let wake: (() => void) | null = null;
-    const parser = parse({
-      delimiter: options.delimiter ?? ',',
-      bom: true,
-      relax_column_count: true,
-      // Empty lines arrive as [''] and are skipped below, so they still count as lines.
-      skip_empty_lines: false,
-    } as Options);
+    let parser: Parser | null = null;
+    const info = path !== null;
     const notify = () => wake?.();
-    parser.on('readable', notify);
-    parser.on('end', () => {
-      ended = true;
-      notify();
-    });
-    parser.on('close', () => {
-      ended = true;
-      notify();
-    });
-    parser.on('error', (error) => {
-      failure ??= error;
-      notify();
-    });
-    source = typeof input === 'string' ? createReadStream(input) : (input as Readable);
-    const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
-    // pipeline() destroys every stage on error or when the parser is destroyed early.
-    (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
+    /** Opens the input: a plain file resumed from a byte position opens at that byte. */
+    const openInput = async (): Promise<Parser> => {
+      const seek =
+        path !== null && options.from?.byte !== undefined
+          ? await seekTo(path, options.from, delimiter)
+          : null;
+      if (seek) {
+        plan = makePlan(seek.header, options);
+        features = plan.names;
+        line = seek.line;
+        base = seek.byte;
+        dropped = start;
+        mark = { byte: seek.byte, line: seek.line, file: seek.stamp };
+      }
+      const opened = parse(csvParserOptions(delimiter, info));
+      opened.on('readable', notify);
+      opened.on('end', () => {
+        ended = true;
+        notify();
+      });
+      opened.on('close', () => {
+        ended = true;
+        notify();
+      });
+      opened.on('error', (error) => {
+        failure ??= error;
+        notify();
+      });
+      source =
+        typeof input === 'string'
+          ? createReadStream(input, seek ? { start: seek.byte } : {})
+          : (input as Readable);
+      const stages = gzip ? [source, createGunzip(), opened] : [source, opened];
+      // pipeline() destroys every stage on error or when the parser is destroyed early.
+      (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
+      return opened;
+    };
     const finish = (error: unknown): never => {
-      parser.destroy();
+      parser?.destroy();
       throw asStreamError(error);
     };
     const next = async (): Promise<IteratorResult<Row>> => {
+      if (parser === null) {
+        try {
+          parser = await openInput();
+        } catch (error) {
+          ended = true;
+          throw error;
+        }
+      }
       for (;;) {
         if (failure !== null) finish(failure);
-        const fields = parser.read() as string[] | null;
-        if (fields === null) {
+        const item = parser.read() as string[] | { record: string[]; info: Info } | null;
+        if (item === null) {
           if (ended) return { done: true, value: undefined };
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -163,10 +207,15 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
           wake = null;
           continue;
         }
+        const fields = info ? (item as { record: string[] }).record : (item as string[]);
         line += 1 + embeddedNewlines(fields);
         if (plan === null) {
           try {
             plan = makePlan(fields, options);
+            if (path !== null) {
+              const end = (item as { info: Info }).info.bytes;
+              mark = { byte: end, line, file: await stampOf(path, fields) };
+            }
           } catch (error) {
             finish(error);
           }
@@ -174,6 +223,11 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
           continue;
         }
         if (fields.length === 1 && fields[0] === '' && plan.columns > 1) continue;
+        // Every row counted in `rows` (dropped, bad or yielded) moves the mark past it.
+        if (mark !== null) {
+          mark.byte = base + (item as { info: Info }).info.bytes;
+          mark.line = line;
+        }
         if (dropped < start) {
           dropped++;
           continue;
@@ -192,7 +246,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
     return {
       next,
       return: async () => {
-        parser.destroy();
+        parser?.destroy();
+        ended = true;
         return { done: true, value: undefined };
       },
     };
@@ -200,7 +255,10 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
 
   return {
     [Symbol.asyncIterator]: iterate,
-    position: () => ({ rows }),
+    position: () => {
+      const at: { byte: number; line: number; file: FileStamp } | null = mark;
+      return at === null ? { rows } : { rows, byte: at.byte, line: at.line, file: { ...at.file } };
+    },
     get skipped() {
       return skipped;
     },
