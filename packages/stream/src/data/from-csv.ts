@@ -3,7 +3,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type Parser, parse } from 'csv-parse';
 import { StreamError } from '../errors.js';
-import { csvParserOptions, seekTo, stampOf } from './csv-seek.js';
+import { csvParserOptions, offsetOfLine, seekTo, stampOf } from './csv-seek.js';
 import type { LabelEncoder } from './label-encoder.js';
 import {
   type BadRowPolicy,
@@ -59,11 +59,6 @@ export interface CsvStream extends RowStream {
   readonly bytesRead: number;
 }
 
-/** What csv-parse tells of a record with `info: true`: the bytes parsed up to its end. */
-interface Info {
-  bytes: number;
-}
-
 interface Plan {
   columns: number;
   target: number;
@@ -86,7 +81,9 @@ interface Plan {
  *
  * `position()` tells how many data rows were consumed; pass it back as `from` to start
  * after them. On a plain file path it also holds the byte offset (and line) of the next
- * row and a stamp of the file (size, modification time, a SHA-256 of the header row):
+ * row, found by scanning the file for the line ends the rows span (line ends `\n` or
+ * `\r\n`; synchronous, and each call scans only the bytes past the previous one), and
+ * a stamp of the file (size, modification time, a SHA-256 of the header row):
  * a resume checks the stamp (`ADAMFLOW_ERR_SOURCE_CHANGED` if the file changed, or if
  * the offset does not start a row) and opens the file at that byte, reading nothing
  * before it but the header. A `.gz` file or a Readable cannot seek: they fall back to
@@ -117,34 +114,36 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
   const start = checkPosition('fromCsv', options.from);
   const reader = new TargetReader(options.targetType ?? 'number', options.labels);
   const gzip = options.gzip ?? (typeof input === 'string' && input.endsWith('.gz'));
-  // A plain file is read with each record's byte count, so a position can say where
-  // the next row starts and a resume can open the file there.
+  // A plain file can be resumed at a byte offset: its positions say where the next row
+  // starts (found from the line count when a position is asked for).
   const path = typeof input === 'string' && !gzip ? input : null;
   const delimiter = options.delimiter ?? ',';
   let rows = start;
   let skipped = 0;
   let features: string[] = [];
   let source: Readable | null = null;
-  // The end of the last row consumed: byte offset, line, and the file it is in.
-  let mark: { byte: number; line: number; file: FileStamp } | null = null;
+  // The file as opened (null until its header is read), the line ending the last row
+  // counted in `rows`, and a known (line, byte offset) pair to scan on from.
+  let stamp: FileStamp | null = null;
+  let lineAt = 0;
+  let known = { line: 0, byte: 0 };
 
   // A hand-written async iterator reading the parser with read(): one promise per row,
   // where an async generator over the parser's own iterator made two and a generator
   // resumption (measured 20-30% of parse-only time).
   function iterate(): AsyncIterator<Row> {
     rows = start;
-    mark = null;
+    stamp = null;
+    known = { line: 0, byte: 0 };
     let plan: Plan | null = null;
     // Physical line of the record at hand (the header is line 1). csv-parse's on_record
     // would tell it, but builds an info object per record: counting here is far cheaper.
     let line = 0;
-    let base = 0;
     let dropped = 0;
     let ended = false;
     let failure: unknown = null;
     let wake: (() => void) | null = null;
     let parser: Parser | null = null;
-    const info = path !== null;
     const notify = () => wake?.();
     /** Opens the input: a plain file resumed from a byte position opens at that byte. */
     const openInput = async (): Promise<Parser> => {
@@ -156,11 +155,12 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
         plan = makePlan(seek.header, options);
         features = plan.names;
         line = seek.line;
-        base = seek.byte;
+        lineAt = seek.line;
+        known = { line: seek.line, byte: seek.byte };
         dropped = start;
-        mark = { byte: seek.byte, line: seek.line, file: seek.stamp };
+        stamp = seek.stamp;
       }
-      const opened = parse(csvParserOptions(delimiter, info));
+      const opened = parse(csvParserOptions(delimiter, false));
       opened.on('readable', notify);
       opened.on('end', () => {
         ended = true;
@@ -198,8 +198,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
       }
       for (;;) {
         if (failure !== null) finish(failure);
-        const item = parser.read() as string[] | { record: string[]; info: Info } | null;
-        if (item === null) {
+        const fields = parser.read() as string[] | null;
+        if (fields === null) {
           if (ended) return { done: true, value: undefined };
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -207,15 +207,12 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
           wake = null;
           continue;
         }
-        const fields = info ? (item as { record: string[] }).record : (item as string[]);
         line += 1 + embeddedNewlines(fields);
         if (plan === null) {
           try {
             plan = makePlan(fields, options);
-            if (path !== null) {
-              const end = (item as { info: Info }).info.bytes;
-              mark = { byte: end, line, file: await stampOf(path, fields) };
-            }
+            lineAt = line;
+            if (path !== null) stamp = await stampOf(path, fields);
           } catch (error) {
             finish(error);
           }
@@ -223,11 +220,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
           continue;
         }
         if (fields.length === 1 && fields[0] === '' && plan.columns > 1) continue;
-        // Every row counted in `rows` (dropped, bad or yielded) moves the mark past it.
-        if (mark !== null) {
-          mark.byte = base + (item as { info: Info }).info.bytes;
-          mark.line = line;
-        }
+        // Every row counted in `rows` (dropped, bad or yielded) moves the position past it.
+        lineAt = line;
         if (dropped < start) {
           dropped++;
           continue;
@@ -256,8 +250,10 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
   return {
     [Symbol.asyncIterator]: iterate,
     position: () => {
-      const at: { byte: number; line: number; file: FileStamp } | null = mark;
-      return at === null ? { rows } : { rows, byte: at.byte, line: at.line, file: { ...at.file } };
+      const file: FileStamp | null = stamp;
+      if (path === null || file === null) return { rows };
+      known = { line: lineAt, byte: offsetOfLine(path, known, lineAt) };
+      return { rows, byte: known.byte, line: lineAt, file: { ...file } };
     },
     get skipped() {
       return skipped;
