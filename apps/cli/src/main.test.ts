@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { optimizerNames } from '@adamflow/core';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -108,6 +109,37 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
     );
     expect(rest.stderr).toBe('');
     expect(json(rest)).toEqual(whole);
+  });
+
+  it("on a plain CSV, --resume opens the file at the checkpoint's byte; a changed file is refused", () => {
+    const plain = join(dir, 'phishing.csv');
+    writeFileSync(plain, gunzipSync(readFileSync(PHISHING)));
+    const args = (...more: string[]) => [
+      ...RIVER.map((a) => (a === PHISHING ? plain : a)),
+      ...['--metrics', 'accuracy,logloss,rocauc'],
+      ...more,
+    ];
+    const whole = json(run(...args()));
+    const checkpoint = join(dir, 'plain.json');
+    expect(json(run(...args('--limit', '801', '--checkpoint', checkpoint))).samples).toBe(801);
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
+      position: { rows: number; byte: number };
+    };
+    expect(saved.position.rows).toBe(801);
+    // The offset is where row 802 starts: just after the 802nd newline (the header's is the first).
+    const text = readFileSync(plain, 'latin1');
+    let offset = 0;
+    for (let i = 0; i < 802; i++) offset = text.indexOf('\n', offset) + 1;
+    expect(saved.position.byte).toBe(offset);
+    const resume = ['--data', plain, '--target', 'is_phishing', '--resume', checkpoint, '--json'];
+    const rest = run(...resume);
+    expect(rest.stderr).toBe('');
+    expect(json(rest)).toEqual(whole);
+    appendFileSync(plain, text.slice(offset, text.indexOf('\n', offset) + 1));
+    const changed = run(...resume);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toBe('');
+    expect(changed.stderr).toMatch(/changed \(size \d+ -> \d+ bytes.*ADAMFLOW_ERR_SOURCE_CHANGED/s);
   });
 
   it('adamflow-predict restores a checkpoint and predicts each row without learning', () => {
