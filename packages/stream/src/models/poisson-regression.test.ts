@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromCsv } from '../data/from-csv.js';
+import { fromNdjson } from '../data/from-ndjson.js';
 import type { StreamError } from '../errors.js';
 import { pipeline } from '../pipeline.js';
 import { standardScaler } from '../preprocessing/standard-scaler.js';
@@ -83,5 +84,27 @@ describe('poissonRegression targets', () => {
     const ys: number[] = [];
     for await (const row of rows) ys.push(row.y);
     expect([ys, rows.skipped]).toEqual([[2, 4], 1]);
+  });
+
+  it('fromNdjson({ checkTarget }) does the same with a line and key', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'adamflow-poisson-')), 'counts.ndjson');
+    writeFileSync(path, '{"x":1,"n":2}\n{"x":2,"n":-0.5}\n{"x":3,"n":4}\n');
+    const checkTarget = poissonRegression().checkTarget!;
+    const rows = fromNdjson(path, { target: 'n', checkTarget, onBadRow: 'skip' });
+    const ys: number[] = [];
+    for await (const row of rows) ys.push(row.y);
+    expect([ys, rows.skipped]).toEqual([[2, 4], 1]);
+    let error: StreamError | undefined;
+    try {
+      for await (const _ of fromNdjson(path, { target: 'n', checkTarget })) {
+        // reading is the test
+      }
+    } catch (e) {
+      error = e as StreamError;
+    }
+    expect([error?.code, error?.message]).toEqual([
+      'ADAMFLOW_ERR_ROW_VALUE',
+      'NDJSON line 2, key "n": expected a count, a finite number >= 0, got -0.5',
+    ]);
   });
 });
