@@ -76,11 +76,16 @@ ${Object.entries(MODELS)
   --optimizer NAME   ${optimizerNames.join(' | ')} (default adam), with its library defaults
                      (sgd is plain SGD) and --lr
   --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
+  --optimizer-options K=V,K=V
+                     the optimizer's other options, e.g. beta2=0.99 or, to step as River
+                     does, epsPlacement=epsilon-hat (adam, amsgrad), epsPlacement=outside-max
+                     (adamax), alpha=0.9,epsPlacement=inside-sqrt (rmsprop), rho=0.95 (adadelta)
   --intercept-lr X   step the intercept apart by plain SGD at X (River's GLM)
   --metrics A,B      for a regression mae,mse,rmse,r2 (default mae,rmse,r2; mae,rmse for
                      poisson); for two classes accuracy,precision,recall,f1,macro-f1,logloss,
-                     rocauc (default accuracy,logloss,rocauc); for K classes accuracy,
-                     macro-f1,logloss (the default)
+                     rocauc (exact), rocauc-binned (River's 10-threshold approximation)
+                     (default accuracy,logloss,rocauc); for K classes accuracy,macro-f1,
+                     logloss (the default)
   --skip-bad-rows    skip and count bad rows instead of stopping at the first
   --limit N          stop after N rows (e.g. to checkpoint part way)
   --checkpoint FILE  write a checkpoint (pipeline, optimizer, metrics, position) at the end
@@ -119,6 +124,7 @@ export const TRAIN_FLAGS: FlagSpec = {
   task: { type: 'string' },
   scale: { type: 'string' },
   'intercept-lr': { type: 'string' },
+  'optimizer-options': { type: 'string' },
   metrics: { type: 'string' },
   'skip-bad-rows': { type: 'boolean' },
   limit: { type: 'string' },
@@ -195,6 +201,7 @@ const DATA_ONLY = [
   'task',
   'scale',
   'intercept-lr',
+  'optimizer-options',
   'metrics',
   'skip-bad-rows',
   'limit',

@@ -20,7 +20,9 @@ export type StreamErrorCode =
   /** A one-hot column met more categories than its declared maximum. */
   | 'ADAMFLOW_ERR_CATEGORY_OVERFLOW'
   /** Training diverged: the parameters or the loss stopped being finite numbers. */
-  | 'ADAMFLOW_ERR_DIVERGED';
+  | 'ADAMFLOW_ERR_DIVERGED'
+  /** A data file changed since the position a resume starts from was taken. */
+  | 'ADAMFLOW_ERR_SOURCE_CHANGED';
 
 /** Where in the data a {@link StreamError} happened, when it is about a row. */
 export interface ErrorLocation {

@@ -55,6 +55,7 @@ export type { Label, LabelEncoderState } from './data/label-encoder.js';
 export { LabelEncoder } from './data/label-encoder.js';
 export type {
   BadRowPolicy,
+  FileStamp,
   ReadableInput,
   Row,
   RowStream,
@@ -121,6 +122,7 @@ export { createMetric, metricNames } from './metrics/create-metric.js';
 export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
 export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
 export { LogLoss } from './metrics/log-loss.js';
+export { BinnedRocAuc } from './metrics/binned-roc-auc.js';
 export { RocAuc } from './metrics/roc-auc.js';
 export { rolling } from './metrics/rolling.js';
 export type { MetricsSnapshot, MetricsState } from './metrics.js';
