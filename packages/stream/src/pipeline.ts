@@ -178,6 +178,12 @@ export class Pipeline {
       );
     }
     const prediction = this.score(x);
+    if (typeof row.y !== 'number' || row.y - row.y !== 0) {
+      // The learner refuses (or, by its policy, skips) a target that is not a finite
+      // number; the stages must not have learned from that row first.
+      this.learner.learn({ x: this.transform(x) as number[], y: row.y });
+      return prediction;
+    }
     let input: ArrayLike<number | string> = x;
     for (let i = 0; i < this.stages.length; i++) {
       const stage = this.stages[i]!;
