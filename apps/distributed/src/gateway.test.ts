@@ -6,8 +6,10 @@ import { type NatsContext, openNats } from './nats-context.js';
 import { encodeUpdate, openUpdatesStream } from './params-updates.js';
 import { produce } from './produce.js';
 import { sessionNames } from './session-names.js';
+import { referenceRun } from './testing/reference.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
 import { openViewer, type Viewer } from './testing/viewer.js';
+import { runTrainer, type TrainerResult } from './trainer.js';
 
 let server: NatsServerHandle;
 let nats: NatsContext;
@@ -73,19 +75,25 @@ describe('adamflow gateway', () => {
     const first = await gateway();
     const a = await viewer(first, 'session=same');
     await publish('same', 1, 10);
-    const second = await gateway();
+    await a.until((f) => f.seq === 10);
+    const epoch = String(a.frames[0]!.epoch);
+    // The second one starts with a ring of 4 (7..10), and one of its viewers resumes from 6.
+    const second = await gateway({ ringSize: 4 });
     const b = await viewer(second, 'session=same');
+    const c = await viewer(second, `session=same&seq=6&epoch=${epoch}`);
     await publish('same', 11, 30);
-    await Promise.all([a, b].map((v) => v.until((f) => f.seq === 30)));
+    await Promise.all([a, b, c].map((v) => v.until((f) => f.seq === 30)));
     const [snapshotA, snapshotB] = [a.frames[0]!, b.frames[0]!];
     expect([snapshotA.type, snapshotB.type]).toEqual(['snapshot', 'snapshot']);
-    expect(snapshotB.epoch).toBe(snapshotA.epoch);
+    expect(snapshotB.epoch).toBe(epoch);
     expect(seqs(a.frames)).toEqual(range(1, 30));
-    // b connected after seq 10: from there on both got the very same bytes.
+    // From where each joined, all got the very same bytes.
     expect(b.texts.slice(1)).toEqual(a.texts.slice(11));
+    expect(c.texts).toEqual(a.texts.slice(7));
     const last = a.frames.at(-1)!;
     expect(last).toMatchObject({ type: 'params-update', samples: 30 * 1024, params: [30, 30.125] });
-    expect(last.samplesPerSecond).toBeGreaterThan(0);
+    // The rate comes from the message before (0 when two share a millisecond).
+    expect(a.frames.slice(2).some((f) => (f['samplesPerSecond'] as number) > 0)).toBe(true);
   });
 
   it('replays exactly the missed frames to a viewer that comes back with its seq, from the ring or the stream', async () => {
@@ -126,7 +134,8 @@ describe('adamflow gateway', () => {
     await first.close();
     await publish('behind', 4, 12);
     const behind = await viewer(at, `session=behind&seq=3&epoch=${epoch}`);
-    const otherEpoch = await viewer(at, 'session=behind&seq=3&epoch=another');
+    // Within the ring, but of another history.
+    const otherEpoch = await viewer(at, 'session=behind&seq=11&epoch=another');
     await Promise.all([behind, otherEpoch].map((v) => v.until((f) => f.type === 'snapshot')));
     for (const v of [behind, otherEpoch]) {
       expect(v.frames[0]).toMatchObject({ type: 'snapshot', seq: 12, epoch, samples: 12 * 1024 });
@@ -189,4 +198,87 @@ describe('adamflow gateway', () => {
     await one.until((f) => f.type === 'snapshot');
     expect(await status('?session=two')).toBe(503);
   });
+
+  it('passes pause and resume to the trainer, acknowledged, with the token; refuses the rest; the run stays bitwise exact', async () => {
+    const name = 'command';
+    const spec = linearSpec({ seed: 5 });
+    await produce(nats, { session: name, spec, samples: 50_000 });
+    const at = await gateway({ token: 'right' });
+    const trainerNats = await openNats({ url: server.url, name: 'gateway-test-trainer' });
+    const controller = new AbortController();
+    let trained: () => void = () => {};
+    const allTrained = new Promise<void>((resolve) => {
+      trained = resolve;
+    });
+    const training: Promise<TrainerResult> = runTrainer(trainerNats, {
+      session: name,
+      optimizer: 'adam',
+      lr: 0.01,
+      batchSize: 1,
+      updateEvery: 1,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.event === 'checkpoint' && event.samples === 100_000) trained();
+      },
+    });
+    try {
+      const v = await viewer(at, `session=${name}`);
+      await v.until((f) => f.type === 'snapshot');
+      const send = (message: object) => v.ws.send(JSON.stringify(message));
+      const answer = (id: string) =>
+        v.until((f) => f['id'] === id).then(() => v.frames.find((f) => f['id'] === id));
+      send({ type: 'pause', id: 'wrong', token: 'wrong' });
+      expect(await answer('wrong')).toMatchObject({
+        type: 'error',
+        code: 'ADAMFLOW_ERR_UNAUTHORIZED',
+      });
+      // The trainer may still be taking its lease: a refusal then says so, and a retry gets through.
+      let paused = await (send({ type: 'pause', id: 'pause-1', token: 'right' }),
+      answer('pause-1'));
+      for (let attempt = 2; paused?.type === 'error' && attempt < 60; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const id = `pause-${attempt}`;
+        send({ type: 'pause', id, token: 'right' });
+        paused = await answer(id);
+      }
+      expect(paused).toMatchObject({ type: 'command-ack', command: 'pause' });
+      await v.until((f) => f.type === 'state-changed' && f['reason'] === 'pause');
+      // More samples while paused: none is learned until the resume.
+      await produce(nats, { session: name, spec, samples: 100_000 });
+      send({ type: 'set-lr', lr: 0.5, id: 'lr', token: 'right' });
+      const refused = await answer('lr');
+      expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
+      expect(String(refused?.['message'])).toContain('distributed mode');
+      send({ type: 'resume', id: 'resume', token: 'right' });
+      expect(await answer('resume')).toMatchObject({ type: 'command-ack', command: 'resume' });
+      await allTrained;
+      await v.until((f) => f.type === 'params-update' && f['samples'] === 100_000);
+      const states = v.frames.filter((f) => f.type === 'state-changed');
+      expect(states.map((f) => [f['reason'], (f['config'] as { paused: boolean }).paused])).toEqual(
+        [
+          ['pause', true],
+          ['resume', false],
+        ],
+      );
+      // Between the pause and the resume the trainer published nothing.
+      const pauseAt = v.frames.indexOf(states[0]!);
+      const resumeAt = v.frames.indexOf(states[1]!);
+      expect(v.frames.slice(pauseAt + 1, resumeAt).map((f) => f.type)).not.toContain(
+        'params-update',
+      );
+      expect(states[1]!['samples']).toBe(states[0]!['samples']);
+    } finally {
+      controller.abort();
+    }
+    const end = await training;
+    await trainerNats.close();
+    const reference = referenceRun({ seed: 5, samples: 100_000 });
+    expect(end.samples).toBe(100_000);
+    expect(bits(end.params)).toEqual(bits(reference.params));
+  });
 });
+
+/** The float64 bits of each number, so that equality is bitwise. */
+function bits(values: ArrayLike<number>): string[] {
+  return Array.from(new BigUint64Array(Float64Array.from(values).buffer), (b) => b.toString(16));
+}
