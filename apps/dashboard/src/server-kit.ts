@@ -1,8 +1,9 @@
 /**
  * The dashboard server's parts, for servers that are fed from elsewhere (the
  * distributed mode's gateway): the hardened HTTP answers and upgrade checks, the
- * client registry (broadcast, backpressure, heartbeat, limits), the control token and
- * the bounded log.
+ * client registry (broadcast, backpressure, heartbeat, limits), the meaning of client
+ * messages, the control token and the bounded log. The run's state is
+ * `@adamflow/protocol`'s `applyServerMessage`.
  *
  * @example
  * ```ts
@@ -30,8 +31,6 @@ export {
   type RegistryStats,
 } from './client-registry.js';
 export { ControlToken, MAX_TOKEN_LENGTH, type TokenRefusal } from './control-token.js';
-// The run's history
-export { History, type HistoryPoint } from './history.js';
 // HTTP
 export { answerRequest, type PageContext, refuseUpgrade, respond } from './http-answers.js';
 export { type RateLimit, TokenBucket } from './rate-limiter.js';

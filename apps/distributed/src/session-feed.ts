@@ -1,4 +1,11 @@
-import type { Config } from '@adamflow/protocol';
+import {
+  applyServerMessage,
+  type Config,
+  emptySessionView,
+  PROTOCOL_VERSION,
+  type SessionView,
+  snapshotOfView,
+} from '@adamflow/protocol';
 import { createGenerator, type SourceSpec } from '@adamflow/stream';
 import { type ConsumerMessages, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { FrameBuilder, type SessionLook } from './broker-frames.js';
@@ -8,7 +15,6 @@ import type { NatsContext } from './nats-context.js';
 import { openUpdatesStream } from './params-updates.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource, type SessionSource } from './session-source.js';
-import { SessionView } from './session-view.js';
 
 /** Options of {@link SessionFeed.open}. */
 export interface SessionFeedOptions {
@@ -68,7 +74,7 @@ export class SessionFeed {
     private readonly names: SessionNames,
     private readonly look: SessionLook,
     readonly epoch: string,
-    private readonly view: SessionView,
+    private view: SessionView,
     private readonly ring: FrameRing,
     private readonly options: SessionFeedOptions,
     private readonly builder: FrameBuilder,
@@ -95,12 +101,26 @@ export class SessionFeed {
     const info = await nats.jsm.streams.info(names.updatesStream);
     const stored = await readCheckpoint(nats.kv, names).catch(() => undefined);
     const look = lookOf(session, source, stored?.checkpoint);
-    const view = new SessionView({
+    // Where the session is before its frames arrive: its checkpoint, if any.
+    const params =
+      stored?.checkpoint.learner.params ?? new Array<number>(source.features + 1).fill(0);
+    const view = applyServerMessage(emptySessionView(), {
+      type: 'snapshot',
+      protocol: PROTOCOL_VERSION,
+      seq: 0,
+      time: 0,
       config: look.config,
       truth: look.truth,
-      params: stored?.checkpoint.learner.params ?? new Array<number>(source.features + 1).fill(0),
+      params,
       step: stored?.checkpoint.step ?? 0,
       samples: stored?.checkpoint.samples ?? 0,
+      samplesPerSecond: 0,
+      loss: null,
+      lossEma: null,
+      history: { step: [], loss: [], lossEma: [], params: params.map(() => []) },
+      recent: { x: [], y: [] },
+      clients: 0,
+      diverged: null,
     });
     const { first_seq: first, last_seq: last } = info.state;
     // The ring starts full; the message before its first primes the frame builder
@@ -128,8 +148,8 @@ export class SessionFeed {
   snapshot(clients: number): Buffer {
     const { cached } = this;
     if (cached?.seq === this.lastSeq && cached.clients === clients) return cached.data;
-    const snapshot = this.view.snapshot(this.lastSeq, this.epoch, Date.now(), clients);
-    const data = Buffer.from(JSON.stringify(snapshot));
+    const snapshot = snapshotOfView(this.view, { seq: this.lastSeq, time: Date.now(), clients });
+    const data = Buffer.from(JSON.stringify({ ...snapshot, epoch: this.epoch }));
     this.cached = { seq: this.lastSeq, clients, data };
     return data;
   }
@@ -221,7 +241,7 @@ export class SessionFeed {
       );
       return;
     }
-    this.view.apply(result.frame);
+    this.view = applyServerMessage(this.view, result.frame);
     if (message.seq < begin) return;
     const data = Buffer.from(JSON.stringify(result.frame));
     this.ring.push({ seq: message.seq, data });
