@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { linearSpec } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -7,6 +9,7 @@ import { encodeUpdate, openUpdatesStream } from './params-updates.js';
 import { produce } from './produce.js';
 import { sessionNames } from './session-names.js';
 import { referenceRun } from './testing/reference.js';
+import { ADAMFLOW } from './testing/run-command.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
 import { openViewer, type Viewer } from './testing/viewer.js';
 import { runTrainer, type TrainerResult } from './trainer.js';
@@ -70,6 +73,36 @@ const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('adamflow gateway', () => {
+  it('runs as `adamflow gateway --nats URL --port 0`, serves the page and a session, stops on SIGTERM', async () => {
+    await session('command-line');
+    const child = spawn(process.execPath, [ADAMFLOW, 'gateway', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ADAMFLOW_NATS_URL: server.url },
+    });
+    try {
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += String(chunk);
+          const found = /serving (http:\/\/\S+)\?session=NAME/.exec(stderr);
+          if (found) resolve(found[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
+      });
+      const page = await fetch(`${url}?session=command-line`);
+      expect([page.status, (await page.text()).includes('<html')]).toEqual([200, true]);
+      const v = await openViewer(`${url.replace('http', 'ws')}ws?session=command-line`);
+      viewers.push(v);
+      await v.until((f) => f.type === 'snapshot');
+      expect(v.frames[0]).toMatchObject({ config: { source: 'seed' }, truth: [4, 3] });
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('shows the same frames, byte for byte, through two gateways (one started later)', async () => {
     await session('same');
     const first = await gateway();
