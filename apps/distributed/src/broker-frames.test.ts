@@ -86,11 +86,12 @@ describe('FrameBuilder', () => {
   it('skips, with a reason and without throwing, whatever is not a valid message of the session', () => {
     const frames = new FrameBuilder(look, 4096);
     const bad = [
+      update(1),
       new Uint8Array(5000),
       encoder.encode('{"format":'),
       encoder.encode('[1,2,3]'),
       encoder.encode('null'),
-      update(1).map((byte) => byte), // fine, but see below for the other session
+      update(2),
       encoder.encode(
         JSON.stringify({ format: 'adamflow.params-update', version: 1, session: 'other' }),
       ),
@@ -99,7 +100,7 @@ describe('FrameBuilder', () => {
       ),
       encoder.encode(new TextDecoder().decode(update(1)).replace('"version":1', '"version":2')),
     ];
-    const results = bad.map((data, i) => frames.next({ seq: i + 1, time: i, data }));
+    const results = bad.map((data, i) => frames.next({ seq: i + 1, time: i * 1000, data }));
     expect(results.map((r) => r.ok)).toEqual([
       false,
       false,
