@@ -102,6 +102,7 @@ describe('FrameBuilder', () => {
     ];
     const results = bad.map((data, i) => frames.next({ seq: i + 1, time: i * 1000, data }));
     expect(results.map((r) => r.ok)).toEqual([
+      true,
       false,
       false,
       false,
@@ -111,7 +112,7 @@ describe('FrameBuilder', () => {
       false,
       false,
     ]);
-    // The skipped message before breaks the rate: it is not made up.
-    expect(results[4]).toMatchObject({ frame: { samplesPerSecond: 0 } });
+    // The skipped messages between break the rate: it is not made up.
+    expect(results[5]).toMatchObject({ frame: { seq: 6, samplesPerSecond: 0 } });
   });
 });
