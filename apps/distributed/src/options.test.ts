@@ -57,6 +57,29 @@ describe('command line', () => {
     expect(produce).toMatchObject({ samples: 5, spec: { kind: 'linear', seed: 9 } });
   });
 
+  it('reads the gateway contract, the token and origins from the environment', () => {
+    expect(
+      parseCommand(['gateway', '--port', '8081'], {
+        ADAMFLOW_NATS_URL: URL,
+        ADAMFLOW_CONTROL_TOKEN: 'secret',
+        ADAMFLOW_ALLOWED_ORIGINS: 'https://a.example,https://b.example',
+      }),
+    ).toEqual({
+      command: 'gateway',
+      nats: URL,
+      help: false,
+      port: 8081,
+      host: '127.0.0.1',
+      ring: 1024,
+      maxSessions: 64,
+      token: 'secret',
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+    });
+    expect(usage(['gateway', '--nats', URL, '--ring', '0'])).toBe(
+      'gateway: --ring must be an integer in 1..1000000, got "0"',
+    );
+  });
+
   it('says what is wrong with each bad flag', () => {
     const messages = [
       usage(['trainer', '--session', 'a']),

@@ -30,8 +30,9 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            publishes params on adamflow.updates.NAME after every M input messages (0: none)
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
-  gateway  --port P [--host H]
-           (not built yet) will serve the dashboard for any session from NATS
+  gateway  --port P [--host H] [--ring R] [--max-sessions S]
+           serves the dashboard for any session: http://H:P/?session=NAME (env:
+           ADAMFLOW_CONTROL_TOKEN for commands, ADAMFLOW_ALLOWED_ORIGINS)
 
 Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
 Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
@@ -83,6 +84,12 @@ export interface GatewayCommand extends CommonOptions {
   command: 'gateway';
   port: number;
   host: string;
+  /** Recent frames kept per session for viewers that reconnect. */
+  ring: number;
+  maxSessions: number;
+  /** Commands need it when set (from ADAMFLOW_CONTROL_TOKEN). */
+  token: string | undefined;
+  allowedOrigins: string[];
 }
 
 /** Any parsed command. */
@@ -104,7 +111,7 @@ const FLAGS = {
     'json',
   ],
   inspect: ['session', 'json'],
-  gateway: ['port', 'host'],
+  gateway: ['port', 'host', 'ring', 'max-sessions'],
 } as const;
 
 const BOOLEAN = new Set(['json', 'help']);
@@ -217,6 +224,10 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         ...common,
         port: read.integer('port', 8080, 0, 65_535),
         host: (values['host'] as string | undefined) ?? '127.0.0.1',
+        ring: read.integer('ring', 1024, 1, 1_000_000),
+        maxSessions: read.integer('max-sessions', 64, 1, 100_000),
+        token: env['ADAMFLOW_CONTROL_TOKEN'] || undefined,
+        allowedOrigins: (env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
       };
   }
 }

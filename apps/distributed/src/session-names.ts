@@ -16,6 +16,8 @@ export interface SessionNames {
   updatesStream: string;
   /** The subject its parameter updates are published on. */
   updatesSubject: string;
+  /** The subject its trainer answers viewers' commands on (request/reply). */
+  commandsSubject: string;
   /** KV key of its source descriptor (what produce writes). */
   sourceKey: string;
   /** KV key of its trainer lease. */
@@ -48,6 +50,7 @@ export function sessionNames(session: string): SessionNames {
     subject: `adamflow.samples.${session}`,
     updatesStream: `ADAMFLOW_UPDATES_${session}`,
     updatesSubject: `adamflow.updates.${session}`,
+    commandsSubject: `adamflow.commands.${session}`,
     sourceKey: `${session}.source`,
     leaseKey: `${session}.lease`,
     checkpointKey: `${session}.checkpoint`,

@@ -21,9 +21,11 @@ import { DistributedError } from './errors.js';
 import { Lease, type LeaseHolder } from './lease.js';
 import type { NatsContext } from './nats-context.js';
 import { ParamsUpdates } from './params-updates.js';
+import { PauseGate } from './pause-gate.js';
 import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
+import { serveCommands } from './trainer-commands.js';
 
 /** Options of {@link runTrainer}. */
 export interface TrainerOptions {
@@ -218,12 +220,28 @@ async function trainHeld(
   const everyMs = options.checkpointMs ?? 1000;
   let fatal: Error | undefined;
   let messages: ConsumerMessages | undefined;
+  // Viewers may pause and resume (see trainer-commands.ts: nothing else, so a restart
+  // replays bitwise); a pause holds the loop between two input messages.
+  const gate = new PauseGate();
+  const commands = serveCommands(nats.nc, names, async (command) => {
+    const pause = command.type === 'pause';
+    if (gate.paused === pause)
+      return { ok: false, message: pause ? 'already paused' : 'not paused' };
+    if (pause) gate.pause();
+    else gate.resume();
+    await updates.state(pause ? 'pause' : 'resume', learner, config);
+    return { ok: true };
+  });
   const fail = (error: Error) => {
     fatal ??= error;
+    gate.release();
     messages?.stop();
   };
   void lease.lost.then(fail);
-  const onAbort = () => messages?.stop();
+  const onAbort = () => {
+    gate.release();
+    messages?.stop();
+  };
   options.signal?.addEventListener('abort', onAbort);
   const status = watchDisconnect(nats, fail);
   const timer = setInterval(
@@ -242,6 +260,10 @@ async function trainHeld(
       messages = await consumer.consume({ max_messages: 256 });
       if (options.signal?.aborted || fatal) messages.stop();
       for await (const message of messages) {
+        if (gate.paused) {
+          await gate.wait();
+          if (options.signal?.aborted) break;
+        }
         if (fatal) break;
         if (message.seq !== sequence + 1) {
           throw new DistributedError(
@@ -279,6 +301,7 @@ async function trainHeld(
     return { samples: learner.samples, step: learner.steps, params: Array.from(learner.params) };
   } finally {
     clearInterval(timer);
+    commands.unsubscribe();
     status.stop();
     options.signal?.removeEventListener('abort', onAbort);
     messages?.stop();

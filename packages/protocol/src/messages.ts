@@ -130,6 +130,13 @@ export const SnapshotSchema = v.object({
   clients: v.number(),
   /** Set when training stopped because the run diverged; null while it is healthy. */
   diverged: v.nullable(DivergedSchema),
+  /**
+   * Which history `seq` counts in, when the server can resume: a client that reconnects
+   * with `?seq=S&epoch=E` (the last it saw) gets exactly the frames after `S`, or a
+   * fresh snapshot when they are gone or the epoch changed. A gateway sends it; the
+   * single-process dashboard does not (every connect starts with a snapshot).
+   */
+  epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
 export type Snapshot = v.InferOutput<typeof SnapshotSchema>;
 
