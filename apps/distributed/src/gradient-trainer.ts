@@ -73,6 +73,8 @@ export interface GradientTrainerResult extends GradientCounts {
   params: number[];
 }
 
+/** Parameter updates published and not yet acknowledged, at most. */
+const MAX_OWED = 64;
 /** β of the loss EMA (as the learner's metrics). */
 const LOSS_BETA = 0.99;
 
@@ -246,6 +248,15 @@ async function trainHeld(
     owner,
     writtenAt: new Date().toISOString(),
   });
+  let fatal: Error | undefined;
+  let messages: ConsumerMessages | undefined;
+  const fail = (error: Error) => {
+    fatal ??= error;
+    messages?.stop();
+  };
+  // Updates are published without waiting for each acknowledgement (at most
+  // `MAX_OWED` outstanding); a checkpoint waits for all of them.
+  const owed: Promise<void>[] = [];
   let revision = stored?.revision ?? 0;
   let savedSequence = stored ? at.sequence : -1;
   let savedSamples = at.consumedSamples;
@@ -255,6 +266,10 @@ async function trainHeld(
     chain = chain.then(async () => {
       if (!force && at.sequence === savedSequence) return;
       const checkpoint = snapshot();
+      // Every update up to the checkpoint must be stored before it: a resumed trainer
+      // re-sends only those after it.
+      await Promise.all(owed.splice(0));
+      if (fatal) throw fatal;
       revision = await writeGradientCheckpoint(nats, names, checkpoint, revision);
       savedSequence = checkpoint.sequence;
       savedSamples = checkpoint.consumedSamples;
@@ -276,12 +291,6 @@ async function trainHeld(
   const until = options.until ?? Number.POSITIVE_INFINITY;
   const everySamples = options.checkpointSamples ?? 65_536;
   const everyMs = options.checkpointMs ?? 1000;
-  let fatal: Error | undefined;
-  let messages: ConsumerMessages | undefined;
-  const fail = (error: Error) => {
-    fatal ??= error;
-    messages?.stop();
-  };
   void lease.lost.then(fail);
   const onAbort = () => messages?.stop();
   options.signal?.addEventListener('abort', onAbort);
@@ -313,12 +322,17 @@ async function trainHeld(
         );
         if (failure) throw failure;
         at.sequence = message.seq;
-        await updates.publish(at.sequence, {
-          samples: at.samples,
-          step: at.step,
-          lossEma: at.loss.weight === 0 ? Number.NaN : at.loss.ema / at.loss.weight,
-          params,
-        });
+        owed.push(
+          updates
+            .publish(at.sequence, {
+              samples: at.samples,
+              step: at.step,
+              lossEma: at.loss.weight === 0 ? Number.NaN : at.loss.ema / at.loss.weight,
+              params,
+            })
+            .catch(fail),
+        );
+        if (owed.length > MAX_OWED) await owed.shift();
         if (at.consumedSamples >= until) break;
         if (at.consumedSamples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
           await save(false);
@@ -336,6 +350,7 @@ async function trainHeld(
     messages?.stop();
     applied.unsubscribe();
     await chain.catch(() => {});
+    await Promise.all(owed);
   }
 }
 

@@ -92,19 +92,24 @@ export async function runWorker(nats: NatsContext, options: WorkerOptions): Prom
     pace.grant(ahead);
   });
   const result: WorkerResult = { gradients: 0, samples: 0, duplicates: 0 };
-  const onAbort = () => pace.stop();
+  let samples: ConsumerMessages | undefined;
+  const onAbort = () => {
+    pace.stop();
+    samples?.stop();
+  };
   options.signal?.addEventListener('abort', onAbort);
   try {
     const consumer = await sharedConsumer(nats, names, options.ackWaitMs ?? 30_000);
+    // One message buffered ahead: the next one is here when the update that allows it arrives.
+    samples = await consumer.consume({ max_messages: 1 });
+    if (options.signal?.aborted) onAbort();
+    const next = samples[Symbol.asyncIterator]();
     options.onEvent?.({ event: 'worker-ready', params: model.size, step });
     const gradient = new Float64Array(model.size);
     const out = new Float64Array(model.bufferSize);
     while (await pace.take()) {
-      const message = await consumer.next({ expires: 1000 });
-      if (message === null) {
-        pace.refund();
-        continue;
-      }
+      const { value: message, done } = await next.next();
+      if (done) break;
       const batch = decodeSamples(message.data);
       const loss = meanGradient(model, params, batch, gradient, out);
       const ack = await nats.js.publish(
@@ -112,7 +117,9 @@ export async function runWorker(nats: NatsContext, options: WorkerOptions): Prom
         encodeGradient({ step, sampleSequence: message.seq, samples: batch.count, loss, gradient }),
         { msgID: `${names.session}:${samplesCreated}:${message.seq}` },
       );
-      await message.ackAck();
+      // Acknowledged once its gradient is stored; a lost ack only means a redelivery
+      // whose gradient JetStream drops by id.
+      message.ack();
       result.gradients++;
       result.samples += batch.count;
       if (ack.duplicate) result.duplicates++;
@@ -121,6 +128,7 @@ export async function runWorker(nats: NatsContext, options: WorkerOptions): Prom
     return result;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    samples?.stop();
     updates.stop();
   }
 }
@@ -219,10 +227,6 @@ class Pace {
     if (this.stopped) return false;
     this.credit--;
     return true;
-  }
-
-  refund(): void {
-    this.credit++;
   }
 
   grant(credit: number): void {
