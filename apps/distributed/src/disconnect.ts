@@ -9,7 +9,8 @@ import { DistributedError } from './errors.js';
 import type { NatsContext } from './nats-context.js';
 
 /**
- * Turns a connection-level failure of any NATS call into one code,
+ * Turns a connection-level failure of any NATS call (or JetStream missing mid-run,
+ * while a restarted server recovers) into one code,
  * `ADAMFLOW_ERR_NATS_DISCONNECTED` (restart and resume); other errors pass unchanged.
  *
  * @param error - what a NATS call threw.
@@ -29,7 +30,11 @@ export function asDisconnect(error: unknown): Error & { code?: string } {
     NoRespondersError,
     RequestError,
   ].some((kind) => error instanceof kind);
-  if (!connection) return error as Error;
+  // A publish that finds no JetStream during a run: the server restarted and has not
+  // recovered its streams yet (at start-up, opening the bucket reports a server
+  // without JetStream before any trainer runs).
+  const restarting = (error as Error | undefined)?.name === 'JetStreamNotEnabled';
+  if (!connection && !restarting) return error as Error;
   return new DistributedError(
     'ADAMFLOW_ERR_NATS_DISCONNECTED',
     `lost the connection to NATS (${(error as Error).message}); restart the trainer (it resumes from its last checkpoint)`,

@@ -33,7 +33,6 @@ export async function runGradientMode(command: TrainerCommand, nats: NatsContext
     ...(command.until === undefined ? {} : { until: command.until }),
     checkpointSamples: command.checkpointSamples,
     checkpointMs: command.checkpointMs,
-    updates: command.updateEvery !== 0,
     leaseMs: command.leaseMs,
     onHeld: command.onHeld,
     signal: controller.signal,

@@ -1,5 +1,7 @@
 import { createOptimizer, optimizers } from '@adamflow/core';
 import { linearSpec } from '@adamflow/stream';
+import { AckPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGradientCheckpoint } from './gradient-checkpoint.js';
 import { encodeGradient } from './gradient-codec.js';
@@ -111,6 +113,54 @@ describe('the gradient trainer with workers', () => {
       seq: updates.state.last_seq,
     });
     expect(bits(decodeUpdate(last!.data).params)).toEqual(bits(replay.params));
+  });
+});
+
+describe('workers that die', () => {
+  it('leave their sample messages to the others, and a gradient stored twice counts once', async () => {
+    const session = 'redeliver';
+    const messages = 12;
+    const names = sessionNames(session);
+    await produce(nats, { session, spec: linearSpec({ seed: 9 }), samples: messages * 256 });
+    await ensureGradientStream(nats, names);
+    const samplesCreated = (await nats.jsm.streams.info(names.stream)).created;
+    // Two workers die holding a message each: one before publishing its gradient, one
+    // after (its gradient stored, the sample message never acknowledged).
+    // The workers' shared consumer, with a short acknowledgement deadline (the workers
+    // use the consumer they find).
+    await nats.jsm.consumers.add(names.stream, {
+      durable_name: names.workersConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(1000),
+    });
+    const consumer = await nats.js.consumers.get(names.stream, names.workersConsumer);
+    const lost = await consumer.next();
+    const published = await consumer.next();
+    await nats.js.publish(
+      names.gradientsSubject,
+      encodeGradient({
+        step: 0,
+        sampleSequence: published!.seq,
+        samples: 256,
+        loss: 1,
+        gradient: new Float64Array([1, 1]),
+      }),
+      { msgID: `${session}:${samplesCreated}:${published!.seq}` },
+    );
+    const workers = await startWorkers(session, 2);
+    await runGradientTrainer(nats, {
+      session,
+      ...OPTIONS,
+      maxStaleness: 4,
+      until: messages * 256,
+    });
+    const results = await workers.stop();
+    const replay = await replayGradients(nats, session, { ...OPTIONS, maxStaleness: 4 });
+    expect([...replay.sampleSequences].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: messages }, (_, i) => i + 1),
+    );
+    expect([lost!.seq, published!.seq]).toEqual([1, 2]);
+    expect(results.reduce((sum, result) => sum + result.duplicates, 0)).toBe(1);
   });
 });
 

@@ -41,8 +41,6 @@ export interface GradientTrainerOptions {
   checkpointSamples?: number;
   /** ...or after this many ms with unsaved progress; default 1000. */
   checkpointMs?: number;
-  /** Publish a parameter update after every gradient (workers pace themselves on them); default true. */
-  updates?: boolean;
   /** Lease TTL in ms; default 5000. */
   leaseMs?: number;
   /** When another trainer holds the session: wait for it (default) or exit. */
@@ -228,7 +226,8 @@ async function trainHeld(
     });
   if (stored) params = Float64Array.from(stored.checkpoint.params);
 
-  const updates = new ParamsUpdates(nats, names, streamCreated, options.updates === false ? 0 : 1);
+  // An update after every gradient: the workers pace themselves on them.
+  const updates = new ParamsUpdates(nats, names, streamCreated, 1);
   await updates.open();
   const snapshot = (): GradientCheckpoint => ({
     format: 'adamflow.gradient-checkpoint',
