@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const MESSAGES = 200;
 const SAMPLES = MESSAGES * 256;
-const WORKERS = 3;
+const WORKERS = 4;
 const KILLS = 4;
 const STALENESS = 2;
 
@@ -30,7 +30,7 @@ const bits = (values: number[]) =>
   Array.from(new BigUint64Array(Float64Array.from(values).buffer), (b) => b.toString(16));
 
 describe('a gradient trainer killed at random moments', () => {
-  it('ends bitwise equal to a replay of the gradient stream (3 workers, 4 SIGKILLs)', async () => {
+  it('ends bitwise equal to a replay of the gradient stream (4 workers, 4 SIGKILLs)', async () => {
     const session = 'gcrash';
     const produced = await runNode(ADAMFLOW, [
       ...['produce', '--nats', server.url, '--session', session],
