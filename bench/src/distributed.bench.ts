@@ -2,10 +2,11 @@
 // run: samples/s of the in-process learner on the seed's samples, of `adamflow
 // trainer` reading the same samples from a session's stream (after `adamflow
 // produce`), and gradients/s applied by `adamflow trainer --gradients` fed by one and
-// by two `adamflow worker`s. The commands run as a person runs them (built, one
-// process each) against a `nats-server -js` started here; each contender runs
-// `ROUNDS` times on fresh sessions and its median is kept. Bounded in time: every
-// process is killed after `LIMIT_MS`. Writes bench/results/distributed.json.
+// by two `adamflow worker`s (and by two with `--ahead 4`, up to four gradients in
+// flight each). The commands run as a person runs them (built, one process each)
+// against a `nats-server -js` started here; each contender runs `ROUNDS` times on
+// fresh sessions and its median is kept. Bounded in time: every process is killed
+// after `LIMIT_MS`. Writes bench/results/distributed.json.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -128,11 +129,13 @@ async function throughJetStream(url: string, session: string) {
   };
 }
 
-async function gradients(url: string, session: string, workers: number) {
+async function gradients(url: string, session: string, workers: number, ahead = 1) {
   const nats = ['--nats', url, '--session', session];
   await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(GRADIENTS * 256)])
     .done;
-  const running = Array.from({ length: workers }, () => command(['worker', '--json', ...nats]));
+  const running = Array.from({ length: workers }, () =>
+    command(['worker', '--json', ...nats, '--ahead', String(ahead)]),
+  );
   // Workers ready first, so the figure is the steady state, not their start-up.
   await Promise.all(
     running.map(
@@ -166,6 +169,7 @@ try {
     const jet = await throughJetStream(server.url, `bench-samples-${round}`);
     const one = await gradients(server.url, `bench-gradients-1-${round}`, 1);
     const two = await gradients(server.url, `bench-gradients-2-${round}`, 2);
+    const ahead = await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4);
     rows.push({
       inProcess: local,
       produce: jet.produce,
@@ -173,8 +177,10 @@ try {
       trainerWithStart: jet.trainerWithStart,
       gradients1: one.perSecond,
       gradients2: two.perSecond,
+      gradients2ahead4: ahead.perSecond,
       stale1: one.stale,
       stale2: two.stale,
+      stale2ahead4: ahead.stale,
     });
   }
 } finally {
@@ -191,12 +197,15 @@ const samples = {
 const gradientRows = {
   oneWorkerPerSecond: med('gradients1'),
   twoWorkersPerSecond: med('gradients2'),
+  twoWorkersAhead4PerSecond: med('gradients2ahead4'),
   oneWorkerStale: med('stale1'),
   twoWorkersStale: med('stale2'),
+  twoWorkersAhead4Stale: med('stale2ahead4'),
 };
 const ratios = {
   trainerToInProcess: samples.trainerPerSecond / samples.inProcessPerSecond,
   twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
+  twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
 };
 printTable('samples/s (seed source, adam, batch 1, 256 samples per message)', [
   {
@@ -212,8 +221,11 @@ printTable('gradients/s applied by trainer --gradients (one per 256-sample messa
     '1 worker': gradientRows.oneWorkerPerSecond,
     '2 workers': gradientRows.twoWorkersPerSecond,
     '2 / 1': ratios.twoWorkersToOne,
+    '2, --ahead 4': gradientRows.twoWorkersAhead4PerSecond,
+    '(2, ahead 4) / 1': ratios.twoWorkersAhead4ToOne,
     'stale (1)': gradientRows.oneWorkerStale,
     'stale (2)': gradientRows.twoWorkersStale,
+    'stale (2, ahead 4)': gradientRows.twoWorkersAhead4Stale,
   },
 ]);
 const path = writeResult('distributed', {
