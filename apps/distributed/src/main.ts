@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `pnpm adamflow`: adamflow on NATS JetStream (produce, trainer, inspect, gateway).
+// `pnpm adamflow`: adamflow on NATS JetStream (produce, trainer, worker, inspect, gateway).
 import { DistributedError } from './errors.js';
 import { type Gateway, startGateway } from './gateway.js';
+import { runGradientMode, runWorkerCommand } from './gradient-commands.js';
 import { inspect } from './inspect.js';
 import { type NatsContext, openNats } from './nats-context.js';
 import { type Command, type GatewayCommand, parseCommand, USAGE, UsageError } from './options.js';
@@ -90,7 +91,10 @@ async function execute(
       }
       return 0;
     }
+    case 'worker':
+      return runWorkerCommand(command, nats);
     case 'trainer': {
+      if (command.gradients) return runGradientMode(command, nats);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

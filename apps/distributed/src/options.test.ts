@@ -111,7 +111,28 @@ describe('command line', () => {
       'produce: --samples must be an integer >= 0, got ""',
       expect.stringMatching(/^produce: Unknown option '--until'/),
       'gateway: --port must be an integer in 0..65535, got "70000"',
-      'unknown command "train"; use one of produce, trainer, gateway, inspect',
+      'unknown command "train"; use one of produce, trainer, worker, gateway, inspect',
+    ]);
+  });
+
+  it('reads the gradient mode and the worker, and says what is wrong with them', () => {
+    expect(
+      parseCommand(['trainer', '--nats', URL, '--session', 'a', '--gradients'], {}),
+    ).toMatchObject({ gradients: true, maxStaleness: 8 });
+    expect(parseCommand(['trainer', '--nats', URL, '--session', 'a'], {})).toMatchObject({
+      gradients: false,
+    });
+    expect(
+      parseCommand(['worker', '--nats', URL, '--session', 'a', '--ahead', '3', '--json'], {}),
+    ).toEqual({ command: 'worker', nats: URL, help: false, session: 'a', ahead: 3, json: true });
+    expect([
+      usage(['trainer', '--nats', URL, '--session', 'a', '--gradients', '--max-staleness=-1']),
+      usage(['worker', '--nats', URL, '--session', 'a', '--ahead', '0']),
+      usage(['worker', '--nats', URL]),
+    ]).toEqual([
+      'trainer: --max-staleness must be an integer >= 0, got "-1"',
+      'worker: --ahead must be an integer in 1..1024, got "0"',
+      'worker: --session NAME is required',
     ]);
   });
 });

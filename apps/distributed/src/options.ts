@@ -14,7 +14,7 @@ import { SESSION_PATTERN } from './session-names.js';
 export class UsageError extends Error {}
 
 /** The commands. */
-export const COMMANDS = ['produce', 'trainer', 'gateway', 'inspect'] as const;
+export const COMMANDS = ['produce', 'trainer', 'worker', 'gateway', 'inspect'] as const;
 
 /** Sources: `seed` is the seed's line, the same stream as `pnpm train --source linear`. */
 export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as const;
@@ -28,6 +28,12 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            [--on-held wait|exit] [--json]
            trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
            publishes params on adamflow.updates.NAME after every M input messages (0: none)
+  trainer  --gradients --session NAME [--max-staleness K] [--optimizer adam] [--lr LR] [--until N] ...
+           trains from the session's gradient stream (data parallel, fed by workers), rejecting
+           and counting gradients more than K steps stale (default 8); replays bitwise from it
+  worker   --session NAME [--ahead A] [--json]
+           computes gradients of the session's samples (shared among all its workers) at the
+           latest params, into adamflow.gradients.NAME; at most A per update seen (default 1)
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
   gateway  --port P [--host H] [--ring R] [--max-sessions S]
@@ -70,6 +76,18 @@ export interface TrainerCommand extends CommonOptions {
   leaseMs: number;
   onHeld: 'wait' | 'exit';
   json: boolean;
+  /** Train from the session's gradient stream rather than its samples. */
+  gradients: boolean;
+  /** Gradient mode: reject gradients computed more than this many steps ago. */
+  maxStaleness: number;
+}
+
+/** `adamflow worker`. */
+export interface WorkerCommand extends CommonOptions {
+  command: 'worker';
+  session: string;
+  ahead: number;
+  json: boolean;
 }
 
 /** `adamflow inspect`. */
@@ -93,7 +111,12 @@ export interface GatewayCommand extends CommonOptions {
 }
 
 /** Any parsed command. */
-export type Command = ProduceCommand | TrainerCommand | InspectCommand | GatewayCommand;
+export type Command =
+  | ProduceCommand
+  | TrainerCommand
+  | WorkerCommand
+  | InspectCommand
+  | GatewayCommand;
 
 const FLAGS = {
   produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
@@ -109,12 +132,15 @@ const FLAGS = {
     'lease-ms',
     'on-held',
     'json',
+    'gradients',
+    'max-staleness',
   ],
+  worker: ['session', 'ahead', 'json'],
   inspect: ['session', 'json'],
   gateway: ['port', 'host', 'ring', 'max-sessions'],
 } as const;
 
-const BOOLEAN = new Set(['json', 'help']);
+const BOOLEAN = new Set(['json', 'help', 'gradients']);
 
 /**
  * Parses and validates argv (without node and the script).
@@ -209,8 +235,18 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         leaseMs: read.integer('lease-ms', 5000, 100),
         onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
         json: values['json'] === true,
+        gradients: values['gradients'] === true,
+        maxStaleness: read.integer('max-staleness', 8, 0),
       };
     }
+    case 'worker':
+      return {
+        command: name,
+        ...common,
+        session: read.session(help),
+        ahead: read.integer('ahead', 1, 1, 1024),
+        json: values['json'] === true,
+      };
     case 'inspect':
       return {
         command: name,

@@ -125,16 +125,36 @@ export class ParamsUpdates {
    */
   async after(sequence: number, learner: Learner): Promise<void> {
     if (this.every === 0 || sequence % this.every !== 0) return;
+    await this.publish(sequence, {
+      samples: learner.samples,
+      step: learner.steps,
+      lossEma: learner.metrics.snapshot().lossEma,
+      params: learner.params,
+    });
+  }
+
+  /**
+   * Publishes an update at input sequence `sequence` whatever `every` says (0 still
+   * publishes nothing); the gradient trainer's workers pace themselves on every one.
+   *
+   * @param sequence - the input sequence just consumed completely.
+   * @param state - what the update carries.
+   */
+  async publish(
+    sequence: number,
+    state: { samples: number; step: number; lossEma: number; params: ArrayLike<number> },
+  ): Promise<void> {
+    if (this.every === 0) return;
     const update: ParamsUpdateMessage = {
       format: 'adamflow.params-update',
       version: 1,
       session: this.names.session,
       epoch: this.epoch,
       seq: sequence,
-      samples: learner.samples,
-      step: learner.steps,
-      lossEma: learner.metrics.snapshot().lossEma,
-      params: Array.from(learner.params),
+      samples: state.samples,
+      step: state.step,
+      lossEma: state.lossEma,
+      params: Array.from(state.params),
     };
     const ack = await this.nats.js.publish(this.names.updatesSubject, encodeUpdate(update), {
       msgID: `${this.names.session}:${this.epoch}:${sequence}`,
