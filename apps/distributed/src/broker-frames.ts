@@ -27,6 +27,14 @@ export type FrameResult =
 export const MAX_BROKER_MESSAGE_BYTES = 1024 * 1024;
 
 const decoder = new TextDecoder();
+// The commands a distributed trainer takes (never set-source, never a divergence).
+const TRAINER_REASONS: ReadonlySet<StateChanged['reason']> = new Set([
+  'pause',
+  'resume',
+  'reset',
+  'set-lr',
+  'set-optimizer',
+]);
 
 /**
  * Turns a session's updates-stream messages (the trainer's `adamflow.params-update`
@@ -101,7 +109,7 @@ export class FrameBuilder {
     if (body['format'] === 'adamflow.trainer-state' && body['version'] === 1) {
       const config = readConfig(body, this.look.config);
       const reason = body['reason'];
-      if (config === undefined || (reason !== 'pause' && reason !== 'resume')) {
+      if (config === undefined || !TRAINER_REASONS.has(reason as StateChanged['reason'])) {
         return { ok: false, reason: 'reason or configuration invalid' };
       }
       return {
@@ -110,7 +118,7 @@ export class FrameBuilder {
           type: 'state-changed',
           seq: message.seq,
           time: message.time,
-          reason,
+          reason: reason as StateChanged['reason'],
           config,
           truth: this.look.truth,
           ...position,

@@ -36,6 +36,11 @@ export interface TrainerCheckpoint {
   offset: number;
   /** Samples learned in all. */
   samples: number;
+  /**
+   * The last command-log sequence whose effect the state holds (see `command-log.ts`);
+   * absent (0) in checkpoints of runs that never recorded a command.
+   */
+  commands?: number;
   /** Optimizer steps. */
   step: number;
   learner: LearnerState;

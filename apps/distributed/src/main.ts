@@ -146,6 +146,8 @@ function describe(session: string, event: TrainerEvent): string {
         : `session ${session}: resuming at sample ${event.samples.toLocaleString('en')} (stream sequence ${event.sequence + 1})`;
     case 'checkpoint':
       return `session ${session}: checkpoint at ${event.samples.toLocaleString('en')} samples, ${event.step.toLocaleString('en')} steps`;
+    case 'command':
+      return `session ${session}: ${event.replayed ? 'replayed' : 'recorded'} ${JSON.stringify(event.command)} at sample ${event.samples.toLocaleString('en')}`;
     case 'done':
       return `session ${session}: done at ${event.samples.toLocaleString('en')} samples`;
   }

@@ -22,17 +22,21 @@ export interface ParamsUpdateMessage {
   params: number[];
 }
 
+/** Why a trainer's state changed: a viewer's command. */
+export type TrainerStateReason = 'pause' | 'resume' | 'reset' | 'set-lr' | 'set-optimizer';
+
 /**
  * A change of the trainer's state, published on the updates subject between two
- * updates (after a viewer's `pause` or `resume`). Not part of the replayed history:
- * the parameters are a function of the input alone, whatever was paused when.
+ * updates (after a viewer's command). Not part of the replayed history: what a
+ * command changes is in the command log, and the parameters are a function of the
+ * input and the log, whatever was paused when.
  */
 export interface TrainerStateMessage {
   format: 'adamflow.trainer-state';
   version: 1;
   session: string;
   epoch: string;
-  reason: 'pause' | 'resume';
+  reason: TrainerStateReason;
   paused: boolean;
   samples: number;
   step: number;
@@ -88,16 +92,16 @@ export class ParamsUpdates {
   }
 
   /**
-   * Publishes a change of the trainer's state (pause, resume) between two updates.
+   * Publishes a change of the trainer's state (a viewer's command) between two updates.
    *
    * @param reason - the command that changed it.
    * @param learner - the learner, between two input messages.
-   * @param config - the run's optimizer, lr and batch size.
+   * @param config - the run's optimizer, lr, batch size and whether it is paused now.
    */
   async state(
-    reason: 'pause' | 'resume',
+    reason: TrainerStateReason,
     learner: Learner,
-    config: { optimizer: string; lr: number; batchSize: number },
+    config: { optimizer: string; lr: number; batchSize: number; paused: boolean },
   ): Promise<void> {
     if (this.every === 0) return;
     const state: TrainerStateMessage = {
@@ -106,7 +110,7 @@ export class ParamsUpdates {
       session: this.names.session,
       epoch: this.epoch,
       reason,
-      paused: reason === 'pause',
+      paused: config.paused,
       samples: learner.samples,
       step: learner.steps,
       params: Array.from(learner.params),

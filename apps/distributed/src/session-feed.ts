@@ -99,7 +99,7 @@ export class SessionFeed {
     if (source === undefined) return undefined;
     await openUpdatesStream(nats, names);
     const info = await nats.jsm.streams.info(names.updatesStream);
-    const stored = await readCheckpoint(nats.kv, names).catch(() => undefined);
+    const stored = await readCheckpoint(nats, names).catch(() => undefined);
     const look = lookOf(session, source, stored?.checkpoint);
     // Where the session is before its frames arrive: its checkpoint, if any.
     const params =
@@ -293,12 +293,15 @@ function lookOf(
 ): SessionLook {
   const spec = createGenerator(source.spec).spec;
   const trainer = checkpoint?.config;
+  // Viewers' commands may have changed the optimizer and lr since the trainer started.
+  const optimizer = checkpoint?.learner.optimizer;
+  const lr = optimizer && 'hyper' in optimizer ? optimizer.hyper['lr'] : undefined;
   const config: Config = {
     source: sourceName(spec),
     model: spec.kind === 'logistic' ? 'logistic-regression' : 'linear-regression',
     features: source.features,
-    optimizer: trainer?.optimizer ?? 'adam',
-    lr: trainer?.lr ?? 0.01,
+    optimizer: checkpoint?.learner.optimizerName ?? trainer?.optimizer ?? 'adam',
+    lr: typeof lr === 'number' ? lr : (trainer?.lr ?? 0.01),
     batchSize: trainer?.batchSize ?? 1,
     rate: null,
     paused: false,

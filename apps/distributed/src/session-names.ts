@@ -21,6 +21,10 @@ export interface SessionNames {
   updatesSubject: string;
   /** The subject its trainer answers viewers' commands on (request/reply). */
   commandsSubject: string;
+  /** The JetStream stream where its trainer records the commands it accepted. */
+  commandLogStream: string;
+  /** The subject of its command log. */
+  commandLogSubject: string;
   /** The JetStream stream of gradients its workers publish (gradient mode). */
   gradientsStream: string;
   /** The subject its gradients are published on. */
@@ -60,6 +64,8 @@ export function sessionNames(session: string): SessionNames {
     updatesStream: `ADAMFLOW_UPDATES_${session}`,
     updatesSubject: `adamflow.updates.${session}`,
     commandsSubject: `adamflow.commands.${session}`,
+    commandLogStream: `ADAMFLOW_COMMANDS_${session}`,
+    commandLogSubject: `adamflow.command-log.${session}`,
     gradientsStream: `ADAMFLOW_GRADIENTS_${session}`,
     gradientsSubject: `adamflow.gradients.${session}`,
     workersConsumer: 'adamflow-gradient-workers',

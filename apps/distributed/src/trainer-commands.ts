@@ -19,23 +19,20 @@ export interface CommandReply {
 export const MAX_COMMAND_BYTES = 4096;
 
 /**
- * Why the distributed trainer refuses commands that change training: its run is a
- * pure function of the session's input stream and the trainer's flags (checked by
- * the checkpoint's configuration hash), which is what makes a crash-resume bitwise
- * exact. A learning rate, optimizer, source or reset chosen from a page would be
- * recorded nowhere a restarted trainer reads, so it is refused rather than lost.
- * `pause` and `resume` change only when samples are learned, never what is learned.
+ * Why the distributed trainer refuses `set-source`: the source is what was produced
+ * into the session, and the stream is the run's input. The commands that change
+ * training (`set-lr`, `set-optimizer`, `reset`) are recorded in the session's
+ * command log at an input position before they apply (see `command-log.ts`), so a
+ * restarted trainer replays them bitwise; `pause` and `resume` change only when
+ * samples are learned, never what is learned.
  */
 export const REFUSED_IN_DISTRIBUTED_MODE: Readonly<Record<string, string>> = Object.freeze({
-  reset:
-    'not available in the distributed mode (the run is its input stream); train another session',
-  'set-lr':
-    'not available in the distributed mode (a restarted trainer must replay bitwise); start the trainer with --lr on another session',
-  'set-optimizer':
-    'not available in the distributed mode (a restarted trainer must replay bitwise); start the trainer with --optimizer on another session',
   'set-source':
     'not available in the distributed mode (the source is what was produced into the session); produce another session',
 });
+
+/** The queue group trainers answer in: one request reaches one trainer. */
+const TRAINERS_QUEUE = 'adamflow-trainers';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,7 +46,7 @@ const decoder = new TextDecoder();
  *
  * @param nc - the connection.
  * @param names - the session's names.
- * @param apply - applies a `pause` or `resume` and says how it went.
+ * @param apply - applies the command (recording it first when it changes training) and says how it went.
  * @returns the subscription; `unsubscribe()` it when the trainer stops.
  * @example
  * ```ts
@@ -66,6 +63,9 @@ export function serveCommands(
   apply: (command: Command) => Promise<CommandReply>,
 ): Subscription {
   return nc.subscribe(names.commandsSubject, {
+    // A fenced-off trainer that has not noticed yet may still be subscribed: in one
+    // queue group the request reaches one of the two, never both with two answers.
+    queue: TRAINERS_QUEUE,
     callback: (error, message) => {
       if (error) return;
       void answer(message.data, apply).then(

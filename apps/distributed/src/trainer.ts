@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { OptimizerName } from '@adamflow/core';
+import type { Command } from '@adamflow/protocol';
 import { createGenerator, Learner, modelFor, type SampleBatch } from '@adamflow/stream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import {
   configHash,
@@ -10,6 +12,7 @@ import {
   type TrainerConfig,
   writeCheckpoint,
 } from './checkpoint.js';
+import { applyCommand, CommandLog, type RecordedCommand } from './command-log.js';
 import { asDisconnect, watchDisconnect } from './disconnect.js';
 import { DistributedError } from './errors.js';
 import { Lease, type LeaseHolder } from './lease.js';
@@ -19,7 +22,7 @@ import { PauseGate } from './pause-gate.js';
 import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
-import { serveCommands } from './trainer-commands.js';
+import { type CommandReply, serveCommands } from './trainer-commands.js';
 
 /** Options of {@link runTrainer}. */
 export interface TrainerOptions {
@@ -53,6 +56,7 @@ export type TrainerEvent =
   | { event: 'lease-acquired'; epoch: number }
   | { event: 'resumed'; samples: number; sequence: number; offset: number }
   | { event: 'checkpoint'; samples: number; step: number; sequence: number; offset: number }
+  | { event: 'command'; samples: number; command: RecordedCommand; replayed: boolean }
   | { event: 'done'; samples: number; step: number };
 
 /** How a trainer run ended. */
@@ -67,8 +71,12 @@ export interface TrainerResult {
  * lease, resumes from the checkpoint (learner state and stream position, one KV
  * entry), reads the stream in order from the next sequence with an ordered consumer,
  * and checkpoints at message boundaries every `checkpointSamples` samples or
- * `checkpointMs` ms, each write conditional on the revision it last wrote. Killed at
- * any moment and restarted, it ends bitwise where an uninterrupted run ends.
+ * `checkpointMs` ms, each write conditional on the revision it last wrote. Viewers'
+ * `set-lr`, `set-optimizer` and `reset` are recorded in the session's command log at
+ * the sample count where they apply before they are applied and acknowledged, and the
+ * checkpoint says which of them its state holds. Killed at any moment and restarted,
+ * it ends bitwise where an uninterrupted run with the same commands at the same
+ * positions ends.
  *
  * @param nats - an open context (see `openNats`).
  * @param options - {@link TrainerOptions}.
@@ -145,8 +153,10 @@ async function trainHeld(
   let offset = stored?.checkpoint.offset ?? 0;
   let revision = stored?.revision ?? 0;
   const epoch = (stored?.checkpoint.epoch ?? 0) + 1;
+  const until = options.until ?? Number.POSITIVE_INFINITY;
   emit({ event: 'lease-acquired', epoch });
   emit({ event: 'resumed', samples: learner.samples, sequence, offset });
+  let log: CommandLog | undefined;
   const updates = new ParamsUpdates(nats, names, streamCreated, options.updateEvery ?? 4);
   await updates.open();
 
@@ -161,6 +171,7 @@ async function trainHeld(
     sequence,
     offset,
     samples: learner.samples,
+    commands: log?.applied ?? stored?.checkpoint.commands ?? 0,
     step: learner.steps,
     learner: learner.state(),
     owner,
@@ -192,24 +203,73 @@ async function trainHeld(
   // Claim: bump the checkpoint's revision at once, so a fenced-off predecessor's next
   // write fails even if it has not noticed yet that its lease is gone.
   await save(true);
+  // Then the command log: what was recorded after the checkpoint, and this trainer's claim.
+  log = await CommandLog.open(nats, names, {
+    streamCreated,
+    epoch,
+    after: stored?.checkpoint.commands ?? 0,
+    samples: learner.samples,
+  });
+  const commandLog = log;
+  const replayDue = () => {
+    for (const command of commandLog.applyDue(learner))
+      emit({ event: 'command', samples: learner.samples, command, replayed: true });
+  };
+  replayDue();
 
-  const until = options.until ?? Number.POSITIVE_INFINITY;
   const everySamples = options.checkpointSamples ?? 65_536;
   const everyMs = options.checkpointMs ?? 1000;
   let fatal: Error | undefined;
   let messages: ConsumerMessages | undefined;
-  // Viewers may pause and resume (see trainer-commands.ts: nothing else, so a restart
-  // replays bitwise); a pause holds the loop between two input messages.
+  // Commands and input messages take turns: a command is recorded and applied
+  // between two messages, at the sample count it is recorded with.
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work);
+    turn = run.catch(() => {});
+    return run;
+  };
   const gate = new PauseGate();
-  const commands = serveCommands(nats.nc, names, async (command) => {
-    const pause = command.type === 'pause';
-    if (gate.paused === pause)
-      return { ok: false, message: pause ? 'already paused' : 'not paused' };
-    if (pause) gate.pause();
-    else gate.resume();
-    await updates.state(pause ? 'pause' : 'resume', learner, config);
-    return { ok: true };
+  const current = (paused: boolean) => ({
+    optimizer: learner.optimizerName ?? config.optimizer,
+    lr: learner.optimizer.lr,
+    batchSize: config.batchSize,
+    paused,
   });
+  const onCommand = async (command: Command): Promise<CommandReply> => {
+    if (command.type === 'pause' || command.type === 'resume') {
+      // A pause holds the loop between two input messages; it changes when, not what.
+      const pause = command.type === 'pause';
+      if (gate.paused === pause)
+        return { ok: false, message: pause ? 'already paused' : 'not paused' };
+      if (pause) gate.pause();
+      else gate.resume();
+      await updates.state(command.type, learner, current(pause));
+      return { ok: true };
+    }
+    if (fatal) return { ok: false, message: 'the trainer is stopping' };
+    if (commandLog.replaying) {
+      return {
+        ok: false,
+        message: `the trainer is still replaying commands recorded before its restart (the next at sample ${commandLog.nextAt}); send it again once it is past them`,
+      };
+    }
+    if (learner.samples >= until) return { ok: false, message: 'the trainer has trained --until' };
+    const recorded = completeCommand(command, learner);
+    if (recorded === undefined) return { ok: false, message: 'not a command' };
+    try {
+      // Recorded first: once the log has it, a restarted trainer applies it here too.
+      commandLog.applied = await commandLog.record(recorded, learner.samples);
+    } catch (error) {
+      fail(error as Error);
+      return { ok: false, message: String((error as Error)?.message).slice(0, 200) };
+    }
+    applyCommand(learner, recorded);
+    emit({ event: 'command', samples: learner.samples, command: recorded, replayed: false });
+    await updates.state(recorded.type, learner, current(gate.paused));
+    return { ok: true };
+  };
+  const commands = serveCommands(nats.nc, names, (command) => exclusive(() => onCommand(command)));
   const fail = (error: Error) => {
     fatal ??= error;
     gate.release();
@@ -243,30 +303,19 @@ async function trainHeld(
           if (options.signal?.aborted) break;
         }
         if (fatal) break;
-        if (message.seq !== sequence + 1) {
-          throw new DistributedError(
-            'ADAMFLOW_ERR_STREAM_CORRUPT',
-            `stream ${names.stream}: expected sequence ${sequence + 1}, got ${message.seq}`,
-          );
-        }
-        const batch = decodeSamples(message.data);
-        if (batch.start + offset !== learner.samples || batch.features !== learner.model.features) {
-          throw new DistributedError(
-            'ADAMFLOW_ERR_STREAM_CORRUPT',
-            `stream ${names.stream}: message ${message.seq} starts at sample ${batch.start} with ${batch.features} features, the trainer is at sample ${learner.samples - offset}`,
-          );
-        }
-        const take = Math.min(batch.count - offset, until - learner.samples);
-        learner.learnBatch(
-          offset === 0 && take === batch.count ? batch : rows(batch, offset, take),
-        );
-        if (offset + take === batch.count) {
-          sequence = message.seq;
-          offset = 0;
-          await updates.after(sequence, learner);
-        } else {
-          offset += take;
-        }
+        await exclusive(async () => {
+          const next = learnMessage(message, learner, commandLog, replayDue, {
+            names,
+            sequence,
+            offset,
+            until,
+          });
+          offset = next.offset;
+          if (next.sequence !== sequence) {
+            sequence = next.sequence;
+            await updates.after(sequence, learner);
+          }
+        });
         if (learner.samples >= until) break;
         if (learner.samples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
           await save(false);
@@ -285,6 +334,70 @@ async function trainHeld(
     messages?.stop();
     // A write still in flight must not outlive the lease.
     await chain.catch(() => {});
+  }
+}
+
+/**
+ * Learns the part of an input message the trainer has not learned, stopping at
+ * `until` and applying each recorded command at its sample count on the way.
+ *
+ * @returns the new position: the message's sequence when it was learned completely.
+ */
+function learnMessage(
+  message: JsMsg,
+  learner: Learner,
+  log: CommandLog,
+  replayDue: () => void,
+  at: { names: SessionNames; sequence: number; offset: number; until: number },
+): { sequence: number; offset: number } {
+  const { names } = at;
+  if (message.seq !== at.sequence + 1) {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_STREAM_CORRUPT',
+      `stream ${names.stream}: expected sequence ${at.sequence + 1}, got ${message.seq}`,
+    );
+  }
+  const batch = decodeSamples(message.data);
+  if (batch.start + at.offset !== learner.samples || batch.features !== learner.model.features) {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_STREAM_CORRUPT',
+      `stream ${names.stream}: message ${message.seq} starts at sample ${batch.start} with ${batch.features} features, the trainer is at sample ${learner.samples - at.offset}`,
+    );
+  }
+  let first = at.offset;
+  while (first < batch.count && learner.samples < at.until) {
+    replayDue();
+    const take = Math.min(
+      batch.count - first,
+      at.until - learner.samples,
+      log.nextAt - learner.samples,
+    );
+    learner.learnBatch(first === 0 && take === batch.count ? batch : rows(batch, first, take));
+    first += take;
+  }
+  return first === batch.count
+    ? { sequence: message.seq, offset: 0 }
+    : { sequence: at.sequence, offset: first };
+}
+
+/**
+ * A viewer's command made complete for the log (a `set-optimizer` without a learning
+ * rate keeps the current one, as on the dashboard); undefined for pause and resume.
+ */
+function completeCommand(command: Command, learner: Learner): RecordedCommand | undefined {
+  switch (command.type) {
+    case 'set-lr':
+      return { type: 'set-lr', lr: command.lr };
+    case 'set-optimizer':
+      return {
+        type: 'set-optimizer',
+        optimizer: command.optimizer,
+        lr: command.lr ?? learner.optimizer.lr,
+      };
+    case 'reset':
+      return { type: 'reset' };
+    default:
+      return undefined;
   }
 }
 

@@ -16,7 +16,18 @@ export interface ReferenceOptions {
   optimizer?: OptimizerName;
   lr?: number;
   batchSize?: number;
+  /**
+   * Viewers' commands, each applied once `samples` samples are learned (in order; one
+   * at the run's last sample is not applied, as a trainer that stops there does not).
+   */
+  commands?: ReadonlyArray<{ samples: number; command: ReferenceCommand }>;
 }
+
+/** A command that changes training, as the single-process session applies it. */
+export type ReferenceCommand =
+  | { type: 'set-lr'; lr: number }
+  | { type: 'set-optimizer'; optimizer: OptimizerName; lr: number }
+  | { type: 'reset' };
 
 /**
  * Trains on the seed's linear source as `pnpm train` does and returns the learner's state.
@@ -38,7 +49,19 @@ export function referenceRun(options: ReferenceOptions): LearnerState {
   });
   learner.optimizer.set({ lr: options.lr ?? (optimizer === 'sgd' ? 0.001 : 0.01) });
   const generator = createGenerator(linearSpec({ seed: options.seed }));
-  for (let i = 0; i < options.samples; i++) learner.learn(generator.next());
+  const commands = options.commands ?? [];
+  let next = 0;
+  for (let i = 0; i < options.samples; i++) {
+    for (; next < commands.length && commands[next]!.samples === i; next++) {
+      const { command } = commands[next]!;
+      // What trainSession does with each (see its set-lr, set-optimizer and reset).
+      if (command.type === 'set-lr') learner.optimizer.set({ lr: command.lr });
+      else if (command.type === 'set-optimizer')
+        learner.setOptimizer(command.optimizer, { lr: command.lr });
+      else learner.reset();
+    }
+    learner.learn(generator.next());
+  }
   return learner.state();
 }
 
