@@ -232,12 +232,13 @@ describe('adamflow gateway', () => {
     expect(await status('?session=two')).toBe(503);
   });
 
-  it('passes pause and resume to the trainer, acknowledged, with the token; refuses the rest; the run stays bitwise exact', async () => {
+  it('passes commands to the trainer, acknowledged, with the token; a set-lr changes training and the run stays bitwise exact', async () => {
     const name = 'command';
     const spec = linearSpec({ seed: 5 });
     await produce(nats, { session: name, spec, samples: 50_000 });
     const at = await gateway({ token: 'right' });
     const trainerNats = await openNats({ url: server.url, name: 'gateway-test-trainer' });
+    let pausedAt = -1;
     const controller = new AbortController();
     let trained: () => void = () => {};
     const allTrained = new Promise<void>((resolve) => {
@@ -266,8 +267,8 @@ describe('adamflow gateway', () => {
         code: 'ADAMFLOW_ERR_UNAUTHORIZED',
       });
       // The trainer may still be taking its lease: a refusal then says so, and a retry gets through.
-      let paused = await (send({ type: 'pause', id: 'pause-1', token: 'right' }),
-      answer('pause-1'));
+      send({ type: 'pause', id: 'pause-1', token: 'right' });
+      let paused = await answer('pause-1');
       for (let attempt = 2; paused?.type === 'error' && attempt < 60; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         const id = `pause-${attempt}`;
@@ -278,36 +279,49 @@ describe('adamflow gateway', () => {
       await v.until((f) => f.type === 'state-changed' && f['reason'] === 'pause');
       // More samples while paused: none is learned until the resume.
       await produce(nats, { session: name, spec, samples: 100_000 });
-      send({ type: 'set-lr', lr: 0.5, id: 'lr', token: 'right' });
-      const refused = await answer('lr');
+      // The same validation as the dashboard's (the protocol's bounds), then the trainer's.
+      send({ type: 'set-lr', lr: 0, id: 'lr-zero', token: 'right' });
+      expect(await answer('lr-zero')).toMatchObject({ type: 'error' });
+      send({ type: 'set-source', source: 'drift', id: 'source', token: 'right' });
+      const refused = await answer('source');
       expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
       expect(String(refused?.['message'])).toContain('distributed mode');
+      send({ type: 'set-lr', lr: 0.05, id: 'lr', token: 'right' });
+      expect(await answer('lr')).toMatchObject({ type: 'command-ack', command: 'set-lr' });
+      await v.until((f) => f.type === 'state-changed' && f['reason'] === 'set-lr');
       send({ type: 'resume', id: 'resume', token: 'right' });
       expect(await answer('resume')).toMatchObject({ type: 'command-ack', command: 'resume' });
       await allTrained;
       await v.until((f) => f.type === 'params-update' && f['samples'] === 100_000);
       const states = v.frames.filter((f) => f.type === 'state-changed');
-      expect(states.map((f) => [f['reason'], (f['config'] as { paused: boolean }).paused])).toEqual(
-        [
-          ['pause', true],
-          ['resume', false],
-        ],
-      );
+      const configs = states.map((f) => f['config'] as { paused: boolean; lr: number });
+      expect(states.map((f, i) => [f['reason'], configs[i]!.paused, configs[i]!.lr])).toEqual([
+        ['pause', true, 0.01],
+        ['set-lr', true, 0.05],
+        ['resume', false, 0.05],
+      ]);
       // Between the pause and the resume the trainer published nothing.
       const pauseAt = v.frames.indexOf(states[0]!);
-      const resumeAt = v.frames.indexOf(states[1]!);
+      const resumeAt = v.frames.indexOf(states[2]!);
       expect(v.frames.slice(pauseAt + 1, resumeAt).map((f) => f.type)).not.toContain(
         'params-update',
       );
-      expect(states[1]!['samples']).toBe(states[0]!['samples']);
+      expect(states[2]!['samples']).toBe(states[0]!['samples']);
+      pausedAt = Number(states[0]!['samples']);
     } finally {
       controller.abort();
     }
     const end = await training;
     await trainerNats.close();
-    const reference = referenceRun({ seed: 5, samples: 100_000 });
+    // The new lr applies from where the run was paused: bitwise as a local run told so.
+    const reference = referenceRun({
+      seed: 5,
+      samples: 100_000,
+      commands: [{ samples: pausedAt, command: { type: 'set-lr', lr: 0.05 } }],
+    });
     expect(end.samples).toBe(100_000);
     expect(bits(end.params)).toEqual(bits(reference.params));
+    expect(bits(end.params)).not.toEqual(bits(referenceRun({ seed: 5, samples: 100_000 }).params));
   });
 });
 
