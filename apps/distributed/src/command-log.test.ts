@@ -2,7 +2,7 @@ import type { Command } from '@adamflow/protocol';
 import { Random } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from './checkpoint.js';
-import type { CommandLogEntry } from './command-log.js';
+import { CommandLog, type CommandLogEntry } from './command-log.js';
 import { type NatsContext, openNats } from './nats-context.js';
 import { sessionNames } from './session-names.js';
 import { type ReferenceCommand, referenceRun } from './testing/reference.js';
@@ -59,6 +59,33 @@ async function request(session: string, body: unknown): Promise<{ ok: boolean; m
   );
   return JSON.parse(decoder.decode(reply.data)) as { ok: boolean; message?: string };
 }
+
+describe('CommandLog', () => {
+  it('fences: once a second trainer claimed the log, the first can record nothing', async () => {
+    const names = sessionNames('fenced');
+    const at = { streamCreated: 'history-1', after: 0, samples: 0 };
+    const first = await CommandLog.open(nats, names, { ...at, epoch: 1 });
+    expect(await first.record({ type: 'set-lr', lr: 0.02 }, 512)).toBe(2);
+    const second = await CommandLog.open(nats, names, { ...at, epoch: 2 });
+    // The second read what the first recorded and waits to apply it at its position.
+    expect([second.replaying, second.nextAt]).toEqual([true, 512]);
+    await expect(first.record({ type: 'reset' }, 1024)).rejects.toMatchObject({
+      code: 'ADAMFLOW_ERR_LEASE_LOST',
+    });
+    expect(await second.record({ type: 'set-lr', lr: 0.03 }, 1024)).toBe(4);
+    const entries = await commandLog('fenced');
+    expect(entries.map((entry) => [entry.epoch, entry.command?.type ?? 'claim'])).toEqual([
+      [1, 'claim'],
+      [1, 'set-lr'],
+      [2, 'claim'],
+      [2, 'set-lr'],
+    ]);
+    // A log of another input history is refused, not replayed.
+    await expect(
+      CommandLog.open(nats, names, { ...at, streamCreated: 'history-2', epoch: 3 }),
+    ).rejects.toMatchObject({ code: 'ADAMFLOW_ERR_STREAM_CORRUPT' });
+  });
+});
 
 describe('viewers commands in the distributed mode', () => {
   it('survive SIGKILLs: the run ends bitwise equal to one that applied them at the same positions', async () => {

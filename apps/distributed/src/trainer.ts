@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { OptimizerName } from '@adamflow/core';
 import type { Command } from '@adamflow/protocol';
-import { createGenerator, Learner, modelFor, type SampleBatch } from '@adamflow/stream';
-import type { JsMsg } from '@nats-io/jetstream';
+import { createGenerator, Learner, modelFor } from '@adamflow/stream';
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import {
   configHash,
@@ -15,11 +14,11 @@ import {
 import { applyCommand, CommandLog, type RecordedCommand } from './command-log.js';
 import { asDisconnect, watchDisconnect } from './disconnect.js';
 import { DistributedError } from './errors.js';
+import { completeCommand, learnMessage } from './learn-message.js';
 import { Lease, type LeaseHolder } from './lease.js';
 import type { NatsContext } from './nats-context.js';
 import { ParamsUpdates } from './params-updates.js';
 import { PauseGate } from './pause-gate.js';
-import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
 import { type CommandReply, serveCommands } from './trainer-commands.js';
@@ -337,70 +336,6 @@ async function trainHeld(
   }
 }
 
-/**
- * Learns the part of an input message the trainer has not learned, stopping at
- * `until` and applying each recorded command at its sample count on the way.
- *
- * @returns the new position: the message's sequence when it was learned completely.
- */
-function learnMessage(
-  message: JsMsg,
-  learner: Learner,
-  log: CommandLog,
-  replayDue: () => void,
-  at: { names: SessionNames; sequence: number; offset: number; until: number },
-): { sequence: number; offset: number } {
-  const { names } = at;
-  if (message.seq !== at.sequence + 1) {
-    throw new DistributedError(
-      'ADAMFLOW_ERR_STREAM_CORRUPT',
-      `stream ${names.stream}: expected sequence ${at.sequence + 1}, got ${message.seq}`,
-    );
-  }
-  const batch = decodeSamples(message.data);
-  if (batch.start + at.offset !== learner.samples || batch.features !== learner.model.features) {
-    throw new DistributedError(
-      'ADAMFLOW_ERR_STREAM_CORRUPT',
-      `stream ${names.stream}: message ${message.seq} starts at sample ${batch.start} with ${batch.features} features, the trainer is at sample ${learner.samples - at.offset}`,
-    );
-  }
-  let first = at.offset;
-  while (first < batch.count && learner.samples < at.until) {
-    replayDue();
-    const take = Math.min(
-      batch.count - first,
-      at.until - learner.samples,
-      log.nextAt - learner.samples,
-    );
-    learner.learnBatch(first === 0 && take === batch.count ? batch : rows(batch, first, take));
-    first += take;
-  }
-  return first === batch.count
-    ? { sequence: message.seq, offset: 0 }
-    : { sequence: at.sequence, offset: first };
-}
-
-/**
- * A viewer's command made complete for the log (a `set-optimizer` without a learning
- * rate keeps the current one, as on the dashboard); undefined for pause and resume.
- */
-function completeCommand(command: Command, learner: Learner): RecordedCommand | undefined {
-  switch (command.type) {
-    case 'set-lr':
-      return { type: 'set-lr', lr: command.lr };
-    case 'set-optimizer':
-      return {
-        type: 'set-optimizer',
-        optimizer: command.optimizer,
-        lr: command.lr ?? learner.optimizer.lr,
-      };
-    case 'reset':
-      return { type: 'reset' };
-    default:
-      return undefined;
-  }
-}
-
 function freshLearner(config: TrainerConfig): Learner {
   const { features } = createGenerator(config.source);
   const learner = new Learner({
@@ -448,17 +383,4 @@ function checkResumable(
       `the stream of session ${names.session} was recreated (${streamCreated}) after its checkpoint (stream of ${checkpoint.streamCreated}); its sequences mean other samples now. Train another session`,
     );
   }
-}
-
-/** `length` rows of a batch from `first`, as a batch of its own (views, no copy). */
-function rows(batch: SampleBatch, first: number, length: number): SampleBatch {
-  const f = batch.features;
-  return {
-    kind: 'sample-batch',
-    features: f,
-    count: length,
-    x: batch.x.subarray(first * f, (first + length) * f),
-    y: batch.y.subarray(first, first + length),
-    start: batch.start + first,
-  };
 }
