@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 const [url, countText, secondsText] = process.argv.slice(2);
-const { hostname, port, pathname } = new URL(url!);
+const { hostname, port, pathname, search } = new URL(url!);
 const count = Number(countText);
 const seconds = Number(secondsText);
 const latencies: number[] = [];
@@ -19,7 +19,10 @@ let received = 0;
 let bytes = 0;
 let measuring = false;
 const now = () => performance.timeOrigin + performance.now();
-const HEAD = /^\{"type":"params-update","seq":\d+,"time":([\d.]+)/;
+// A params-update carries `seq` and `time` first (the gateway's frames) or last (the
+// dashboard's): read the frame's head and, when needed, its tail.
+const HEAD = /^\{"type":"params-update"(?:,"seq":\d+,"time":([\d.]+))?/;
+const TAIL = /"time":([\d.]+)\}$/;
 
 function pong(socket: Socket, payload: Buffer): void {
   const mask = randomBytes(4);
@@ -39,7 +42,7 @@ function open(): Promise<Socket> {
     socket.on('error', reject);
     socket.on('connect', () => {
       socket.write(
-        `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
@@ -73,9 +76,14 @@ function open(): Promise<Socket> {
         const payload = buffer.subarray(offset, offset + length);
         if (opcode === 0x9) pong(socket, payload);
         else if (opcode === 0x1 && measuring) {
-          const match = HEAD.exec(payload.toString('latin1', 0, Math.min(96, payload.length)));
-          if (match) {
-            latencies.push(now() - Number(match[1]));
+          const head = HEAD.exec(payload.toString('latin1', 0, Math.min(96, payload.length)));
+          const time =
+            head?.[1] ??
+            (head
+              ? TAIL.exec(payload.toString('latin1', Math.max(0, payload.length - 64)))?.[1]
+              : undefined);
+          if (time !== undefined) {
+            latencies.push(now() - Number(time));
             received++;
             bytes += length;
           }

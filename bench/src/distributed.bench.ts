@@ -8,13 +8,12 @@
 // fresh sessions and its median is kept. Bounded in time: every process is killed
 // after `LIMIT_MS`. Writes bench/results/distributed.json.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGenerator, Learner, linearRegression, linearSpec } from '@adamflow/stream';
 import { environment, median, printTable, writeResult } from './harness.js';
+import { startNats } from './nats-server.js';
 
 const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 200_000);
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
@@ -25,42 +24,6 @@ const LIMIT_MS = 120_000;
 const require = createRequire(import.meta.url);
 const distributed = dirname(require.resolve('@adamflow/distributed/package.json'));
 const ADAMFLOW = join(distributed, 'dist', 'main.js');
-
-/** A nats-server with JetStream on a free port of 127.0.0.1, in a temporary directory. */
-async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'adamflow-bench-nats-'));
-  const child = spawn(
-    'nats-server',
-    ['-js', '-p', '-1', '--ports_file_dir', dir, '-sd', join(dir, 'store'), '-a', '127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  const file = `nats-server_${child.pid}.ports`;
-  const deadline = Date.now() + 20_000;
-  let url = '';
-  while (url === '' && Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('nats-server exited; is it installed?');
-    if (readdirSync(dir).includes(file)) {
-      try {
-        url = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[] }).nats[0]!;
-      } catch {
-        // Written but not complete yet: read again.
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  if (url === '') throw new Error('nats-server did not start in 20 s');
-  // The ports file may name another interface; the server listens on 127.0.0.1 only.
-  url = `nats://127.0.0.1:${new URL(url).port}`;
-  return {
-    url,
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Runs a command to its end; resolves with its JSON event lines and their arrival times. */
 function command(args: string[]): {

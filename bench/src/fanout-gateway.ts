@@ -1,0 +1,24 @@
+// Child process of gateway-fanout.bench.ts: one `adamflow gateway` as the command
+// runs it, but with the per-address limits lifted (every bench client comes from
+// 127.0.0.1; those limits are measured by the gateway's own tests, not here). Prints
+// one JSON line {"port":P} once it listens; stops on SIGTERM.
+// The app exports no library: its built modules are what the command runs.
+import { startGateway } from '@adamflow/distributed/dist/gateway.js';
+import { openNats } from '@adamflow/distributed/dist/nats-context.js';
+
+const [natsUrl] = process.argv.slice(2);
+const nats = await openNats({ url: natsUrl!, name: 'adamflow-bench-gateway' });
+const gateway = await startGateway({
+  nats,
+  port: 0,
+  maxClients: 2000,
+  maxConnectionsPerAddress: 2000,
+  connectRate: { capacity: 2000, perSecond: 2000 },
+});
+process.stdout.write(`${JSON.stringify({ port: gateway.port })}\n`);
+process.once('SIGTERM', () => {
+  void gateway
+    .close()
+    .then(() => nats.close())
+    .finally(() => process.exit(0));
+});
