@@ -265,7 +265,8 @@ async function trainHeld(
     }
     applyCommand(learner, recorded);
     emit({ event: 'command', samples: learner.samples, command: recorded, replayed: false });
-    await updates.state(recorded.type, learner, current(gate.paused));
+    // Recorded and applied: the acknowledgement stands even if viewers miss the news.
+    await updates.state(recorded.type, learner, current(gate.paused)).catch(() => {});
     return { ok: true };
   };
   const commands = serveCommands(nats.nc, names, (command) => exclusive(() => onCommand(command)));
