@@ -40,6 +40,15 @@ export {
   multilinearSource,
   sampleSource,
 } from './sources.js';
+export type { CataloguedSource, SourceName } from './source-catalogue.js';
+export {
+  DRIFT_CHANGE,
+  findSource,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
+  trueParams,
+} from './source-catalogue.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';
 export type { PumpOptions } from './pump.js';
