@@ -170,8 +170,14 @@ export type {
   SessionConfig,
   SessionEvent,
   SessionPosition,
+  StreamSessionCheckpoint,
+  StreamSessionConfig,
+  StreamSessionEvent,
+  StreamSessionOptions,
+  StreamSourceInfo,
   TrainSessionOptions,
 } from './train-session.js';
+export type { SampleStream } from './session-feed.js';
 export { trainSession } from './train-session.js';
 
 // Errors

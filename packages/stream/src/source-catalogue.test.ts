@@ -78,7 +78,7 @@ describe('the source catalogue', () => {
     ].map((position) => drift.truth(position));
     expect(before).toEqual([expect.closeTo(4, 3), expect.closeTo(3, 3)]);
     expect(at).toEqual([2.5, 0.5]);
-    expect(after[0]!).toBeCloseTo(1 + 3 / (1 + Math.exp(4)), 12);
+    expect(after![0]!).toBeCloseTo(1 + 3 / (1 + Math.exp(4)), 12);
     expect(drift.description).toContain(DRIFT_CHANGE.position.toLocaleString('en'));
   });
 
