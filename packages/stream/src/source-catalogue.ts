@@ -11,7 +11,15 @@ import {
   type SourceSpec,
 } from './generators.js';
 
-/** The names of the catalogued sources, in the order menus list them. */
+/**
+ * The names of the catalogued sources, in the order menus list them.
+ *
+ * @example
+ * ```ts
+ * import { sourceNames } from '@adamflow/stream/catalogue';
+ * sourceNames.join(' | '); // 'seed | multilinear | drift | logistic'
+ * ```
+ */
 export const sourceNames = ['seed', 'multilinear', 'drift', 'logistic'] as const;
 
 /** A catalogued source's name. */
@@ -20,10 +28,25 @@ export type SourceName = (typeof sourceNames)[number];
 /**
  * Other names accepted for a catalogued source (`linear` is what the CLI called the
  * seed's stream first).
+ *
+ * @example
+ * ```ts
+ * import { sourceAliases } from '@adamflow/stream/catalogue';
+ * sourceAliases['linear']; // 'seed'
+ * ```
  */
 export const sourceAliases: Readonly<Record<string, SourceName>> = { linear: 'seed' };
 
-/** Where the `drift` source changes concept, and the width of its sigmoid blend. */
+/**
+ * Where the `drift` source changes concept, and the width of its sigmoid blend: half
+ * way at `position`, 98% of the way `width` samples later.
+ *
+ * @example
+ * ```ts
+ * import { DRIFT_CHANGE, findSource } from '@adamflow/stream/catalogue';
+ * findSource('drift')!.truth(DRIFT_CHANGE.position); // [2.5, 0.5]
+ * ```
+ */
 export const DRIFT_CHANGE = { position: 10_000, width: 4_000 } as const;
 
 /** A named, seeded synthetic source. */
