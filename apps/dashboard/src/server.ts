@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { type Command, ErrorCode, parseClientFrame } from '@adamflow/protocol';
+import { type Command, ErrorCode, parseClientFrame, type ServerMessage } from '@adamflow/protocol';
 import { type RawData, WebSocketServer } from 'ws';
 import { BoundedLog, peerText } from './bounded-log.js';
 import { readCheckpointFile, setCheckpointAside, writeCheckpointFile } from './checkpoint-file.js';
@@ -199,18 +199,19 @@ export async function startDashboardServer(
   const started = new Promise<void>((resolve) => {
     onStarted = resolve;
   });
+  const broadcastMs = 1000 / (options.broadcastHz ?? 30);
   const trainer = new TrainerHost(
     {
       rate: options.rate === undefined ? 1000 : options.rate,
       seed: options.seed ?? 42,
       lr: options.lr ?? 0.01,
-      reportMs: 16,
+      // One update per broadcast tick: frames are merged only when timers drift.
+      reportMs: broadcastMs,
     },
     {
-      report: (report) => state.applyReport(report),
-      state: (change) => {
-        state.applyState(change);
-        if (change.reason !== 'start') return;
+      frame: (frame) => state.offer(frame),
+      started: (change) => {
+        state.start(change);
         if (from && !restoreRefused) {
           const how = change.diverged
             ? ' (diverged, paused)'
@@ -257,16 +258,14 @@ export async function startDashboardServer(
     return saving;
   };
   let saver: ReturnType<typeof setInterval> | undefined;
-  const tick = setInterval(
-    () => {
-      for (const change of state.takeStateChanges()) {
-        registry.broadcast({ ...change, seq: ++seq, time: now() });
-      }
-      const update = state.takeUpdate();
-      if (update) registry.broadcast({ ...update, seq: ++seq, time: now() });
-    },
-    1000 / (options.broadcastHz ?? 30),
-  );
+  const tick = setInterval(() => {
+    for (const frame of state.take()) {
+      const stamped = { ...frame, seq: ++seq, time: now() } as ServerMessage;
+      // The view is what was broadcast: a snapshot tells a new client the same story.
+      state.commit(stamped);
+      registry.broadcast(stamped);
+    }
+  }, broadcastMs);
 
   const http: Server = createServer(
     { headersTimeout: 10_000, requestTimeout: 30_000 },
@@ -437,9 +436,9 @@ export async function startDashboardServer(
     return {
       ...registry.stats(),
       seq,
-      samples: state.samples,
-      step: state.step,
-      samplesPerSecond: state.samplesPerSecond,
+      samples: state.view.samples,
+      step: state.view.step,
+      samplesPerSecond: state.view.samplesPerSecond,
       snapshotsServed,
       commandsApplied,
       checkpointsWritten,

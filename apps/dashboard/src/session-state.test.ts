@@ -1,8 +1,8 @@
-import type { Config } from '@adamflow/protocol';
-import { parseServerMessage } from '@adamflow/protocol';
+import type { Config, ParamsUpdate, ServerMessage, StateChanged } from '@adamflow/protocol';
+import { applyServerMessage, emptySessionView, parseServerMessage } from '@adamflow/protocol';
 import { describe, expect, it } from 'vitest';
 import { SessionState } from './session-state.js';
-import type { TrainerReport, TrainerState } from './trainer-messages.js';
+import type { TrainerFrame, Unstamped } from './trainer-messages.js';
 
 const config: Config = {
   source: 'seed',
@@ -15,11 +15,11 @@ const config: Config = {
   paused: false,
 };
 
-const stateOf = (
-  reason: TrainerState['reason'],
-  extra: Partial<TrainerState> = {},
-): TrainerState => ({
-  type: 'state',
+const changeOf = (
+  reason: StateChanged['reason'],
+  extra: Partial<Unstamped<StateChanged>> = {},
+): Unstamped<StateChanged> => ({
+  type: 'state-changed',
   reason,
   diverged: null,
   config,
@@ -30,8 +30,8 @@ const stateOf = (
   ...extra,
 });
 
-const reportAt = (step: number, params = [step / 10, step / 20]): TrainerReport => ({
-  type: 'report',
+const updateAt = (step: number, params = [step / 10, step / 20]): Unstamped<ParamsUpdate> => ({
+  type: 'params-update',
   step,
   samples: step,
   params,
@@ -39,76 +39,110 @@ const reportAt = (step: number, params = [step / 10, step / 20]): TrainerReport 
   lossEma: 1 / step,
   samplesPerSecond: 1000,
   truth: [4, 3],
-  recentX: [0.5],
-  recentY: [5.5],
+  recent: { x: [step / 100], y: [step] },
 });
 
-const stamp = <T extends object>(message: T) => ({ ...message, seq: 1, time: 1 });
+/** Broadcasts a tick's frames as the server does: stamped, committed; returns them. */
+function tick(state: SessionState, clock: { seq: number }): ServerMessage[] {
+  return state.take().map((frame) => {
+    const stamped = { ...frame, seq: ++clock.seq, time: clock.seq } as ServerMessage;
+    state.commit(stamped);
+    return stamped;
+  });
+}
+
+const started = () => {
+  const state = new SessionState();
+  state.start(changeOf('reset'));
+  return state;
+};
 
 describe('SessionState', () => {
-  it('folds reports into one update per tick, and none while paused or when nothing is new', () => {
-    const state = new SessionState();
-    state.applyState(stateOf('start'));
-    state.applyReport(reportAt(10));
-    state.applyReport(reportAt(20));
-    const update = state.takeUpdate();
-    expect(update).toMatchObject({ step: 20, recent: { x: [0.5, 0.5], y: [5.5, 5.5] } });
-    expect(parseServerMessage(stamp(update!))).toBeDefined();
-    expect(state.takeUpdate()).toBeUndefined();
-    state.applyReport({ ...reportAt(20), recentX: [], recentY: [] });
-    expect(state.takeUpdate()).toBeUndefined();
-    state.applyState(
-      stateOf('pause', { config: { ...config, paused: true }, step: 20, samples: 20 }),
-    );
-    state.applyReport(reportAt(30));
-    expect(state.takeUpdate()).toBeUndefined();
+  it('merges the updates of one tick (latest wins, samples kept) and sends none when nothing is new', () => {
+    const state = started();
+    const clock = { seq: 0 };
+    state.offer(updateAt(10));
+    state.offer(updateAt(20));
+    const frames = tick(state, clock);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ step: 20, recent: { x: [0.1, 0.2], y: [10, 20] } });
+    expect(parseServerMessage(frames[0])).toBeDefined();
+    expect(tick(state, clock)).toEqual([]);
+    state.offer({ ...updateAt(20), recent: { x: [], y: [] } });
+    expect(tick(state, clock)).toEqual([]);
+  });
+
+  it('sends no update while paused or diverged', () => {
+    const state = started();
+    state.offer(changeOf('pause', { config: { ...config, paused: true }, step: 20 }));
+    state.offer(updateAt(30));
+    expect(state.take().map((frame) => frame.type)).toEqual(['state-changed']);
   });
 
   it('never lets a non-finite parameter into a frame', () => {
-    const state = new SessionState();
-    state.applyState(stateOf('start'));
-    state.applyReport(reportAt(10));
-    state.applyReport(reportAt(11, [Number.POSITIVE_INFINITY, 1]));
-    expect(state.takeUpdate()?.params).toEqual([1, 0.5]);
-    const snapshot = state.snapshot(3, 4, 0);
-    expect(parseServerMessage(snapshot)).toBeDefined();
+    const state = started();
+    state.offer(updateAt(10));
+    state.offer(updateAt(11, [Number.POSITIVE_INFINITY, 1]));
+    const frames = tick(state, { seq: 0 });
+    expect(frames.map((frame) => (frame as ParamsUpdate).params)).toEqual([[1, 0.5]]);
+    expect(parseServerMessage(state.snapshot(3, 4, 0))).toBeDefined();
   });
 
   it('merges the changes of one tick, keeping a history-clearing reason', () => {
-    const state = new SessionState();
-    state.applyState(stateOf('start'));
-    expect(state.takeStateChanges()).toEqual([]);
-    state.applyState(stateOf('reset'));
-    state.applyState(stateOf('set-lr', { config: { ...config, lr: 0.5 } }));
-    const changes = state.takeStateChanges();
+    const state = started();
+    expect(state.take()).toEqual([]);
+    state.offer(changeOf('reset'));
+    state.offer(changeOf('set-lr', { config: { ...config, lr: 0.5 } }));
+    const changes = state.take();
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ reason: 'reset', config: { lr: 0.5 } });
-    expect(state.takeStateChanges()).toEqual([]);
+    expect(state.take()).toEqual([]);
   });
 
   it('keeps a divergence apart from the changes merged before and after it', () => {
-    const state = new SessionState();
-    state.applyState(stateOf('start'));
+    const state = started();
     const diverged = {
       code: 'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
       message: 'm',
       step: 9,
       samples: 9,
     };
-    state.applyState(stateOf('set-source'));
-    state.applyState(stateOf('diverged', { diverged, config: { ...config, paused: true } }));
-    state.applyState(stateOf('reset'));
-    const reasons = state.takeStateChanges().map((change) => change.reason);
+    state.offer(changeOf('set-source'));
+    state.offer(changeOf('diverged', { diverged, config: { ...config, paused: true } }));
+    state.offer(changeOf('reset'));
+    const reasons = tick(state, { seq: 0 }).map((frame) => (frame as StateChanged).reason);
     expect(reasons).toEqual(['set-source', 'diverged', 'reset']);
     expect(state.snapshot(0, 0, 0).diverged).toBeNull();
   });
 
-  it('clears the history on reset and whenever the step goes down', () => {
-    const state = new SessionState();
-    state.applyState(stateOf('start'));
-    for (let step = 1; step <= 5; step++) state.applyReport(reportAt(step));
-    expect(state.snapshot(0, 0, 0).history.step).toHaveLength(5);
-    state.applyState(stateOf('set-lr', { step: 0, samples: 5 }));
-    expect(state.snapshot(0, 0, 0).history.step).toEqual([]);
+  it('keeps frames in the order they were made, and holds a bounded number between ticks', () => {
+    const state = started();
+    const offered: TrainerFrame[] = [];
+    for (let i = 1; i <= 40; i++) {
+      offered.push(updateAt(i));
+      offered.push(changeOf(i % 2 ? 'diverged' : 'set-lr', { step: i, samples: i }));
+    }
+    for (const frame of offered) state.offer(frame);
+    const frames = state.take();
+    expect(frames.length).toBeLessThanOrEqual(8);
+    const steps = frames.map((frame) => frame.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(frames.at(-1)).toMatchObject({ step: 40 });
+  });
+
+  it('its snapshot is the view of the frames it broadcast, as a client that saw them all has it', () => {
+    const state = started();
+    const clock = { seq: 0 };
+    let client = applyServerMessage(emptySessionView(), state.snapshot(0, 0, 0));
+    for (let step = 1; step <= 50; step++) {
+      state.offer(updateAt(step));
+      if (step === 25) state.offer(changeOf('set-lr', { step, samples: step }));
+      for (const frame of tick(state, clock)) {
+        client = applyServerMessage(client, JSON.parse(JSON.stringify(frame)));
+      }
+    }
+    const late = applyServerMessage(emptySessionView(), state.snapshot(clock.seq, clock.seq, 0));
+    expect(late).toEqual({ ...client, clients: 0 });
+    expect(late.history.step).toHaveLength(50);
   });
 });

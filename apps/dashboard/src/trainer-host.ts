@@ -1,18 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import type { Command } from '@adamflow/protocol';
+import type { Command, StateChanged } from '@adamflow/protocol';
 import type {
   DashboardCheckpoint,
   FromTrainer,
   ToTrainer,
+  TrainerFrame,
   TrainerOptions,
-  TrainerReport,
-  TrainerState,
+  Unstamped,
 } from './trainer-messages.js';
 
 /** What the host tells its owner. */
 export interface TrainerListener {
-  report(report: TrainerReport): void;
-  state(state: TrainerState): void;
+  /** The run as it starts (fresh or restored): the view's first state. */
+  started(state: Unstamped<StateChanged>): void;
+  /** A frame for clients (a params-update or a state-changed), before its stamp. */
+  frame(frame: TrainerFrame): void;
   failed(message: string, code: string | null): void;
   /** The checkpoint given at start was refused (why); the run started fresh. */
   restoreFailed?(message: string): void;
@@ -45,7 +47,7 @@ export class TrainerHost {
 
   /**
    * @param options - how the trainer runs.
-   * @param listener - receives reports, states and failures.
+   * @param listener - receives the start, frames and failures.
    * @param workerUrl - the worker's module; default trainer-worker.js beside this file.
    * @param from - a checkpoint to continue from; if the worker refuses it, it starts fresh
    *   and tells `listener.restoreFailed`.
@@ -59,10 +61,11 @@ export class TrainerHost {
     this.worker = new Worker(workerUrl ?? new URL('./trainer-worker.js', import.meta.url));
     this.worker.on('message', (message: FromTrainer) => {
       switch (message.type) {
-        case 'report':
-          return listener.report(message);
-        case 'state':
-          return listener.state(message);
+        case 'params-update':
+        case 'state-changed':
+          return listener.frame(message);
+        case 'started':
+          return listener.started(message.state);
         case 'command-result': {
           const resolve = this.pending.get(message.id);
           this.pending.delete(message.id);

@@ -1,4 +1,4 @@
-import type { Command, Config, Diverged } from '@adamflow/protocol';
+import type { Command, Config, Diverged, ParamsUpdate, StateChanged } from '@adamflow/protocol';
 import type { SessionCheckpoint } from '@adamflow/stream';
 
 /** The run on disk: the session's own checkpoint and what the dashboard keeps around it. */
@@ -27,7 +27,7 @@ export interface TrainerOptions {
   seed: number;
   /** Initial learning rate. */
   lr: number;
-  /** How often the worker reports, in ms. */
+  /** How often the worker emits a `params-update`, in ms (the server's broadcast interval). */
   reportMs: number;
 }
 
@@ -38,37 +38,21 @@ export type ToTrainer =
   | { type: 'command'; id: number; command: Command }
   | { type: 'stop' };
 
-/** The worker's report: the latest state, and the samples drawn since the last one. */
-export interface TrainerReport {
-  type: 'report';
-  step: number;
-  samples: number;
-  params: number[];
-  loss: number | null;
-  lossEma: number | null;
-  samplesPerSecond: number;
-  truth: number[] | null;
-  recentX: number[];
-  recentY: number[];
-}
+/** A frame before its `seq` and `time`, which the server stamps when it broadcasts it. */
+export type Unstamped<T> = Omit<T, 'seq' | 'time'>;
 
-/** The state after a command, at start, or when the run diverged. */
-export interface TrainerState {
-  type: 'state';
-  reason: 'start' | 'diverged' | Command['type'];
-  /** Why training stopped by itself (it is paused until a command restarts it), or null. */
-  diverged: Diverged | null;
-  config: Config;
-  truth: number[] | null;
-  params: number[];
-  step: number;
-  samples: number;
-}
+/**
+ * What the trainer emits: the protocol's own frames, unstamped. A `params-update` every
+ * `reportMs` while samples are drawn (their scatter samples already thinned), a
+ * `state-changed` after each command and when the run diverges.
+ */
+export type TrainerFrame = Unstamped<ParamsUpdate> | Unstamped<StateChanged>;
 
 /** Worker -> main thread. */
 export type FromTrainer =
-  | TrainerReport
-  | TrainerState
+  | TrainerFrame
+  /** The run as it starts (fresh, or restored): the first state, not broadcast. */
+  | { type: 'started'; state: Unstamped<StateChanged> }
   | { type: 'command-result'; id: number; ok: boolean; message: string | null }
   | { type: 'checkpoint-result'; id: number; checkpoint: DashboardCheckpoint | null }
   /** The checkpoint given at start could not be restored; the run started fresh. */

@@ -1,10 +1,17 @@
 // The trainer, in a worker thread so a busy trainer never delays broadcasts. It runs a
-// trainSession, applies commands between samples, and reports the latest state every
-// `reportMs` (not per sample: a flat-out run makes millions of updates a second).
+// trainSession, applies commands between samples, and emits the protocol's own frames:
+// a params-update every `reportMs` (not per sample: a flat-out run makes millions of
+// updates a second) and a state-changed after each command.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import type { Command, Config, Diverged } from '@adamflow/protocol';
+import {
+  type Command,
+  type Config,
+  type Diverged,
+  SampleThinner,
+  type StateChanged,
+} from '@adamflow/protocol';
 import {
   createGenerator,
   findSource,
@@ -25,7 +32,7 @@ import type {
   FromTrainer,
   ToTrainer,
   TrainerOptions,
-  TrainerState,
+  Unstamped,
 } from './trainer-messages.js';
 
 const port = parentPort;
@@ -46,7 +53,6 @@ try {
 const post = (message: FromTrainer) => port.postMessage(message);
 
 type SourceName = Config['source'];
-const RECENT_LIMIT = 64;
 
 // The protocol's source names are the catalogue's (a cross-package test keeps them so).
 function specFor(name: SourceName, seed: number): SourceSpec {
@@ -79,10 +85,10 @@ let samples = 0;
 let loss: number | null = null;
 let lossEma: number | null = null;
 let sourceStart = 0;
-// Samples since the last report, thinned by keeping every k-th once full.
-let recentX: number[] = [];
-let recentY: number[] = [];
-let seen = 0;
+// The scatter's samples since the last params-update, thinned as they are drawn.
+const thinner = new SampleThinner();
+// The sample count of the last params-update: none is sent when nothing is new.
+let reportedSamples = -1;
 let lastEvent: SessionEvent | undefined;
 let rateSamples = 0;
 let rateTime = performance.now();
@@ -96,16 +102,7 @@ let lastGood: Pick<
 > | null = null;
 
 function onSample(sample: Sample): void {
-  seen++;
-  if (recentX.length < RECENT_LIMIT) {
-    recentX.push(sample.x[0]!);
-    recentY.push(sample.y);
-  } else if ((seen & 15) === 0) {
-    // Past the limit, overwrite a rotating slot so the report spans the interval.
-    const slot = (seen >>> 4) % RECENT_LIMIT;
-    recentX[slot] = sample.x[0]!;
-    recentY[slot] = sample.y;
-  }
+  thinner.offer(sample.x[0]!, sample.y);
 }
 
 function toConfig(c: SessionConfig): Config {
@@ -121,18 +118,24 @@ function toConfig(c: SessionConfig): Config {
   };
 }
 
-function state(reason: TrainerState['reason']): void {
-  if (!config) return;
-  post({
-    type: 'state',
+/** The run's state as a `state-changed` frame. */
+function stateFrame(reason: StateChanged['reason']): Unstamped<StateChanged> | undefined {
+  if (!config) return undefined;
+  return {
+    type: 'state-changed',
     reason,
-    diverged,
     config: toConfig(config),
     truth: truthOf(spec, samples - sourceStart),
     params: Array.from(params),
     step,
     samples,
-  });
+    diverged,
+  };
+}
+
+function state(reason: StateChanged['reason']): void {
+  const frame = stateFrame(reason);
+  if (frame) post(frame);
 }
 
 function allFinite(values: ArrayLike<number>): boolean {
@@ -200,8 +203,7 @@ function diverge(code: string, message: string): void {
     samples,
   };
   if (config) config = { ...config, paused: true };
-  recentX = [];
-  recentY = [];
+  thinner.take();
   state('diverged');
 }
 
@@ -325,8 +327,7 @@ function commandWhileDiverged(id: number, command: Command): void {
           ? (command.lr ?? current.lr)
           : current.lr,
   });
-  recentX = [];
-  recentY = [];
+  thinner.take();
   post({ type: 'command-result', id, ok: true, message: null });
   state(command.type);
 }
@@ -340,10 +341,13 @@ function report(): void {
     rateSamples = samples;
     rateTime = now;
   }
+  // Nothing new (paused, or diverged): nothing to send; the server's heartbeat goes on.
+  if (samples === reportedSamples && thinner.size === 0) return;
+  reportedSamples = samples;
   const reported = Array.from(params);
   if (allFinite(reported)) reportedParams = reported;
   post({
-    type: 'report',
+    type: 'params-update',
     step,
     samples,
     params: reportedParams,
@@ -351,12 +355,8 @@ function report(): void {
     lossEma,
     samplesPerSecond: config?.paused ? 0 : samplesPerSecond,
     truth: truthOf(spec, samples - sourceStart),
-    recentX,
-    recentY,
+    recent: thinner.take(),
   });
-  recentX = [];
-  recentY = [];
-  seen = 0;
 }
 
 function toSessionCommand(command: Command): SessionCommand {
@@ -392,7 +392,9 @@ port.on('message', (message: ToTrainer) => {
         }
       }
       if (!subscription) startRun({ source: 'seed', optimizer: 'adam', lr: options.lr });
-      state('start');
+      // The first state: the server's view starts from it (as after a reset).
+      const first = stateFrame('reset');
+      if (first) post({ type: 'started', state: first });
       reportTimer = setInterval(report, options.reportMs);
       return;
     }
@@ -417,8 +419,7 @@ port.on('message', (message: ToTrainer) => {
       if (command.type === 'set-source') {
         spec = (event.type === 'source-changed' ? event.config.source : spec) as SourceSpec;
         sourceStart = samples;
-        recentX = [];
-        recentY = [];
+        thinner.take();
       }
       post({ type: 'command-result', id, ok: true, message: null });
       state(command.type);

@@ -1,38 +1,30 @@
 // The dashboard page: one WebSocket (the @adamflow/protocol client, with reconnect and
 // resync), state updated per message, charts redrawn at most once per animation frame.
-import { type Config, connect, type Diverged, type ServerMessage } from '@adamflow/protocol';
+import {
+  applyServerMessage,
+  type Config,
+  connect,
+  emptySessionView,
+  type ServerMessage,
+  type SessionView,
+} from '@adamflow/protocol';
 import type uPlot from 'uplot';
-import { fitWidth, lossChart, paramsChart, scatterChart } from './charts.js';
+import { lossChart, paramsChart, scatterChart } from './charts.js';
 import './style.css';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const RECENT = 400;
-const HISTORY = 2000;
+// The loss chart's axis is logarithmic: a loss of 0 would fall off it.
+const LOSS_FLOOR = 1e-3;
 
 // ---- state ----
-let config: Config | undefined;
-let params: number[] = [];
-let truth: number[] | null = null;
-let step = 0;
-let samplesPerSecond = 0;
-let lossEma: number | null = null;
-// Set while training is stopped because the run diverged.
-let diverged: Diverged | null = null;
-let recentX: number[] = [];
-let recentY: number[] = [];
-let history = {
-  step: [] as number[],
-  loss: [] as number[],
-  lossEma: [] as number[],
-  params: [] as number[][],
-};
+// The session as the server's frames describe it, kept with the protocol's own update
+// function: the same view the server keeps, so a page that joins late draws the same.
+let view: SessionView = emptySessionView();
 let dirty = false;
 let paramsPlot: uPlot | undefined;
 
 const scatter = scatterChart($('scatter'));
 const loss = lossChart($('loss'));
-fitWidth(scatter, $('scatter'));
-fitWidth(loss, $('loss'));
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 const client = connect(wsUrl);
@@ -43,13 +35,15 @@ client.status.subscribe((status) => {
 });
 
 client.messages.subscribe((message) => {
-  apply(message);
+  const before = view;
+  view = applyServerMessage(view, message);
+  react(message, before);
   dirty = true;
 });
 
 function runStatus(): string {
-  if (diverged) return 'diverged';
-  return config?.paused ? 'paused' : 'live';
+  if (view.diverged) return 'diverged';
+  return view.config?.paused ? 'paused' : 'live';
 }
 
 function setStatus(status: string): void {
@@ -66,87 +60,25 @@ function setStatus(status: string): void {
     }[status] ?? status;
 }
 
-function apply(message: ServerMessage): void {
+/** What a frame means for the page beyond the view: controls, charts' shape, toasts. */
+function react(message: ServerMessage, before: SessionView): void {
   switch (message.type) {
     case 'snapshot':
-      config = message.config;
-      diverged = message.diverged;
-      params = message.params;
-      truth = message.truth;
-      step = message.step;
-      samplesPerSecond = message.samplesPerSecond;
-      lossEma = message.lossEma;
-      recentX = message.recent.x;
-      recentY = message.recent.y;
-      history = {
-        step: message.history.step,
-        loss: message.history.loss.map((v) => Math.max(v, 1e-3)),
-        lossEma: message.history.lossEma.map((v) => Math.max(v, 1e-3)),
-        params: message.history.params,
-      };
       rebuildParamsChart();
       syncControls();
       return;
-    case 'params-update': {
-      params = message.params;
-      truth = message.truth;
-      step = message.step;
-      samplesPerSecond = message.samplesPerSecond;
-      lossEma = message.lossEma;
-      recentX = recentX.concat(message.recent.x).slice(-RECENT);
-      recentY = recentY.concat(message.recent.y).slice(-RECENT);
-      if (
-        message.loss !== null &&
-        message.lossEma !== null &&
-        params.length === history.params.length
-      ) {
-        history.step.push(step);
-        history.loss.push(Math.max(message.loss, 1e-3));
-        history.lossEma.push(Math.max(message.lossEma, 1e-3));
-        params.forEach((p, j) => {
-          history.params[j]!.push(p);
-        });
-        if (history.step.length > HISTORY) decimate();
-      }
-      return;
-    }
-    case 'state-changed': {
-      // A restart (reset, or any command after a divergence) starts the step count over.
-      const restarted = message.step < step;
-      config = message.config;
-      diverged = message.diverged;
-      params = message.params;
-      truth = message.truth;
-      step = message.step;
-      if (message.reason === 'reset' || message.reason === 'set-source' || restarted) {
-        history = { step: [], loss: [], lossEma: [], params: params.map(() => []) };
-        if (message.reason === 'set-source') {
-          recentX = [];
-          recentY = [];
-        }
-        rebuildParamsChart();
-      }
+    case 'state-changed':
+      if (view.params.length !== before.params.length) rebuildParamsChart();
       syncControls();
       toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
-      return;
-    }
-    case 'command-ack':
       return;
     case 'error':
       if (message.code === 'ADAMFLOW_ERR_UNAUTHORIZED') $('token-field').hidden = false;
       toast(message.message, true);
       return;
+    default:
+      return;
   }
-}
-
-function decimate(): void {
-  const keep = (_: number, i: number) => i % 2 === 0;
-  history = {
-    step: history.step.filter(keep),
-    loss: history.loss.filter(keep),
-    lossEma: history.lossEma.filter(keep),
-    params: history.params.map((series) => series.filter(keep)),
-  };
 }
 
 function describeReason(reason: string): string {
@@ -158,26 +90,26 @@ function describeReason(reason: string): string {
     case 'reset':
       return 'reset: training from scratch';
     case 'set-lr':
-      return `learning rate ${config?.lr}`;
+      return `learning rate ${view.config?.lr}`;
     case 'set-optimizer':
-      return `optimizer ${config?.optimizer}`;
+      return `optimizer ${view.config?.optimizer}`;
     case 'diverged':
       return 'the run diverged: training stopped';
     default:
-      return `source ${config?.source}`;
+      return `source ${view.config?.source}`;
   }
 }
 
 function rebuildParamsChart(): void {
   const element = $('params');
-  if (paramsPlot && (paramsPlot.series.length - 1) / 2 === params.length) return;
+  const count = view.params.length;
+  if (paramsPlot && (paramsPlot.series.length - 1) / 2 === count) return;
   paramsPlot?.destroy();
-  paramsPlot = paramsChart(element, params.length);
-  fitWidth(paramsPlot, element);
-  if (history.params.length !== params.length) history.params = params.map(() => []);
+  paramsPlot = paramsChart(element, count);
 }
 
 function syncControls(): void {
+  const { config, diverged } = view;
   if (!config) return;
   $('pause').textContent = config.paused ? 'Resume' : 'Pause';
   // Resuming a diverged run would only diverge again: a setting has to change first.
@@ -190,8 +122,10 @@ function syncControls(): void {
   $<HTMLSelectElement>('optimizer').value = config.optimizer;
   $<HTMLSelectElement>('source').value = config.source;
   const lr = $<HTMLInputElement>('lr');
-  if (document.activeElement !== lr) lr.value = String(Math.log10(config.lr));
-  $('lr-value').textContent = formatLr(config.lr);
+  if (document.activeElement !== lr) {
+    lr.value = String(Math.log10(config.lr));
+    showLr(config.lr);
+  }
   setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
@@ -204,10 +138,25 @@ function syncControls(): void {
 }
 
 const formatLr = (lr: number) => (lr >= 0.01 ? lr.toFixed(3) : lr.toExponential(1));
-const format = (value: number | null | undefined, digits = 4) =>
-  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+
+/** A number in at most about eight characters, so that it fits its tile on a phone. */
+function format(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e5) return value.toExponential(2);
+  return value.toFixed(magnitude >= 100 ? Math.min(digits, 2) : digits);
+}
+
+/** The slider's value as people read it, shown beside it and announced by screen readers. */
+function showLr(lr: number): void {
+  const text = formatLr(lr);
+  $('lr-value').textContent = text;
+  $('lr').setAttribute('aria-valuetext', text);
+}
 
 function draw(): void {
+  const { config, params, truth, step, samplesPerSecond, lossEma, history } = view;
+  const { x: recentX, y: recentY } = view.recent;
   $('stat-step').textContent = step.toLocaleString('en');
   $('stat-rate').textContent = Math.round(samplesPerSecond).toLocaleString('en');
   $('stat-loss').textContent = format(lossEma);
@@ -237,7 +186,8 @@ function draw(): void {
     });
   scatter.setData([xs, ys, line(truth), line(params)]);
 
-  loss.setData([history.step, history.loss, history.lossEma]);
+  const floored = (values: number[]) => values.map((value) => Math.max(value, LOSS_FLOOR));
+  loss.setData([history.step, floored(history.loss), floored(history.lossEma)]);
   if (paramsPlot && history.params.length === params.length) {
     const truths = params.map((_, j) => history.step.map(() => truth?.[j] ?? null));
     paramsPlot.setData([history.step, ...history.params, ...truths] as uPlot.AlignedData);
@@ -271,14 +221,39 @@ function send(command: Parameters<typeof client.send>[0]): void {
   client.send(token ? ({ ...command, token } as typeof command) : command);
 }
 
-$('pause').addEventListener('click', () => send({ type: config?.paused ? 'resume' : 'pause' }));
+$('pause').addEventListener('click', () =>
+  send({ type: view.config?.paused ? 'resume' : 'pause' }),
+);
 $('reset').addEventListener('click', () => send({ type: 'reset' }));
+/**
+ * Calls `action` with the latest value at most once per `interval` ms; the last value always
+ * goes. A held arrow key moves a slider ~30 times a second, each a `change`: sent one by one
+ * they would run into the server's rate limit.
+ */
+function throttled<T>(action: (value: T) => void, interval: number): (value: T) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let latest: T;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (value) => {
+    latest = value;
+    if (timer !== undefined) return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        last = performance.now();
+        action(latest);
+      },
+      Math.max(0, last + interval - performance.now()),
+    );
+  };
+}
+
+const sendLr = throttled((lr: number) => send({ type: 'set-lr', lr }), 300);
 $<HTMLInputElement>('lr').addEventListener('input', (event) => {
-  $('lr-value').textContent = formatLr(10 ** Number((event.target as HTMLInputElement).value));
+  showLr(10 ** Number((event.target as HTMLInputElement).value));
 });
 $<HTMLInputElement>('lr').addEventListener('change', (event) => {
-  const lr = Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3));
-  send({ type: 'set-lr', lr });
+  sendLr(Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3)));
 });
 $<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
   send({
@@ -296,6 +271,6 @@ $<HTMLSelectElement>('source').addEventListener('change', (event) => {
 // For end-to-end tests and the curious.
 (window as unknown as { adamflow: unknown }).adamflow = {
   get state() {
-    return { config, params, truth, step, samplesPerSecond, lossEma, diverged };
+    return view;
   },
 };

@@ -44,3 +44,7 @@ export {
   SOURCES,
   STATE_REASONS,
 } from './messages.js';
+// Samples and the session view
+export { MAX_RECENT_PER_UPDATE, SampleThinner } from './sample-thinner.js';
+export type { SessionView, SessionViewLimits, ViewHistory } from './session-view.js';
+export { applyServerMessage, emptySessionView, snapshotOfView } from './session-view.js';

@@ -119,7 +119,16 @@ export const SnapshotSchema = v.object({
   loss: finiteOrNull,
   lossEma: finiteOrNull,
   /** Downsampled history: one entry per point, params as one array per parameter. */
-  history: v.object({ step: numbers, loss: numbers, lossEma: numbers, params: v.array(numbers) }),
+  history: v.object({
+    step: numbers,
+    loss: numbers,
+    lossEma: numbers,
+    params: v.array(numbers),
+    /** One point kept per `stride` offered (absent from older servers: 1). */
+    stride: v.optional(v.number()),
+    /** Points offered since the history was cleared (absent from older servers). */
+    offered: v.optional(v.number()),
+  }),
   /** Recent samples for the scatter (first feature and target). */
   recent: RecentSchema,
   clients: v.number(),

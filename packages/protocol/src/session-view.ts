@@ -1,0 +1,325 @@
+import { PROTOCOL_VERSION } from './codes.js';
+import type {
+  Config,
+  Diverged,
+  ParamsUpdate,
+  ServerMessage,
+  Snapshot,
+  StateChanged,
+} from './messages.js';
+
+/** The downsampled loss and parameter history, as columns (one array per parameter). */
+export interface ViewHistory {
+  step: number[];
+  loss: number[];
+  lossEma: number[];
+  params: number[][];
+  /** One point is kept per `stride` offered; doubles each time the history fills. */
+  stride: number;
+  /** Points offered since the history was last cleared. */
+  offered: number;
+}
+
+/**
+ * A session as the server's frames describe it: what a page draws and what a
+ * snapshot sends. Plain data, never mutated: {@link applyServerMessage} returns a new
+ * view. The server keeps one by applying the frames it broadcasts (so its snapshot is
+ * exactly what a page that saw every frame holds), a page by applying the frames it
+ * receives, a gateway by applying the frames it relays.
+ */
+export interface SessionView {
+  /** The run's configuration; null until the first snapshot or state change. */
+  config: Config | null;
+  truth: number[] | null;
+  params: number[];
+  step: number;
+  samples: number;
+  samplesPerSecond: number;
+  loss: number | null;
+  lossEma: number | null;
+  diverged: Diverged | null;
+  history: ViewHistory;
+  /** The latest samples for the scatter, oldest first (at most `recentLimit`). */
+  recent: { x: number[]; y: number[] };
+  /** `seq` and `time` of the last frame applied (0 before any). */
+  seq: number;
+  time: number;
+  /** Connected clients, as of the last snapshot. */
+  clients: number;
+}
+
+/** Bounds of a {@link SessionView}. */
+export interface SessionViewLimits {
+  /** History points kept at most (downsampled evenly); default 1000. */
+  historyLimit?: number;
+  /** Samples kept for the scatter; default 400. */
+  recentLimit?: number;
+}
+
+const DEFAULT_HISTORY = 1000;
+const DEFAULT_RECENT = 400;
+// The reasons after which a client starts its history over.
+const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set(['reset', 'set-source']);
+
+/**
+ * The view before any frame: no configuration, nothing drawn.
+ *
+ * @returns a fresh, empty view.
+ * @example
+ * ```ts
+ * import { emptySessionView } from '@adamflow/protocol';
+ * let view = emptySessionView();
+ * ```
+ */
+export function emptySessionView(): SessionView {
+  return {
+    config: null,
+    truth: null,
+    params: [],
+    step: 0,
+    samples: 0,
+    samplesPerSecond: 0,
+    loss: null,
+    lossEma: null,
+    diverged: null,
+    history: emptyHistory(0),
+    recent: { x: [], y: [] },
+    seq: 0,
+    time: 0,
+    clients: 0,
+  };
+}
+
+/**
+ * The session after one server frame: the one update function of the dashboard's
+ * state, pure (no I/O, the input view is never changed), shared by the server, the
+ * page and any relay. A `snapshot` replaces the view; a `params-update` moves it on
+ * (a history point, the new samples); a `state-changed` sets the configuration and,
+ * after `reset`, `set-source` or a step count that went down, starts the history over.
+ * Acknowledgements and errors leave it as it is (the same object is returned).
+ *
+ * @param view - the view so far.
+ * @param message - a frame from the server (validated, e.g. by `parseServerMessage`).
+ * @param limits - {@link SessionViewLimits}.
+ * @returns the new view.
+ * @example
+ * ```ts
+ * import { applyServerMessage, emptySessionView, parseServerMessage } from '@adamflow/protocol';
+ * let view = emptySessionView();
+ * const message = parseServerMessage(JSON.parse('{"type":"command-ack","id":null,"command":"pause"}'));
+ * if (message) view = applyServerMessage(view, message);
+ * ```
+ */
+export function applyServerMessage(
+  view: SessionView,
+  message: ServerMessage,
+  limits: SessionViewLimits = {},
+): SessionView {
+  switch (message.type) {
+    case 'snapshot':
+      return fromSnapshot(message, limits);
+    case 'params-update':
+      return applyUpdate(view, message, limits);
+    case 'state-changed':
+      return applyStateChanged(view, message);
+    default:
+      return view;
+  }
+}
+
+/**
+ * The snapshot that describes `view`: what the server sends on connect.
+ *
+ * @param view - a view that has a configuration.
+ * @param stamp - the broadcast sequence number and time it is current as of, and the client count.
+ * @returns the snapshot frame.
+ * @throws Error when the view has no configuration yet (nothing to draw).
+ * @example
+ * ```ts
+ * import { snapshotOfView } from '@adamflow/protocol';
+ * const snapshot = snapshotOfView(view, { seq: 10, time: Date.now(), clients: 3 });
+ * ```
+ */
+export function snapshotOfView(
+  view: SessionView,
+  stamp: { seq: number; time: number; clients: number },
+): Snapshot {
+  if (!view.config) throw new Error('snapshotOfView: the view has no configuration yet');
+  const { history } = view;
+  return {
+    type: 'snapshot',
+    protocol: PROTOCOL_VERSION,
+    seq: stamp.seq,
+    time: stamp.time,
+    config: view.config,
+    truth: view.truth,
+    params: view.params,
+    step: view.step,
+    samples: view.samples,
+    samplesPerSecond: view.samplesPerSecond,
+    loss: view.loss,
+    lossEma: view.lossEma,
+    history: {
+      step: history.step,
+      loss: history.loss,
+      lossEma: history.lossEma,
+      params: history.params,
+      stride: history.stride,
+      offered: history.offered,
+    },
+    recent: view.recent,
+    clients: stamp.clients,
+    diverged: view.diverged,
+  };
+}
+
+function fromSnapshot(snapshot: Snapshot, limits: SessionViewLimits): SessionView {
+  const { history } = snapshot;
+  const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
+  return {
+    config: snapshot.config,
+    truth: snapshot.truth,
+    params: snapshot.params,
+    step: snapshot.step,
+    samples: snapshot.samples,
+    samplesPerSecond: snapshot.samplesPerSecond,
+    loss: snapshot.loss,
+    lossEma: snapshot.lossEma,
+    diverged: snapshot.diverged,
+    history: {
+      step: history.step,
+      loss: history.loss,
+      lossEma: history.lossEma,
+      // One column per parameter, whatever an older server sent.
+      params:
+        history.params.length === snapshot.params.length
+          ? history.params
+          : snapshot.params.map(() => history.step.map(() => Number.NaN)),
+      stride: history.stride ?? 1,
+      offered: history.offered ?? history.step.length,
+    },
+    recent: {
+      x: snapshot.recent.x.slice(-recentLimit),
+      y: snapshot.recent.y.slice(-recentLimit),
+    },
+    seq: snapshot.seq,
+    time: snapshot.time,
+    clients: snapshot.clients,
+  };
+}
+
+function applyUpdate(
+  view: SessionView,
+  update: ParamsUpdate,
+  limits: SessionViewLimits,
+): SessionView {
+  // A non-finite parameter would not survive JSON; a producer that lets one through
+  // (in memory, before serializing) gets its frame ignored rather than drawn.
+  if (!update.params.every(Number.isFinite)) return view;
+  const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
+  const history =
+    update.loss !== null && update.lossEma !== null
+      ? addPoint(
+          view.history,
+          update.step,
+          update.loss,
+          update.lossEma,
+          update.params,
+          limits.historyLimit ?? DEFAULT_HISTORY,
+        )
+      : view.history;
+  return {
+    ...view,
+    truth: update.truth,
+    params: update.params,
+    step: update.step,
+    samples: update.samples,
+    samplesPerSecond: update.samplesPerSecond,
+    loss: update.loss,
+    lossEma: update.lossEma,
+    history,
+    recent: {
+      x: appendWindow(view.recent.x, update.recent.x, recentLimit),
+      y: appendWindow(view.recent.y, update.recent.y, recentLimit),
+    },
+    seq: update.seq,
+    time: update.time,
+  };
+}
+
+function applyStateChanged(view: SessionView, change: StateChanged): SessionView {
+  const restarted = RESTART_REASONS.has(change.reason) || change.step < view.step;
+  return {
+    ...view,
+    config: change.config,
+    truth: change.truth,
+    params: change.params,
+    step: change.step,
+    samples: change.samples,
+    // Nothing is trained while paused: no rate to show.
+    samplesPerSecond: change.config.paused ? 0 : view.samplesPerSecond,
+    diverged: change.diverged,
+    ...(restarted
+      ? { loss: null, lossEma: null, history: emptyHistory(change.params.length) }
+      : {}),
+    ...(change.reason === 'set-source' ? { recent: { x: [], y: [] } } : {}),
+    seq: change.seq,
+    time: change.time,
+  };
+}
+
+function emptyHistory(parameters: number): ViewHistory {
+  return {
+    step: [],
+    loss: [],
+    lossEma: [],
+    params: Array.from({ length: parameters }, () => []),
+    stride: 1,
+    offered: 0,
+  };
+}
+
+/**
+ * Offers a point to the history: kept if it falls on the stride; when the history is
+ * full, every other point goes and the stride doubles, so it always spans the whole
+ * run at roughly even spacing.
+ */
+function addPoint(
+  history: ViewHistory,
+  step: number,
+  loss: number,
+  lossEma: number,
+  params: number[],
+  limit: number,
+): ViewHistory {
+  // A new parameter count (another source) starts the history over.
+  const base = history.params.length === params.length ? history : emptyHistory(params.length);
+  if (base.offered % base.stride !== 0) return { ...base, offered: base.offered + 1 };
+  let next: ViewHistory = {
+    step: [...base.step, step],
+    loss: [...base.loss, loss],
+    lossEma: [...base.lossEma, lossEma],
+    params: base.params.map((column, j) => [...column, params[j]!]),
+    stride: base.stride,
+    offered: base.offered + 1,
+  };
+  if (next.step.length >= limit) {
+    const even = (_: number, i: number) => i % 2 === 0;
+    next = {
+      step: next.step.filter(even),
+      loss: next.loss.filter(even),
+      lossEma: next.lossEma.filter(even),
+      params: next.params.map((column) => column.filter(even)),
+      stride: next.stride * 2,
+      offered: next.offered,
+    };
+  }
+  return next;
+}
+
+/** `kept` followed by `added`, keeping the newest `limit`. */
+function appendWindow(kept: number[], added: number[], limit: number): number[] {
+  if (added.length === 0) return kept;
+  const all = kept.concat(added);
+  return all.length > limit ? all.slice(all.length - limit) : all;
+}
