@@ -1,3 +1,4 @@
+import { sourceNames } from '@adamflow/stream/catalogue';
 import * as v from 'valibot';
 
 // Client -> server ---------------------------------------------------------------
@@ -23,8 +24,11 @@ export const OPTIMIZERS = [
   'adagrad',
   'adadelta',
 ] as const;
-/** The sources a client can choose. */
-export const SOURCES = ['seed', 'multilinear', 'drift', 'logistic'] as const;
+/**
+ * The sources a client can choose: the names of `@adamflow/stream`'s source catalogue,
+ * in its order (from its dependency-free `catalogue` subpath: no RxJS, no core).
+ */
+export const SOURCES = sourceNames;
 
 /** Validator of every client message (strict: unknown fields are refused). */
 export const ClientMessageSchema = v.variant('type', [
