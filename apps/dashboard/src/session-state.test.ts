@@ -112,3 +112,29 @@ describe('SessionState', () => {
     expect(state.snapshot(0, 0, 0).history.step).toEqual([]);
   });
 });
+
+describe('SessionState after a restore', () => {
+  it('drops the history and the recent samples, even when the step goes forward', () => {
+    const state = new SessionState();
+    state.applyState(stateOf('start'));
+    for (const step of [10, 20, 30]) state.applyReport(reportAt(step));
+    // A reset after the checkpoint: the step went down to 5, the checkpoint was at 25.
+    state.applyState(stateOf('reset', { step: 0 }));
+    state.applyReport(reportAt(5));
+    state.takeStateChanges();
+    state.applyState(stateOf('restore', { step: 25, samples: 25 }));
+    const snapshot = state.snapshot(1, 1, 0);
+    expect(snapshot.history.step).toEqual([]);
+    expect(snapshot.recent).toEqual({ x: [], y: [] });
+    expect(state.takeStateChanges().map((change) => change.reason)).toEqual(['restore']);
+  });
+
+  it('a restore merged with other changes in one tick keeps its reason', () => {
+    const state = new SessionState();
+    state.applyState(stateOf('start'));
+    state.applyState(stateOf('set-source'));
+    state.applyState(stateOf('restore'));
+    state.applyState(stateOf('set-rate'));
+    expect(state.takeStateChanges().map((change) => change.reason)).toEqual(['restore']);
+  });
+});

@@ -24,7 +24,14 @@ export type Unstamped<T> = Omit<T, 'seq' | 'time'>;
 // in under half a second, and keeps every frame to every client near 1 KiB.
 const RECENT_PER_UPDATE = 32;
 // Merged state changes keep the reason that tells clients to clear their history.
-const REASON_RANK: Partial<Record<StateChanged['reason'], number>> = { reset: 1, 'set-source': 2 };
+const REASON_RANK: Partial<Record<StateChanged['reason'], number>> = {
+  reset: 1,
+  'set-source': 2,
+  restore: 3,
+};
+// Reasons after which the history and the recent samples belong to another run: a new
+// source, or a checkpoint gone back to (which may have had another source).
+const NEW_DATA = new Set<StateChanged['reason']>(['set-source', 'restore']);
 // Changes kept apart per tick at most (only a divergence is not merged).
 const MAX_PENDING_CHANGES = 4;
 
@@ -110,7 +117,9 @@ export class SessionState {
   /** Folds in a state change (after a command, at start, on divergence). */
   applyState(state: TrainerState): void {
     const restarted =
-      state.reason === 'reset' || state.reason === 'set-source' || state.step < this.step;
+      state.reason === 'reset' ||
+      (state.reason !== 'start' && NEW_DATA.has(state.reason)) ||
+      state.step < this.step;
     this.config = state.config;
     this.truth = state.truth;
     this.params = state.params;
@@ -122,7 +131,7 @@ export class SessionState {
       this.loss = null;
       this.lossEma = null;
     }
-    if (state.reason === 'set-source') {
+    if (state.reason !== 'start' && NEW_DATA.has(state.reason)) {
       this.recentX.length = 0;
       this.recentY.length = 0;
       this.pendingX = [];

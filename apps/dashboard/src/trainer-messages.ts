@@ -1,4 +1,4 @@
-import type { Command, Config, Diverged } from '@adamflow/protocol';
+import type { Command, Config, Diverged, StateChanged } from '@adamflow/protocol';
 import type { SessionCheckpoint } from '@adamflow/stream';
 
 /** The run on disk: the session's own checkpoint and what the dashboard keeps around it. */
@@ -36,6 +36,8 @@ export type ToTrainer =
   | { type: 'start'; options: TrainerOptions; from?: DashboardCheckpoint }
   | { type: 'checkpoint'; id: number }
   | { type: 'command'; id: number; command: Command }
+  /** Go back to a checkpoint (the server read and checked it); answered by a command-result. */
+  | { type: 'restore'; id: number; from: DashboardCheckpoint }
   | { type: 'stop' };
 
 /** The worker's report: the latest state, and the samples drawn since the last one. */
@@ -55,7 +57,8 @@ export interface TrainerReport {
 /** The state after a command, at start, or when the run diverged. */
 export interface TrainerState {
   type: 'state';
-  reason: 'start' | 'diverged' | Command['type'];
+  /** `start`, or a `state-changed` reason (every command that changes the run has one). */
+  reason: 'start' | StateChanged['reason'];
   /** Why training stopped by itself (it is paused until a command restarts it), or null. */
   diverged: Diverged | null;
   config: Config;
