@@ -1,6 +1,13 @@
 // The dashboard page: one WebSocket (the @adamflow/protocol client, with reconnect and
 // resync), state updated per message, charts redrawn at most once per animation frame.
-import { type Config, connect, type Diverged, type ServerMessage } from '@adamflow/protocol';
+import {
+  type Config,
+  connect,
+  type Diverged,
+  MAX_RATE,
+  MIN_RATE,
+  type ServerMessage,
+} from '@adamflow/protocol';
 import type uPlot from 'uplot';
 import { lossChart, paramsChart, scatterChart } from './charts.js';
 import './style.css';
@@ -116,9 +123,10 @@ function apply(message: ServerMessage): void {
       params = message.params;
       truth = message.truth;
       step = message.step;
-      if (message.reason === 'reset' || message.reason === 'set-source' || restarted) {
+      const newData = message.reason === 'set-source' || message.reason === 'restore';
+      if (message.reason === 'reset' || newData || restarted) {
         history = { step: [], loss: [], lossEma: [], params: params.map(() => []) };
-        if (message.reason === 'set-source') {
+        if (newData) {
           recentX = [];
           recentY = [];
         }
@@ -129,6 +137,8 @@ function apply(message: ServerMessage): void {
       return;
     }
     case 'command-ack':
+      // The other commands show in the state-changed that follows; a checkpoint changes nothing.
+      if (message.command === 'checkpoint') toast('checkpoint saved');
       return;
     case 'error':
       if (message.code === 'ADAMFLOW_ERR_UNAUTHORIZED') $('token-field').hidden = false;
@@ -161,6 +171,10 @@ function describeReason(reason: string): string {
       return `optimizer ${config?.optimizer}`;
     case 'diverged':
       return 'the run diverged: training stopped';
+    case 'set-rate':
+      return `pace: ${config?.rate === null ? 'flat out' : `${formatRate(config?.rate ?? null)} samples`}`;
+    case 'restore':
+      return 'back to the last checkpoint';
     default:
       return `source ${config?.source}`;
   }
@@ -191,6 +205,11 @@ function syncControls(): void {
     lr.value = String(Math.log10(config.lr));
     showLr(config.lr);
   }
+  const rate = $<HTMLInputElement>('rate');
+  if (document.activeElement !== rate) {
+    rate.value = String(config.rate === null ? FLAT_OUT : Math.log10(config.rate));
+    showRate(config.rate);
+  }
   setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
@@ -210,6 +229,22 @@ function format(value: number | null | undefined, digits = 4): string {
   const magnitude = Math.abs(value);
   if (magnitude >= 1e5) return value.toExponential(2);
   return value.toFixed(magnitude >= 100 ? Math.min(digits, 2) : digits);
+}
+
+// The pace slider runs over log10(samples per second), MIN_RATE to MAX_RATE; one notch
+// past the top trains flat out.
+const FLAT_OUT = Math.log10(MAX_RATE) + 0.1;
+const rateOf = (position: number): number | null =>
+  position > Math.log10(MAX_RATE) + 1e-9
+    ? null
+    : Math.min(MAX_RATE, Math.max(MIN_RATE, Number((10 ** position).toPrecision(2))));
+const formatRate = (rate: number | null) =>
+  rate === null ? 'flat out' : `${Math.round(rate).toLocaleString('en')}/s`;
+
+function showRate(rate: number | null): void {
+  const text = formatRate(rate);
+  $('rate-value').textContent = text;
+  $('rate').setAttribute('aria-valuetext', text);
 }
 
 /** The slider's value as people read it, shown beside it and announced by screen readers. */
@@ -315,6 +350,15 @@ $<HTMLInputElement>('lr').addEventListener('input', (event) => {
 $<HTMLInputElement>('lr').addEventListener('change', (event) => {
   sendLr(Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3)));
 });
+const sendRate = throttled((rate: number | null) => send({ type: 'set-rate', rate }), 300);
+$<HTMLInputElement>('rate').addEventListener('input', (event) => {
+  showRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$<HTMLInputElement>('rate').addEventListener('change', (event) => {
+  sendRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$('save').addEventListener('click', () => send({ type: 'checkpoint' }));
+$('restore').addEventListener('click', () => send({ type: 'restore' }));
 $<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
   send({
     type: 'set-optimizer',
