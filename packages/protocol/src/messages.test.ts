@@ -172,7 +172,7 @@ describe('set-rate, checkpoint and restore', () => {
       { type: 'set-rate', rate: MAX_RATE + 1 },
       /from 1 to 100000, or null to train flat out, got 100001$/,
     ],
-    [{ type: 'set-rate', rate: 1e309 }, /got Infinity$/],
+    [{ type: 'set-rate', rate: Number.POSITIVE_INFINITY }, /got Infinity$/],
     [{ type: 'set-rate', rate: Number.NaN }, /got NaN$/],
     [{ type: 'set-rate', rate: '100' }, /got "100"$/],
     [{ type: 'set-rate', rate: 100, lr: 1 }, /field lr is not part of this message; remove it/],
