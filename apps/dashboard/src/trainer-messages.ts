@@ -36,6 +36,8 @@ export type ToTrainer =
   | { type: 'start'; options: TrainerOptions; from?: DashboardCheckpoint }
   | { type: 'checkpoint'; id: number }
   | { type: 'command'; id: number; command: Command }
+  /** Go back to a checkpoint (the server read and checked it); answered by a command-result. */
+  | { type: 'restore'; id: number; from: DashboardCheckpoint }
   | { type: 'stop' };
 
 /** A frame before its `seq` and `time`, which the server stamps when it broadcasts it. */

@@ -53,6 +53,8 @@ try {
 const post = (message: FromTrainer) => port.postMessage(message);
 
 type SourceName = Config['source'];
+/** The commands the trainer carries out (the server writes and reads checkpoint files). */
+type TrainerCommand = Exclude<Command, { type: 'checkpoint' | 'restore' }>;
 
 // The protocol's source names are the catalogue's (a cross-package test keeps them so).
 function specFor(name: SourceName, seed: number): SourceSpec {
@@ -67,6 +69,9 @@ function truthOf(spec: SourceSpec, position: number): number[] | null {
 }
 
 let options: TrainerOptions;
+// Samples per second now (null: flat out): the start option until a set-rate changes it,
+// and kept when a new session starts (after a divergence, on restore).
+let rate: number | null = null;
 // Set when the run stopped by itself (a non-finite gradient or parameter): training is
 // paused until a command restarts it, and the state says why.
 let diverged: Diverged | null = null;
@@ -185,6 +190,10 @@ function onEvent(event: SessionEvent): void {
     case 'optimizer-changed':
       if (config) config = { ...config, optimizer: event.optimizer, lr: event.lr };
       return;
+    case 'rate-changed':
+      rate = event.rate;
+      if (config) config = { ...config, rate: event.rate };
+      return;
     default:
       return;
   }
@@ -261,7 +270,7 @@ function subscribe(
   // Throws before anything is touched if the options (or the checkpoint) are invalid.
   const session = trainSession({
     ...run,
-    ...(options.rate === null ? {} : { rate: options.rate }),
+    ...(rate === null ? {} : { rate }),
     control,
     output: 'view',
     onSample,
@@ -306,8 +315,16 @@ function checkpoint(): DashboardCheckpoint | null {
 }
 
 /** A command while diverged: the setting commands restart the run; pause and resume cannot. */
-function commandWhileDiverged(id: number, command: Command): void {
+function commandWhileDiverged(id: number, command: TrainerCommand): void {
   const current = config;
+  if (command.type === 'set-rate' && current) {
+    // The pace does not cure a divergence: kept for the restart, the run stays stopped.
+    rate = command.rate;
+    config = { ...current, rate };
+    post({ type: 'command-result', id, ok: true, message: null });
+    state('set-rate');
+    return;
+  }
   if (command.type === 'pause' || command.type === 'resume' || !current || !diverged) {
     post({
       type: 'command-result',
@@ -359,7 +376,7 @@ function report(): void {
   });
 }
 
-function toSessionCommand(command: Command): SessionCommand {
+function toSessionCommand(command: TrainerCommand): SessionCommand {
   switch (command.type) {
     case 'pause':
     case 'resume':
@@ -376,13 +393,43 @@ function toSessionCommand(command: Command): SessionCommand {
       };
     case 'set-source':
       return { type: 'set-source', source: specFor(command.source, options.seed) };
+    case 'set-rate':
+      return { type: 'set-rate', rate: command.rate };
   }
+}
+
+/** Goes back to a checkpoint on command; one that does not fit leaves the run as it was. */
+function restoreCommand(id: number, from: DashboardCheckpoint): void {
+  const before = { sampleOffset, sourceStart, sourceName, spec };
+  try {
+    restoreRun(from);
+  } catch (error) {
+    ({ sampleOffset, sourceStart, sourceName, spec } = before);
+    const text = String((error as Error)?.message ?? error).slice(0, 200);
+    post({
+      type: 'command-result',
+      id,
+      ok: false,
+      message: `the checkpoint does not fit: ${text}`,
+    });
+    return;
+  }
+  loss = null;
+  lossEma = null;
+  // The samples drawn so far belong to the run left behind.
+  thinner.take();
+  // The sample count went back: the rate is measured afresh from here.
+  rateSamples = samples;
+  rateTime = performance.now();
+  post({ type: 'command-result', id, ok: true, message: null });
+  state('restore');
 }
 
 port.on('message', (message: ToTrainer) => {
   switch (message.type) {
     case 'start': {
       options = message.options;
+      rate = options.rate;
       if (message.from) {
         try {
           restoreRun(message.from);
@@ -400,6 +447,11 @@ port.on('message', (message: ToTrainer) => {
     }
     case 'command': {
       const { id, command } = message;
+      if (command.type === 'checkpoint' || command.type === 'restore') {
+        const text = `${command.type} is carried out by the server (it has the file), not the trainer`;
+        post({ type: 'command-result', id, ok: false, message: text });
+        return;
+      }
       if (diverged) return commandWhileDiverged(id, command);
       lastEvent = undefined;
       const previousSource = sourceName;
@@ -428,6 +480,8 @@ port.on('message', (message: ToTrainer) => {
     case 'checkpoint':
       post({ type: 'checkpoint-result', id: message.id, checkpoint: checkpoint() });
       return;
+    case 'restore':
+      return restoreCommand(message.id, message.from);
     case 'stop':
       if (reportTimer) clearInterval(reportTimer);
       subscription?.unsubscribe();

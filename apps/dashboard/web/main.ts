@@ -5,6 +5,8 @@ import {
   type Config,
   connect,
   emptySessionView,
+  MAX_RATE,
+  MIN_RATE,
   type ServerMessage,
   type SessionView,
 } from '@adamflow/protocol';
@@ -74,6 +76,10 @@ function react(message: ServerMessage, before: SessionView): void {
       syncControls();
       toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
       return;
+    case 'command-ack':
+      // The other commands show in the state-changed that follows; a checkpoint changes nothing.
+      if (message.command === 'checkpoint') toast('checkpoint saved');
+      return;
     case 'error':
       if (message.code === 'ADAMFLOW_ERR_UNAUTHORIZED') $('token-field').hidden = false;
       toast(message.message, true);
@@ -97,6 +103,10 @@ function describeReason(reason: string): string {
       return `optimizer ${view.config?.optimizer}`;
     case 'diverged':
       return 'the run diverged: training stopped';
+    case 'set-rate':
+      return `pace: ${view.config?.rate === null ? 'flat out' : `${formatRate(view.config?.rate ?? null)} samples`}`;
+    case 'restore':
+      return 'back to the last checkpoint';
     default:
       return `source ${view.config?.source}`;
   }
@@ -128,6 +138,11 @@ function syncControls(): void {
     lr.value = String(Math.log10(config.lr));
     showLr(config.lr);
   }
+  const rate = $<HTMLInputElement>('rate');
+  if (document.activeElement !== rate) {
+    rate.value = String(config.rate === null ? FLAT_OUT : Math.log10(config.rate));
+    showRate(config.rate);
+  }
   setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
@@ -147,6 +162,22 @@ function format(value: number | null | undefined, digits = 4): string {
   const magnitude = Math.abs(value);
   if (magnitude >= 1e5) return value.toExponential(2);
   return value.toFixed(magnitude >= 100 ? Math.min(digits, 2) : digits);
+}
+
+// The pace slider runs over log10(samples per second), MIN_RATE to MAX_RATE; one notch
+// past the top trains flat out.
+const FLAT_OUT = Math.log10(MAX_RATE) + 0.1;
+const rateOf = (position: number): number | null =>
+  position > Math.log10(MAX_RATE) + 1e-9
+    ? null
+    : Math.min(MAX_RATE, Math.max(MIN_RATE, Number((10 ** position).toPrecision(2))));
+const formatRate = (rate: number | null) =>
+  rate === null ? 'flat out' : `${Math.round(rate).toLocaleString('en')}/s`;
+
+function showRate(rate: number | null): void {
+  const text = formatRate(rate);
+  $('rate-value').textContent = text;
+  $('rate').setAttribute('aria-valuetext', text);
 }
 
 /** The slider's value as people read it, shown beside it and announced by screen readers. */
@@ -257,6 +288,15 @@ $<HTMLInputElement>('lr').addEventListener('input', (event) => {
 $<HTMLInputElement>('lr').addEventListener('change', (event) => {
   sendLr(Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3)));
 });
+const sendRate = throttled((rate: number | null) => send({ type: 'set-rate', rate }), 300);
+$<HTMLInputElement>('rate').addEventListener('input', (event) => {
+  showRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$<HTMLInputElement>('rate').addEventListener('change', (event) => {
+  sendRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$('save').addEventListener('click', () => send({ type: 'checkpoint' }));
+$('restore').addEventListener('click', () => send({ type: 'restore' }));
 $<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
   send({
     type: 'set-optimizer',

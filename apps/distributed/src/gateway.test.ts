@@ -282,6 +282,13 @@ describe('adamflow gateway', () => {
       const refused = await answer('lr');
       expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
       expect(String(refused?.['message'])).toContain('distributed mode');
+      // The dashboard's newer commands are refused too (a set-rate must not resume the run).
+      for (const type of ['set-rate', 'checkpoint', 'restore']) {
+        send({ type, ...(type === 'set-rate' ? { rate: 10 } : {}), id: type, token: 'right' });
+        const answered = await answer(type);
+        expect(answered).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
+        expect(String(answered?.['message'])).toContain('distributed mode');
+      }
       send({ type: 'resume', id: 'resume', token: 'right' });
       expect(await answer('resume')).toMatchObject({ type: 'command-ack', command: 'resume' });
       await allTrained;

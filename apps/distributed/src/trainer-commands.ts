@@ -22,8 +22,9 @@ export const MAX_COMMAND_BYTES = 4096;
  * Why the distributed trainer refuses commands that change training: its run is a
  * pure function of the session's input stream and the trainer's flags (checked by
  * the checkpoint's configuration hash), which is what makes a crash-resume bitwise
- * exact. A learning rate, optimizer, source or reset chosen from a page would be
- * recorded nowhere a restarted trainer reads, so it is refused rather than lost.
+ * exact. A learning rate, optimizer, source, pace, reset or restore chosen from a page
+ * would be recorded nowhere a restarted trainer reads, so it is refused rather than
+ * lost; the trainer writes its checkpoints by itself, so `checkpoint` is refused too.
  * `pause` and `resume` change only when samples are learned, never what is learned.
  */
 export const REFUSED_IN_DISTRIBUTED_MODE: Readonly<Record<string, string>> = Object.freeze({
@@ -35,6 +36,12 @@ export const REFUSED_IN_DISTRIBUTED_MODE: Readonly<Record<string, string>> = Obj
     'not available in the distributed mode (a restarted trainer must replay bitwise); start the trainer with --optimizer on another session',
   'set-source':
     'not available in the distributed mode (the source is what was produced into the session); produce another session',
+  'set-rate':
+    'not available in the distributed mode (the trainer learns the samples as fast as they are produced); pace the producer instead',
+  checkpoint:
+    'not available in the distributed mode (the trainer checkpoints to the session by itself); see --checkpoint-samples and --checkpoint-ms',
+  restore:
+    'not available in the distributed mode (a restarted trainer must replay bitwise); train another session',
 });
 
 const encoder = new TextEncoder();

@@ -36,6 +36,8 @@ export {
   DivergedSchema,
   MAX_CLIENT_DEPTH,
   MAX_ERROR_LENGTH,
+  MAX_RATE,
+  MIN_RATE,
   OPTIMIZERS,
   parseClientFrame,
   parseClientMessage,

@@ -3,6 +3,8 @@ import {
   CLIENT_TYPES,
   MAX_CLIENT_DEPTH,
   MAX_ERROR_LENGTH,
+  MAX_RATE,
+  MIN_RATE,
   parseClientFrame,
   parseClientMessage,
   parseServerMessage,
@@ -145,5 +147,68 @@ describe('parseServerMessage', () => {
       }),
     ).toBeDefined();
     expect(parseServerMessage({ type: 'command-ack', id: 'a', command: 'pause' })).toBeDefined();
+  });
+});
+
+describe('set-rate, checkpoint and restore', () => {
+  it.each([
+    [{ type: 'set-rate', rate: MIN_RATE }],
+    [{ type: 'set-rate', rate: 250.5 }],
+    [{ type: 'set-rate', rate: MAX_RATE, id: 'r', token: 't' }],
+    [{ type: 'set-rate', rate: null }],
+    [{ type: 'checkpoint' }],
+    [{ type: 'checkpoint', id: 'c', token: 't' }],
+    [{ type: 'restore' }],
+    [{ type: 'restore', id: 'r', token: 't' }],
+  ])('accepts %j', (message) => {
+    expect(parseClientMessage(message)).toEqual({ ok: true, value: message });
+  });
+
+  it.each([
+    [{ type: 'set-rate' }, /^set-rate: field rate is required$/],
+    [{ type: 'set-rate', rate: 0 }, /rate: expected .* from 1 to 100000, or null .*, got 0$/],
+    [{ type: 'set-rate', rate: -5 }, /got -5$/],
+    [
+      { type: 'set-rate', rate: MAX_RATE + 1 },
+      /from 1 to 100000, or null to train flat out, got 100001$/,
+    ],
+    [{ type: 'set-rate', rate: Number.POSITIVE_INFINITY }, /got Infinity$/],
+    [{ type: 'set-rate', rate: Number.NaN }, /got NaN$/],
+    [{ type: 'set-rate', rate: '100' }, /got "100"$/],
+    [{ type: 'set-rate', rate: 100, lr: 1 }, /field lr is not part of this message; remove it/],
+    [{ type: 'checkpoint', path: '/etc/passwd' }, /checkpoint: field path is not part of/],
+    [{ type: 'restore', from: {} }, /restore: field from is not part of/],
+  ])('refuses %j, saying what to send', (message, said) => {
+    const result = parseClientMessage(message);
+    expect(result).toMatchObject({ ok: false, code: 'ADAMFLOW_ERR_INVALID_FIELD' });
+    expect(!result.ok && result.message).toMatch(said);
+  });
+
+  it('the new types are listed, and a state-changed may say set-rate or restore', () => {
+    expect(CLIENT_TYPES).toEqual(expect.arrayContaining(['set-rate', 'checkpoint', 'restore']));
+    const changed = {
+      type: 'state-changed',
+      seq: 1,
+      time: 1,
+      config: {
+        source: 'seed',
+        model: 'linear-regression',
+        features: 1,
+        optimizer: 'adam',
+        lr: 0.01,
+        batchSize: 1,
+        rate: 250,
+        paused: false,
+      },
+      truth: [4, 3],
+      params: [1, 2],
+      step: 5,
+      samples: 5,
+      diverged: null,
+    };
+    for (const reason of ['set-rate', 'restore']) {
+      expect(parseServerMessage({ ...changed, reason }), reason).toBeDefined();
+    }
+    expect(parseServerMessage({ ...changed, reason: 'checkpoint' })).toBeUndefined();
   });
 });

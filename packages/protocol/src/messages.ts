@@ -30,6 +30,28 @@ export const OPTIMIZERS = [
  */
 export const SOURCES = sourceNames;
 
+/** Fewest training samples per second `set-rate` accepts. */
+export const MIN_RATE = 1;
+/** Most training samples per second `set-rate` accepts (`null` trains flat out instead). */
+export const MAX_RATE = 100_000;
+
+/** `set-rate`: samples per second in [{@link MIN_RATE}, {@link MAX_RATE}], or null for flat out. */
+const SetRateSchema = v.strictObject({
+  type: v.literal('set-rate'),
+  rate: v.nullable(v.pipe(v.number(), v.finite(), v.minValue(MIN_RATE), v.maxValue(MAX_RATE))),
+  ...base,
+});
+/** `checkpoint`: write the run's checkpoint file now. */
+const CheckpointSchema = v.strictObject({ type: v.literal('checkpoint'), ...base });
+/** `restore`: go back to the checkpoint last written. */
+const RestoreSchema = v.strictObject({ type: v.literal('restore'), ...base });
+
+// What an out-of-range value of these fields should have been, for people (valibot's
+// own `expected` says only `>=1` or `<=100000`).
+const FIELD_HINTS: Record<string, string> = {
+  'set-rate.rate': `a number of samples per second from ${MIN_RATE} to ${MAX_RATE}, or null to train flat out`,
+};
+
 /** Validator of every client message (strict: unknown fields are refused). */
 export const ClientMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('pause'), ...base }),
@@ -49,6 +71,9 @@ export const ClientMessageSchema = v.variant('type', [
   }),
   v.strictObject({ type: v.literal('set-source'), source: v.picklist(SOURCES), ...base }),
   v.strictObject({ type: v.literal('snapshot-request'), ...base }),
+  SetRateSchema,
+  CheckpointSchema,
+  RestoreSchema,
 ]);
 
 /** Any message a client may send. */
@@ -64,6 +89,9 @@ export const CLIENT_TYPES = [
   'set-optimizer',
   'set-source',
   'snapshot-request',
+  'set-rate',
+  'checkpoint',
+  'restore',
 ] as const;
 
 // Server -> client ---------------------------------------------------------------
@@ -171,6 +199,8 @@ export const STATE_REASONS = [
   'set-optimizer',
   'set-source',
   'diverged',
+  'set-rate',
+  'restore',
 ] as const;
 
 /** Broadcast after accepted commands and when training diverges: the resulting state. */
@@ -309,8 +339,14 @@ export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
   const id = Object.hasOwn(input, 'id') ? (input as { id?: unknown }).id : undefined;
   const issue = result.issues[0];
   const path = issue?.path?.map((p) => describeKey(p.key)).join('.') || '(message)';
-  const expected = issue?.expected ? `expected ${clip(issue.expected, 120)}` : 'invalid';
-  const unknownKey = issue?.type === 'strict_object' || issue?.expected === 'never';
+  const hint = FIELD_HINTS[`${type}.${path}`];
+  const expected = hint
+    ? `expected ${hint}`
+    : issue?.expected
+      ? `expected ${clip(issue.expected, 120)}`
+      : 'invalid';
+  // A strict object reports an unknown key as expecting `never`, a missing one as expecting its name.
+  const unknownKey = issue?.expected === 'never';
   return {
     ok: false,
     code: 'ADAMFLOW_ERR_INVALID_FIELD',

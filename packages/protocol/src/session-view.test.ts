@@ -97,6 +97,18 @@ describe('applyServerMessage', () => {
     expect(sourced.recent).toEqual({ x: [], y: [] });
   });
 
+  it('starts the history and the scatter over after a restore, even when the step goes forward', () => {
+    const running = fold([change('reset'), update(1), update(2)]);
+    const restored = applyServerMessage(running, change('restore', { step: 25, samples: 25 }));
+    expect(restored.history.step).toEqual([]);
+    expect(restored.lossEma).toBeNull();
+    expect(restored.recent).toEqual({ x: [], y: [] });
+    expect(restored.step).toBe(25);
+    const paced = applyServerMessage(running, change('set-rate', { step: 2, samples: 2 }));
+    expect(paced.history.step).toEqual([1, 2]);
+    expect(paced.recent.x).toEqual([1, 2]);
+  });
+
   it('bounds the history (evenly downsampled) and the scatter window', () => {
     const frames = [change('reset'), ...Array.from({ length: 100 }, (_, i) => update(i + 1))];
     const view = fold(frames, { historyLimit: 10, recentLimit: 7 });

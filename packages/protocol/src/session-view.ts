@@ -59,7 +59,14 @@ export interface SessionViewLimits {
 const DEFAULT_HISTORY = 1000;
 const DEFAULT_RECENT = 400;
 // The reasons after which a client starts its history over.
-const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set(['reset', 'set-source']);
+const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set([
+  'reset',
+  'set-source',
+  'restore',
+]);
+// The reasons after which the samples belong to another run: a new source, or a
+// checkpoint gone back to (which may have had another source).
+const NEW_DATA_REASONS: ReadonlySet<StateChanged['reason']> = new Set(['set-source', 'restore']);
 
 /**
  * The view before any frame: no configuration, nothing drawn.
@@ -95,7 +102,8 @@ export function emptySessionView(): SessionView {
  * state, pure (no I/O, the input view is never changed), shared by the server, the
  * page and any relay. A `snapshot` replaces the view; a `params-update` moves it on
  * (a history point, the new samples); a `state-changed` sets the configuration and,
- * after `reset`, `set-source` or a step count that went down, starts the history over.
+ * after `reset`, `set-source`, `restore` or a step count that went down, starts the
+ * history over (after `set-source` and `restore`, the recent samples too).
  * Acknowledgements and errors leave it as it is (the same object is returned).
  *
  * @param view - the view so far.
@@ -262,7 +270,7 @@ function applyStateChanged(view: SessionView, change: StateChanged): SessionView
     ...(restarted
       ? { loss: null, lossEma: null, history: emptyHistory(change.params.length) }
       : {}),
-    ...(change.reason === 'set-source' ? { recent: { x: [], y: [] } } : {}),
+    ...(NEW_DATA_REASONS.has(change.reason) ? { recent: { x: [], y: [] } } : {}),
     seq: change.seq,
     time: change.time,
   };
