@@ -10,14 +10,42 @@ const A = '#ff5c7a';
 const B = '#4cc9f0';
 const PALETTE = [A, B, '#ffb703', '#3ddc97', '#b388ff', '#f78c6b'];
 
-function size(element: HTMLElement, height: number): { width: number; height: number } {
-  return { width: Math.max(280, element.clientWidth), height };
+/** A chart's height for its width: `ratio` of the width, kept between `min` and `max`. */
+export interface Height {
+  min: number;
+  max: number;
+  ratio: number;
+}
+const SCATTER_HEIGHT: Height = { min: 260, max: 470, ratio: 0.8 };
+const STRIP_HEIGHT: Height = { min: 180, max: 210, ratio: 0.5 };
+
+function size(element: HTMLElement, height: Height): { width: number; height: number } {
+  const width = Math.max(240, element.clientWidth);
+  return {
+    width,
+    height: Math.round(Math.min(height.max, Math.max(height.min, width * height.ratio))),
+  };
+}
+
+/**
+ * The powers of ten between `min` and `max`, every few decades so that there are at most
+ * `most`: uPlot's own log splits add 2..9 × each decade, a band of grid lines on a narrow chart.
+ */
+export function decadeSplits(min: number, max: number, most = 5): number[] {
+  const low = Math.ceil(Math.log10(min) - 1e-9);
+  const high = Math.floor(Math.log10(max) + 1e-9);
+  const stride = Math.max(1, Math.ceil((high - low + 1) / most));
+  const splits: number[] = [];
+  for (let exponent = low; exponent <= high; exponent += stride) {
+    splits.push(Number(`1e${exponent}`));
+  }
+  return splits;
 }
 
 /** The seed's picture, live: recent samples, the fitted line, the true line. */
 export function scatterChart(element: HTMLElement): uPlot {
   const opts: uPlot.Options = {
-    ...size(element, 470),
+    ...size(element, SCATTER_HEIGHT),
     scales: { x: { time: false } },
     axes: [
       { ...AXIS, label: 'x', labelSize: 20 },
@@ -50,18 +78,21 @@ export function scatterChart(element: HTMLElement): uPlot {
       { label: 'fitted', stroke: A, width: 3.5, points: { show: false }, spanGaps: true },
     ],
   };
-  return new uPlot(opts, [[], [], [], []], element);
+  return fitted(new uPlot(opts, [[], [], [], []], element), element, SCATTER_HEIGHT);
 }
 
 /** Loss per step: raw (faint) and smoothed, on a log scale. */
 export function lossChart(element: HTMLElement): uPlot {
   const opts: uPlot.Options = {
-    ...size(element, 210),
+    ...size(element, STRIP_HEIGHT),
     scales: { x: { time: false }, y: { distr: 3 } },
     axes: [
       { ...AXIS, label: 'step', labelSize: 18 },
       {
         ...AXIS,
+        splits: (_u, _axis, min, max) => decadeSplits(min, max),
+        // uPlot's default log filter labels only some decades; ours are already few.
+        filter: (_u, splits) => splits,
         values: (_u, values) =>
           values.map((v) => (v == null ? '' : v >= 1 ? String(v) : v.toExponential(0))),
       },
@@ -74,7 +105,7 @@ export function lossChart(element: HTMLElement): uPlot {
       { label: 'smoothed', stroke: '#ffb703', width: 2.5, points: { show: false } },
     ],
   };
-  return new uPlot(opts, [[], [], []], element);
+  return fitted(new uPlot(opts, [[], [], []], element), element, STRIP_HEIGHT);
 }
 
 /** Parameter trajectories, each with its true value as a dashed line. */
@@ -100,19 +131,24 @@ export function paramsChart(element: HTMLElement, count: number): uPlot {
     });
   }
   const opts: uPlot.Options = {
-    ...size(element, 210),
+    ...size(element, STRIP_HEIGHT),
     scales: { x: { time: false } },
     axes: [{ ...AXIS, label: 'step', labelSize: 18 }, { ...AXIS }],
     legend: { show: false },
     cursor: { show: false },
     series,
   };
-  return new uPlot(opts, series.map(() => []) as unknown as uPlot.AlignedData, element);
+  const data = series.map(() => []) as unknown as uPlot.AlignedData;
+  return fitted(new uPlot(opts, data, element), element, STRIP_HEIGHT);
 }
 
-/** Keeps a chart as wide as its container. */
-export function fitWidth(chart: uPlot, element: HTMLElement): void {
-  new ResizeObserver(() =>
-    chart.setSize({ width: Math.max(280, element.clientWidth), height: chart.height }),
-  ).observe(element);
+/** Keeps a chart as wide as its container, and as tall as `height` says for that width. */
+function fitted(chart: uPlot, element: HTMLElement, height: Height): uPlot {
+  const observer = new ResizeObserver(() => {
+    // A destroyed chart (the parameters chart is rebuilt when the model changes) lets go.
+    if (!chart.root.isConnected) observer.disconnect();
+    else chart.setSize(size(element, height));
+  });
+  observer.observe(element);
+  return chart;
 }

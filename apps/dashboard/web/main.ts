@@ -9,7 +9,7 @@ import {
   type SessionView,
 } from '@adamflow/protocol';
 import type uPlot from 'uplot';
-import { fitWidth, lossChart, paramsChart, scatterChart } from './charts.js';
+import { lossChart, paramsChart, scatterChart } from './charts.js';
 import './style.css';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -25,8 +25,6 @@ let paramsPlot: uPlot | undefined;
 
 const scatter = scatterChart($('scatter'));
 const loss = lossChart($('loss'));
-fitWidth(scatter, $('scatter'));
-fitWidth(loss, $('loss'));
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 const client = connect(wsUrl);
@@ -108,7 +106,6 @@ function rebuildParamsChart(): void {
   if (paramsPlot && (paramsPlot.series.length - 1) / 2 === count) return;
   paramsPlot?.destroy();
   paramsPlot = paramsChart(element, count);
-  fitWidth(paramsPlot, element);
 }
 
 function syncControls(): void {
@@ -125,8 +122,10 @@ function syncControls(): void {
   $<HTMLSelectElement>('optimizer').value = config.optimizer;
   $<HTMLSelectElement>('source').value = config.source;
   const lr = $<HTMLInputElement>('lr');
-  if (document.activeElement !== lr) lr.value = String(Math.log10(config.lr));
-  $('lr-value').textContent = formatLr(config.lr);
+  if (document.activeElement !== lr) {
+    lr.value = String(Math.log10(config.lr));
+    showLr(config.lr);
+  }
   setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
@@ -139,8 +138,21 @@ function syncControls(): void {
 }
 
 const formatLr = (lr: number) => (lr >= 0.01 ? lr.toFixed(3) : lr.toExponential(1));
-const format = (value: number | null | undefined, digits = 4) =>
-  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+
+/** A number in at most about eight characters, so that it fits its tile on a phone. */
+function format(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e5) return value.toExponential(2);
+  return value.toFixed(magnitude >= 100 ? Math.min(digits, 2) : digits);
+}
+
+/** The slider's value as people read it, shown beside it and announced by screen readers. */
+function showLr(lr: number): void {
+  const text = formatLr(lr);
+  $('lr-value').textContent = text;
+  $('lr').setAttribute('aria-valuetext', text);
+}
 
 function draw(): void {
   const { config, params, truth, step, samplesPerSecond, lossEma, history } = view;
@@ -213,12 +225,35 @@ $('pause').addEventListener('click', () =>
   send({ type: view.config?.paused ? 'resume' : 'pause' }),
 );
 $('reset').addEventListener('click', () => send({ type: 'reset' }));
+/**
+ * Calls `action` with the latest value at most once per `interval` ms; the last value always
+ * goes. A held arrow key moves a slider ~30 times a second, each a `change`: sent one by one
+ * they would run into the server's rate limit.
+ */
+function throttled<T>(action: (value: T) => void, interval: number): (value: T) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let latest: T;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (value) => {
+    latest = value;
+    if (timer !== undefined) return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        last = performance.now();
+        action(latest);
+      },
+      Math.max(0, last + interval - performance.now()),
+    );
+  };
+}
+
+const sendLr = throttled((lr: number) => send({ type: 'set-lr', lr }), 300);
 $<HTMLInputElement>('lr').addEventListener('input', (event) => {
-  $('lr-value').textContent = formatLr(10 ** Number((event.target as HTMLInputElement).value));
+  showLr(10 ** Number((event.target as HTMLInputElement).value));
 });
 $<HTMLInputElement>('lr').addEventListener('change', (event) => {
-  const lr = Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3));
-  send({ type: 'set-lr', lr });
+  sendLr(Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3)));
 });
 $<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
   send({

@@ -11,9 +11,10 @@
 ;; most an ulp apart.
 ;;
 ;; Every function takes byte offsets into one memory: the parameters, the gradient and
-;; the optimizer's own state buffers (each optimizer names its regions in src/kernel.ts),
-;; and a byte count. Regions are padded to whole groups of four vectors (64 bytes),
-;; zero-filled, so there is no scalar tail.
+;; the optimizer's own state buffers (each optimizer names its regions in
+;; src/kernel-memory-layout.ts, and src/optimizer-kernel.ts says which function takes
+;; which), and a byte count. Regions are padded to whole groups of four vectors
+;; (64 bytes), zero-filled, so there is no scalar tail.
 ;; Compiled to src/kernel-binary.ts by scripts/build-kernel.mjs.
 (module
   (import "env" "memory" (memory 1))

@@ -1,7 +1,8 @@
-import type { Backend } from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { Backend } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { Optimizer } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
-import type { ParamGroup } from './param-groups.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { type GradientScalars, gradientScalars, jsOnlyBackend } from './step-scalars.js';
 import { closedUnitInterval, nonNegativeFinite } from './validate.js';
 
@@ -22,7 +23,7 @@ export interface ResolvedAdadeltaOptions extends ResolvedCommon {
 }
 
 /** The per-step scalars of Adadelta's fused pass. */
-interface AdadeltaStepScalars extends GradientScalars {
+export interface AdadeltaStepScalars extends GradientScalars {
   l2: number;
   rho: number;
   oneMinusRho: number;
@@ -63,7 +64,11 @@ const ADADELTA_DEFAULTS: ResolvedAdadeltaOptions = {
  * opt.step([0.5, -0.25]);
  * ```
  */
-export class Adadelta extends Optimizer<AdadeltaOptions, ResolvedAdadeltaOptions> {
+export class Adadelta extends Optimizer<
+  AdadeltaOptions,
+  ResolvedAdadeltaOptions,
+  AdadeltaStepScalars
+> {
   /** `'adadelta'`. */
   get kind(): 'adadelta' {
     return 'adadelta';
@@ -97,11 +102,13 @@ export class Adadelta extends Optimizer<AdadeltaOptions, ResolvedAdadeltaOptions
   }
 
   /** This step's scalars for one set of options (the optimizer's, or a group's). */
-  protected stepScalars(
-    options: ResolvedAdadeltaOptions,
-    lr: number,
+  protected groupScalars(
+    group: HeldGroup<ResolvedAdadeltaOptions>,
+    _k: number,
     scale: number,
   ): AdadeltaStepScalars {
+    const options = group.hyper;
+    const lr = group.lr;
     return {
       ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: options.weightDecay,
@@ -112,25 +119,17 @@ export class Adadelta extends Optimizer<AdadeltaOptions, ResolvedAdadeltaOptions
     };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    for (const group of this.groupList) {
-      const scalars = this.stepScalars(group.hyper, group.lr, scale);
-      this.updateRange(grad, group.from, group.to, scalars);
-    }
-  }
-
   /** The fused, allocation-free pass over parameters `[from, to)`. */
   protected updateRange(
     grad: ArrayLike<number>,
-    from: number,
-    to: number,
+    group: HeldGroup<ResolvedAdadeltaOptions>,
     s: AdadeltaStepScalars,
   ): void {
     const { scale, clip, bound, sign, l2, rho, oneMinusRho, eps, lr } = s;
     const p = this.params;
     const sq = this.squareAverage;
     const acc = this.deltaAverage;
-    for (let i = from; i < to; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;

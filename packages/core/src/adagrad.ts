@@ -1,7 +1,8 @@
-import type { Backend } from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import type { Backend } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { Optimizer } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
-import type { ParamGroup } from './param-groups.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { type GradientScalars, gradientScalars, jsOnlyBackend } from './step-scalars.js';
 import { nonNegativeFinite } from './validate.js';
 
@@ -29,7 +30,7 @@ export interface ResolvedAdagradOptions extends ResolvedCommon {
 }
 
 /** The per-step scalars of Adagrad's fused pass. */
-interface AdagradStepScalars extends GradientScalars {
+export interface AdagradStepScalars extends GradientScalars {
   l2: number;
   eps: number;
   /** `lr / (1 + (t - 1) * lrDecay)`. */
@@ -71,7 +72,7 @@ const ADAGRAD_DEFAULTS: ResolvedAdagradOptions = {
  * opt.step([0.5, -0.25]);
  * ```
  */
-export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
+export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions, AdagradStepScalars> {
   /** `'adagrad'`. */
   get kind(): 'adagrad' {
     return 'adagrad';
@@ -117,11 +118,13 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
   }
 
   /** This step's scalars for one set of options (the optimizer's, or a group's). */
-  protected stepScalars(
-    options: ResolvedAdagradOptions,
-    lr: number,
+  protected groupScalars(
+    group: HeldGroup<ResolvedAdagradOptions>,
+    _k: number,
     scale: number,
   ): AdagradStepScalars {
+    const options = group.hyper;
+    const lr = group.lr;
     return {
       ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: options.weightDecay,
@@ -131,24 +134,16 @@ export class Adagrad extends Optimizer<AdagradOptions, ResolvedAdagradOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    for (const group of this.groupList) {
-      const scalars = this.stepScalars(group.hyper, group.lr, scale);
-      this.updateRange(grad, group.from, group.to, scalars);
-    }
-  }
-
   /** The fused, allocation-free pass over parameters `[from, to)`. */
   protected updateRange(
     grad: ArrayLike<number>,
-    from: number,
-    to: number,
+    group: HeldGroup<ResolvedAdagradOptions>,
     s: AdagradStepScalars,
   ): void {
     const { scale, clip, bound, sign, l2, eps, stepSize } = s;
     const p = this.params;
     const sum = this.squareSum;
-    for (let i = from; i < to; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;

@@ -1,6 +1,10 @@
 import { BiasCorrection } from './bias-correction.js';
-import { AdamFlag, type Backend, chooseKernel, KernelBinding, OptimizerKernel } from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { AdamFlag } from './kernel-flags.js';
+import { Optimizer } from './optimizer.js';
+import { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
 import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
@@ -135,7 +139,7 @@ export const ADAM_DEFAULTS: ResolvedAdamOptions = {
  * // params ≈ [4, 3]
  * ```
  */
-export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
+export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions, AdamStepScalars> {
   /** `'adam'` (a getter, so it is known while the base constructor validates). */
   get kind(): 'adam' | 'adamw' {
     return 'adam';
@@ -254,34 +258,27 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     () => new BiasCorrection(),
   );
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    const groups = this.groupList;
+  /** Per-step scalars, once per group (PyTorch's order of operations, for exactness). */
+  protected groupScalars(
+    group: HeldGroup<ResolvedAdamOptions>,
+    k: number,
+    scale: number,
+  ): AdamStepScalars {
+    const { beta1, beta2, epsPlacement } = group.hyper;
     const t = this.t;
-    if (kernel) this.binding!.enter(grad, this.params, t);
-    for (let k = 0; k < groups.length; k++) {
-      const group = groups[k]!;
-      const { beta1, beta2, epsPlacement } = group.hyper;
-      // Per-step scalars, once per group (PyTorch's order of operations, for exactness).
-      // The saturated case is tested inline: a method call here costs as much as the update.
-      const c1 = this.corrections[2 * k]!;
-      const c2 = this.corrections[2 * k + 1]!;
-      const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
-      const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
-      const { stepSize, invBias2Sqrt } = stepScalars(group.lr, bias1, bias2, epsPlacement);
-      if (kernel) this.rangeOnKernel(kernel, group, scale, stepSize, invBias2Sqrt);
-      else this.range(group, grad, scale, stepSize, invBias2Sqrt);
-    }
-    if (kernel) this.binding!.leave(this.params);
+    // The saturated case is tested inline: a method call here costs as much as the update.
+    const c1 = this.corrections[2 * k]!;
+    const c2 = this.corrections[2 * k + 1]!;
+    const bias1 = t >= c1.saturatedAt && beta1 === c1.beta ? 1 : c1.at(beta1, t);
+    const bias2 = t >= c2.saturatedAt && beta2 === c2.beta ? 1 : c2.at(beta2, t);
+    return stepScalars(scale, group.lr, bias1, bias2, epsPlacement);
   }
 
   /** One group's fused pass over its range, in JavaScript. */
-  private range(
-    group: HeldGroup<ResolvedAdamOptions>,
+  protected updateRange(
     grad: ArrayLike<number>,
-    scale: number,
-    stepSize: number,
-    invBias2Sqrt: number,
+    group: HeldGroup<ResolvedAdamOptions>,
+    { scale, stepSize, invBias2Sqrt }: AdamStepScalars,
   ): void {
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
     const clipValue = this.hyper.clipValue;
@@ -325,12 +322,9 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
   }
 
   /** The same pass on the SIMD kernel, with the same per-step scalars. */
-  private rangeOnKernel(
-    kernel: OptimizerKernel<'adam'>,
+  protected override kernelStep(
     group: HeldGroup<ResolvedAdamOptions>,
-    scale: number,
-    stepSize: number,
-    invBias2Sqrt: number,
+    { scale, stepSize, invBias2Sqrt }: AdamStepScalars,
   ): void {
     const { beta1, beta2, eps, weightDecay, amsgrad, maximize } = group.hyper;
     const clipValue = this.hyper.clipValue;
@@ -340,26 +334,34 @@ export class Adam extends Optimizer<AdamOptions, ResolvedAdamOptions> {
     if (!decoupled && weightDecay !== 0) flags |= AdamFlag.l2;
     if (decoupled && weightDecay !== 0) flags |= AdamFlag.decoupled;
     if (amsgrad) flags |= AdamFlag.amsgrad;
-    kernel.stepAdam(
-      group.from,
-      group.to,
-      flags,
+    this.kernel!.step(group.from, group.to, flags, [
       scale,
       clipValue ?? 0,
       maximize ? -1 : 1,
       decoupled ? 1 - group.lr * weightDecay : 1,
       decoupled ? 0 : weightDecay,
       beta1,
+      1 - beta1,
       beta2,
+      1 - beta2,
       stepSize,
       invBias2Sqrt,
       eps,
-    );
+    ]);
   }
 }
 
+/** The per-step scalars of Adam's fused pass. */
+export interface AdamStepScalars {
+  /** The global-norm clipping factor. */
+  scale: number;
+  stepSize: number;
+  /** The factor on `sqrt(v)`. */
+  invBias2Sqrt: number;
+}
+
 // Reused by every step: the per-step scalars without an allocation per step.
-const scalars = { stepSize: 0, invBias2Sqrt: 0 };
+const scalars: AdamStepScalars = { scale: 1, stepSize: 0, invBias2Sqrt: 0 };
 
 /**
  * The step size and the factor on `sqrt(v)` for one step. After correction:
@@ -368,11 +370,13 @@ const scalars = { stepSize: 0, invBias2Sqrt: 0 };
  * order, and exactly 1, so the denominator is the uncorrected `sqrt(v) + eps`.
  */
 function stepScalars(
+  scale: number,
   lr: number,
   bias1: number,
   bias2: number,
   placement: AdamEpsPlacement,
-): { stepSize: number; invBias2Sqrt: number } {
+): AdamStepScalars {
+  scalars.scale = scale;
   if (placement === 'epsilon-hat') {
     scalars.stepSize = (lr * Math.sqrt(bias2)) / bias1;
     scalars.invBias2Sqrt = 1;

@@ -1,13 +1,11 @@
-import {
-  AdamaxFlag,
-  type Backend,
-  chooseKernel,
-  KernelBinding,
-  type OptimizerKernel,
-} from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { AdamaxFlag } from './kernel-flags.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
-import type { ParamGroup } from './param-groups.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
 import { nonNegativeFinite, oneOf, unitInterval } from './validate.js';
 
@@ -45,7 +43,7 @@ export interface ResolvedAdamaxOptions extends ResolvedCommon {
 }
 
 /** The per-step scalars of Adamax's fused pass. */
-interface AdamaxStepScalars extends GradientScalars {
+export interface AdamaxStepScalars extends GradientScalars {
   l2: number;
   beta1: number;
   oneMinusBeta1: number;
@@ -94,7 +92,7 @@ const ADAMAX_DEFAULTS: ResolvedAdamaxOptions = {
  * opt.step([0.5, -0.25]);
  * ```
  */
-export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
+export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions, AdamaxStepScalars> {
   /** `'adamax'`. */
   get kind(): 'adamax' {
     return 'adamax';
@@ -136,11 +134,13 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
   /**
    * This step's scalars for one set of options (the optimizer's, or a group's).
    */
-  protected stepScalars(
-    options: ResolvedAdamaxOptions,
-    lr: number,
+  protected groupScalars(
+    group: HeldGroup<ResolvedAdamaxOptions>,
+    _k: number,
     scale: number,
   ): AdamaxStepScalars {
+    const options = group.hyper;
+    const lr = group.lr;
     const { beta1, beta2, eps, weightDecay } = options;
     return {
       ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
@@ -154,30 +154,24 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    if (kernel) this.binding!.enter(grad, this.params, this.t);
-    for (const group of this.groupList) {
-      const s = this.stepScalars(group.hyper, group.lr, scale);
-      if (kernel) {
-        const flags = (s.clip ? AdamaxFlag.clip : 0) | (s.l2 !== 0 ? AdamaxFlag.l2 : 0);
-        kernel.stepAdamax(
-          group.from,
-          group.to,
-          flags,
-          s.scale,
-          s.bound,
-          s.sign,
-          s.l2,
-          s.beta1,
-          s.beta2,
-          s.epsInside ? s.eps : 0,
-          s.stepSize,
-          s.epsInside ? 0 : s.eps,
-        );
-      } else this.updateRange(grad, group.from, group.to, s);
-    }
-    if (kernel) this.binding!.leave(this.params);
+  protected override kernelStep(
+    group: HeldGroup<ResolvedAdamaxOptions>,
+    s: AdamaxStepScalars,
+  ): void {
+    const flags = (s.clip ? AdamaxFlag.clip : 0) | (s.l2 !== 0 ? AdamaxFlag.l2 : 0);
+    // eps goes in one of two places: inside the running maximum or after it.
+    this.kernel!.step(group.from, group.to, flags, [
+      s.scale,
+      s.bound,
+      s.sign,
+      s.l2,
+      s.beta1,
+      s.oneMinusBeta1,
+      s.beta2,
+      s.epsInside ? s.eps : 0,
+      s.stepSize,
+      s.epsInside ? 0 : s.eps,
+    ]);
   }
 
   /**
@@ -185,8 +179,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
    */
   protected updateRange(
     grad: ArrayLike<number>,
-    from: number,
-    to: number,
+    group: HeldGroup<ResolvedAdamaxOptions>,
     s: AdamaxStepScalars,
   ): void {
     const { scale, clip, bound, sign, l2, beta1, oneMinusBeta1, beta2, eps, epsInside, stepSize } =
@@ -196,7 +189,7 @@ export class Adamax extends Optimizer<AdamaxOptions, ResolvedAdamaxOptions> {
     const p = this.params;
     const m = this.firstMoment;
     const u = this.infinityNorm;
-    for (let i = from; i < to; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;

@@ -38,13 +38,13 @@ export { SGD } from './sgd.js';
 // The shared interface and snapshots
 export type {
   CommonOptions,
-  GroupState,
   NonFinitePolicy,
   OptimizerKind,
-  OptimizerState,
   ResolvedCommon,
-} from './optimizer.js';
-export { Optimizer, STATE_VERSION } from './optimizer.js';
+} from './common-options.js';
+export { Optimizer } from './optimizer.js';
+export type { GroupState, OptimizerState } from './optimizer-state.js';
+export { STATE_VERSION } from './optimizer-state.js';
 export type { ParamArray } from './param-array.js';
 
 // Parameter groups
@@ -71,7 +71,8 @@ export {
 } from './schedule.js';
 
 // The WebAssembly SIMD backend
-export { WASM_MIN_LENGTH, wasmSimdAvailable } from './kernel.js';
+export { WASM_MIN_LENGTH } from './choose-kernel.js';
+export { wasmSimdAvailable } from './kernel-module.js';
 
 // Errors
 export type { AdamflowErrorCode } from './errors.js';

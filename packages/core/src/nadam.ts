@@ -1,14 +1,17 @@
-import {
-  type Backend,
-  chooseKernel,
-  KernelBinding,
-  NAdamFlag,
-  type OptimizerKernel,
-} from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
-import type { ParamGroup } from './param-groups.js';
-import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
+import {
+  biasCorrection,
+  gradientScalars,
+  type MomentScalars,
+  momentFlags,
+  momentKernelScalars,
+} from './step-scalars.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link NAdam}. */
@@ -37,14 +40,7 @@ export interface ResolvedNAdamOptions extends ResolvedCommon {
 }
 
 /** The per-step scalars of NAdam's fused pass. */
-interface NAdamStepScalars extends GradientScalars {
-  l2: number;
-  /** `1 - lr * weightDecay` when decoupled, else exactly 1. */
-  decay: number;
-  beta1: number;
-  oneMinusBeta1: number;
-  beta2: number;
-  oneMinusBeta2: number;
+export interface NAdamStepScalars extends MomentScalars {
   invBias2Sqrt: number;
   eps: number;
   /** `lr * (1 - mu_t) / (1 - prod_{i<=t} mu_i)`, the gradient's weight. */
@@ -104,7 +100,7 @@ const NADAM_DEFAULTS: ResolvedNAdamOptions = {
  * opt.step([0.5, -0.25]);
  * ```
  */
-export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
+export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions, NAdamStepScalars> {
   /** `'nadam'`. */
   get kind(): 'nadam' {
     return 'nadam';
@@ -165,23 +161,25 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
   }
 
   /**
-   * This step's scalars for one set of options (the optimizer's, or a group's), given
-   * the product of momentum coefficients before this step; returns the new product too.
+   * This step's scalars for group `k`; multiplies this step's momentum coefficient into
+   * the group's product.
    */
-  protected stepScalars(
-    options: ResolvedNAdamOptions,
-    lr: number,
+  protected groupScalars(
+    group: HeldGroup<ResolvedNAdamOptions>,
+    k: number,
     scale: number,
-    muProductBefore: number,
-  ): { scalars: NAdamStepScalars; muProduct: number } {
+  ): NAdamStepScalars {
+    const options = group.hyper;
+    const lr = group.lr;
     const { beta1, beta2, eps, weightDecay, momentumDecay, decoupledWeightDecay } = options;
     const t = this.t;
     // PyTorch's expressions, term for term.
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentumDecay));
-    const muProduct = muProductBefore * mu;
+    const muProduct = (this.muProducts[k] ?? 1) * mu;
     const muProductNext = muProduct * muNext;
-    const scalars: NAdamStepScalars = {
+    this.muProducts[k] = muProduct;
+    return {
       ...gradientScalars(this.hyper.clipValue, options.maximize, scale),
       l2: decoupledWeightDecay ? 0 : weightDecay,
       decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1,
@@ -194,49 +192,22 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
       gradStep: (lr * (1 - mu)) / (1 - muProduct),
       momentStep: (lr * muNext) / (1 - muProductNext),
     };
-    return { scalars, muProduct };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    if (kernel) this.binding!.enter(grad, this.params, this.t);
-    const groups = this.groupList;
-    for (let k = 0; k < groups.length; k++) {
-      const group = groups[k]!;
-      const before = this.muProducts[k] ?? 1;
-      const { scalars: s, muProduct } = this.stepScalars(group.hyper, group.lr, scale, before);
-      this.muProducts[k] = muProduct;
-      if (kernel) {
-        const flags =
-          (s.clip ? NAdamFlag.clip : 0) |
-          (s.l2 !== 0 ? NAdamFlag.l2 : 0) |
-          (s.decay !== 1 ? NAdamFlag.decoupled : 0);
-        kernel.stepNAdam(
-          group.from,
-          group.to,
-          flags,
-          s.scale,
-          s.bound,
-          s.sign,
-          s.decay,
-          s.l2,
-          s.beta1,
-          s.beta2,
-          s.invBias2Sqrt,
-          s.eps,
-          s.gradStep,
-          s.momentStep,
-        );
-      } else this.updateRange(grad, group.from, group.to, s);
-    }
-    if (kernel) this.binding!.leave(this.params);
+  protected override kernelStep(group: HeldGroup<ResolvedNAdamOptions>, s: NAdamStepScalars): void {
+    const flags = momentFlags(s);
+    this.kernel!.step(
+      group.from,
+      group.to,
+      flags,
+      momentKernelScalars(s, [s.invBias2Sqrt, s.eps, s.gradStep, s.momentStep]),
+    );
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */
   protected updateRange(
     grad: ArrayLike<number>,
-    from: number,
-    to: number,
+    group: HeldGroup<ResolvedNAdamOptions>,
     s: NAdamStepScalars,
   ): void {
     const { scale, clip, bound, sign, l2, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2 } = s;
@@ -244,7 +215,7 @@ export class NAdam extends Optimizer<NAdamOptions, ResolvedNAdamOptions> {
     const p = this.params;
     const m = this.firstMoment;
     const v = this.secondMoment;
-    for (let i = from; i < to; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;

@@ -1,145 +1,59 @@
-import { decodeFloatsInto, encodeFloats, isFloatsOfLength } from './base64.js';
-import { AdamflowError } from './errors.js';
-import type { KernelBinding } from './kernel.js';
+import {
+  type CommonOptions,
+  checkCommonOptions,
+  checkParams,
+  inGroup,
+  type OptimizerKind,
+  type ResolvedCommon,
+  splitOptions,
+} from './common-options.js';
+import { checkGradient, clipNormScale, nonFiniteGradient, scanGradient } from './gradient-scan.js';
+import type { KernelBinding } from './kernel-binding.js';
+import {
+  checkSnapshot,
+  malformed,
+  type OptimizerState,
+  restoreBuffers,
+  snapshotGroups,
+  snapshotHyper,
+  snapshotOf,
+} from './optimizer-state.js';
 import type { ParamArray } from './param-array.js';
 import {
+  checkGroupUpdate,
   GROUP_COMMON_KEYS,
   type GroupInfo,
   type GroupOptions,
   type HeldGroup,
-  type ParamGroup,
   parseGroups,
   stripUndefined,
 } from './param-groups.js';
-import type { Schedule } from './schedule.js';
-import {
-  boolean,
-  describe,
-  knownKeys,
-  nonNegativeFinite,
-  oneOf,
-  positiveFinite,
-} from './validate.js';
-
-/** The optimizers of this package, as named in snapshots and the registry. */
-export type OptimizerKind =
-  | 'adam'
-  | 'adamw'
-  | 'sgd'
-  | 'rmsprop'
-  | 'adamax'
-  | 'nadam'
-  | 'radam'
-  | 'adagrad'
-  | 'adadelta';
-
-/**
- * What `step()` does with a gradient holding NaN or ±Infinity:
- * - `'throw'` (default): throw an {@link AdamflowError} with code
- *   `ADAMFLOW_ERR_NON_FINITE_GRADIENT`; params, moments and step count stay exactly as they were.
- * - `'skip'`: do nothing but count the step in `skippedSteps`; `step()` returns false.
- * - `'propagate'`: no check at all (one pass over the gradient fewer); NaN spreads
- *   into the parameters as it would in PyTorch.
- */
-export type NonFinitePolicy = 'throw' | 'skip' | 'propagate';
-
-/** Options every optimizer takes. */
-export interface CommonOptions {
-  /** Learning rate: a positive finite number, or a {@link Schedule} of the step index. */
-  lr?: number | Schedule;
-  /** Weight decay coefficient, >= 0 (L2 in Adam/SGD/RMSProp, decoupled in AdamW). */
-  weightDecay?: number;
-  /** Ascend the objective instead of descending it. */
-  maximize?: boolean;
-  /** Clamp every gradient entry to `[-clipValue, clipValue]` before anything else; `null` is off. */
-  clipValue?: number | null;
-  /**
-   * Rescale the gradient so its L2 norm is at most `clipNorm` (PyTorch's
-   * `clip_grad_norm_`: factor `min(1, clipNorm / (norm + 1e-6))`); `null` is off.
-   * Costs one extra read pass over the gradient. Applied before `clipValue`.
-   */
-  clipNorm?: number | null;
-  /** See {@link NonFinitePolicy}. */
-  nonFinite?: NonFinitePolicy;
-  /**
-   * Parameter groups (PyTorch's `param_groups`): index ranges of the parameter vector,
-   * half-open, disjoint and covering it, each with its own options; the top-level options
-   * are every group's defaults. See {@link ParamGroup}.
-   */
-  groups?: readonly ParamGroup<CommonOptions>[];
-}
-
-/** The resolved common options, as held and snapshotted. */
-export interface ResolvedCommon {
-  lr: number | Schedule;
-  weightDecay: number;
-  maximize: boolean;
-  clipValue: number | null;
-  clipNorm: number | null;
-  nonFinite: NonFinitePolicy;
-}
-
-/** The snapshot format's version; bumped on any incompatible change. */
-export const STATE_VERSION = 1;
-
-/**
- * A versioned, JSON-safe snapshot of everything an optimizer holds. Float buffers
- * are the exact bytes, little-endian, in base64, so a restore is bitwise.
- */
-export interface OptimizerState {
-  format: 'adamflow.optimizer';
-  version: number;
-  kind: OptimizerKind;
-  dtype: 'float32' | 'float64';
-  length: number;
-  stepCount: number;
-  skippedSteps: number;
-  /** Hyperparameters; `lr` is null when it was a schedule (functions do not serialize). */
-  hyper: Record<string, number | boolean | string | null>;
-  /** `params` and every state buffer, base64 of little-endian bytes. */
-  buffers: Record<string, string>;
-  /** Small per-kind flags (e.g. whether SGD's momentum buffer is initialised). */
-  flags: Record<string, boolean>;
-  /**
-   * The parameter groups: each one's range and the options it set itself (`lr` null for
-   * a schedule). Absent in snapshots from before groups existed (one group, no options).
-   */
-  groups?: GroupState[];
-  /**
-   * Per-kind running scalars (e.g. NAdam's product of momentum coefficients, one per
-   * group); absent for kinds that keep none. Finite numbers, exact through JSON.
-   */
-  scalars?: Record<string, number>;
-}
-
-/** One parameter group in an {@link OptimizerState}. */
-export interface GroupState {
-  range: [number, number];
-  hyper: Record<string, number | boolean | string | null>;
-}
-
-const COMMON_KEYS = ['lr', 'weightDecay', 'maximize', 'clipValue', 'clipNorm', 'nonFinite'];
-const POLICIES: readonly NonFinitePolicy[] = ['throw', 'skip', 'propagate'];
+import { describe, knownKeys } from './validate.js';
 
 /**
  * The base every optimizer extends: validation, learning-rate schedules, clipping,
- * the non-finite policy, snapshots. Subclasses supply one fused update pass.
+ * the non-finite policy, parameter groups, snapshots. Subclasses supply each group's
+ * per-step scalars and one fused pass over a group's range (in JavaScript, and on the
+ * SIMD kernel where they have one); the loop over the groups is here.
  *
  * The order of operations in a step: check finiteness → clip by global norm → clip by
  * value → (subclass) maximize sign, weight decay, moments, bias correction, parameter
  * update. Each is documented here and in the subclass, but for speed they are not
  * separate passes or composable functions as in optax's `chain`: the finite check and
  * the norm share one read pass over the gradient (`scanGradient`), the norm's factor
- * and every other per-step scalar are computed once in `step()`/`update()`, and the
- * per-element work, clipping by value included, is one fused loop per optimizer
- * (`update()`, or its SIMD twin in kernel/optimizers.wat).
+ * is computed once in `step()` and every other per-step scalar once per group in
+ * `groupScalars()`, and the per-element work, clipping by value included, is one fused
+ * loop per group (`updateRange()`, or its SIMD twin in kernel/optimizers.wat, run by
+ * `kernelStep()`).
  *
  * @typeParam Options - the constructor options of the subclass.
  * @typeParam Resolved - the validated options it holds.
+ * @typeParam Scalars - the per-step scalars of one group's fused pass.
  */
 export abstract class Optimizer<
   Options extends CommonOptions = CommonOptions,
   Resolved extends ResolvedCommon = ResolvedCommon,
+  Scalars = unknown,
 > {
   /** Which optimizer this is (subclasses define it as a prototype getter). */
   abstract get kind(): OptimizerKind;
@@ -153,7 +67,7 @@ export abstract class Optimizer<
   protected skipped = 0;
   /**
    * The parameter groups, in index order: one covering every parameter when the
-   * `groups` option was not given. `update()` runs one fused pass per group's range.
+   * `groups` option was not given. Each step runs one fused pass per group's range.
    */
   protected readonly groupList: HeldGroup<Resolved>[];
   /** The option keys a group may set. */
@@ -169,27 +83,14 @@ export abstract class Optimizer<
   ) {
     // kind is a prototype getter in every subclass, so it is defined here already.
     const name = (this as { readonly kind: OptimizerKind }).kind;
-    if (!(params instanceof Float64Array || params instanceof Float32Array)) {
-      throw new TypeError(
-        `${name}: params must be a Float64Array or Float32Array (it is updated in place), got ${describe(params)}; wrap numbers with new Float64Array([...])`,
-      );
-    }
-    if (params.length === 0) {
-      throw new RangeError(`${name}: params must hold at least one parameter, got length 0`);
-    }
-    this.params = params;
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
-    }
-    const given = (options ?? {}) as Record<string, unknown>;
-    knownKeys(name, given, [...COMMON_KEYS, 'groups', ...ownKeys]);
-    const { groups, ...rest } = given;
-    this.hyper = this.resolve({ ...defaults, ...stripUndefined(rest) } as Resolved);
+    this.params = checkParams(name, params);
+    const { groups, rest } = splitOptions(name, options, ownKeys);
+    this.hyper = this.resolve({ ...defaults, ...rest } as Resolved);
     this.groupKeys = [...GROUP_COMMON_KEYS, ...ownKeys];
     const specs =
       groups === undefined
-        ? [{ from: 0, to: params.length, own: {} }]
-        : parseGroups(name, groups, params.length, this.groupKeys);
+        ? [{ from: 0, to: this.params.length, own: {} }]
+        : parseGroups(name, groups, this.params.length, this.groupKeys);
     this.groupList = specs.map(({ from, to, own }, k) => ({
       from,
       to,
@@ -204,12 +105,33 @@ export abstract class Optimizer<
   protected abstract resolve(merged: Resolved): Resolved;
 
   /**
-   * The step's per-element work: for each group in `groupList`, its per-step scalars
-   * once and one fused, allocation-free pass over its range.
-   * @param grad - the raw gradient (already checked for finiteness when asked).
+   * Group `k`'s scalars for this step (`this.t` is already the step's number), computed
+   * once before its pass. It may advance per-group running state (NaN-free: a step that
+   * reaches here is applied).
+   * @param group - the group, with this step's `lr`.
+   * @param k - its index.
    * @param scale - the global-norm clipping factor (exactly 1 when off).
    */
-  protected abstract update(grad: ArrayLike<number>, scale: number): void;
+  protected abstract groupScalars(group: HeldGroup<Resolved>, k: number, scale: number): Scalars;
+
+  /**
+   * One group's fused, allocation-free pass over its range `[group.from, group.to)`, in
+   * JavaScript.
+   * @param grad - the raw gradient (already checked for finiteness when asked).
+   */
+  protected abstract updateRange(
+    grad: ArrayLike<number>,
+    group: HeldGroup<Resolved>,
+    scalars: Scalars,
+  ): void;
+
+  /**
+   * The same pass on the SIMD kernel: subclasses that set `binding` override it.
+   * @param group - the group; the kernel already holds this step's gradient and params.
+   */
+  protected kernelStep(_group: HeldGroup<Resolved>, _scalars: Scalars): void {
+    throw new Error(`${this.kind}: a kernel is bound but there is no kernel step`);
+  }
 
   /** The state buffers to snapshot, by name (params excluded). */
   protected abstract stateBuffers(): Record<string, ParamArray>;
@@ -221,24 +143,7 @@ export abstract class Optimizer<
    */
   protected scanGradient(grad: ArrayLike<number>, check: boolean, wantNorm: boolean): number {
     if (this.binding) return this.binding.scan(grad, this.t + 1, check, wantNorm);
-    // g - g is NaN exactly when g is NaN or ±Infinity, whereas g * g can overflow for
-    // finite g; one pass serves both the finite check and the norm.
-    const n = grad.length;
-    let poison = 0;
-    let sumSquares = 0;
-    if (wantNorm) {
-      for (let i = 0; i < n; i++) {
-        const g = grad[i]!;
-        poison += g - g;
-        sumSquares += g * g;
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const g = grad[i]!;
-        poison += g - g;
-      }
-    }
-    return check && poison !== 0 ? Number.NaN : sumSquares;
+    return scanGradient(grad, check, wantNorm);
   }
 
   /** Per-kind flags to snapshot. */
@@ -356,24 +261,8 @@ export abstract class Optimizer<
    * ```
    */
   setGroup(index: number, options: Partial<GroupOptions<Options>>): void {
-    const groups = this.groupList;
-    if (!Number.isInteger(index) || index < 0 || index >= groups.length) {
-      throw new RangeError(
-        `${this.kind}.setGroup: index must be an integer from 0 to ${groups.length - 1}, got ${describe(index)}`,
-      );
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `${this.kind}.setGroup: options must be an object, got ${describe(options)}`,
-      );
-    }
-    if ('range' in options) {
-      throw new TypeError(
-        `${this.kind}.setGroup: a group's range is fixed at construction; build a new optimizer to regroup the parameters`,
-      );
-    }
-    knownKeys(`${this.kind}.setGroup`, options, this.groupKeys);
-    const group = groups[index]!;
+    checkGroupUpdate(this.kind, index, this.groupList.length, options, this.groupKeys);
+    const group = this.groupList[index]!;
     const own = { ...group.own, ...stripUndefined(options) };
     group.hyper = this.resolveGroup(this.hyper, own, index);
     group.own = own;
@@ -389,17 +278,7 @@ export abstract class Optimizer<
    *   State is unchanged whenever it throws.
    */
   step(grad: ArrayLike<number>): boolean {
-    const n = this.params.length;
-    if (grad === null || typeof grad !== 'object' || typeof grad.length !== 'number') {
-      throw new TypeError(
-        `${this.kind}.step: grad must be an array or typed array of numbers, got ${describe(grad)}`,
-      );
-    }
-    if (grad.length !== n) {
-      throw new RangeError(
-        `${this.kind}.step: grad has length ${grad.length} but there are ${n} parameters; pass one gradient entry per parameter`,
-      );
-    }
+    checkGradient(this.kind, grad, this.params.length);
     // Every group's rate before anything changes, so a bad schedule value changes nothing.
     const groups = this.groupList;
     for (let k = 0; k < groups.length; k++) {
@@ -418,22 +297,31 @@ export abstract class Optimizer<
           this.skipped++;
           return false;
         }
-        throw new AdamflowError(
-          'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
-          `${this.kind}.step: the gradient holds NaN or Infinity (first at index ${firstNonFinite(grad)}); nothing was changed. Fix the gradient, or pass nonFinite: 'skip' to skip such steps`,
-        );
+        throw nonFiniteGradient(this.kind, grad);
       }
     }
-    let scale = 1;
-    if (hyper.clipNorm !== null) {
-      let norm = Math.sqrt(sumSquares);
-      if (norm === Number.POSITIVE_INFINITY) norm = scaledNorm(grad);
-      scale = Math.min(1, hyper.clipNorm / (norm + 1e-6));
-    }
+    const scale = hyper.clipNorm === null ? 1 : clipNormScale(grad, sumSquares, hyper.clipNorm);
     this.t++;
     for (const group of groups) group.lastLr = group.lr;
     this.update(grad, scale);
     return true;
+  }
+
+  /**
+   * The step's per-element work: for each group, its per-step scalars once and one
+   * fused pass over its range, on the kernel when one is bound.
+   */
+  private update(grad: ArrayLike<number>, scale: number): void {
+    const binding = this.binding;
+    if (binding) binding.enter(grad, this.params, this.t);
+    const groups = this.groupList;
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[k]!;
+      const scalars = this.groupScalars(group, k, scale);
+      if (binding) this.kernelStep(group, scalars);
+      else this.updateRange(grad, group, scalars);
+    }
+    if (binding) binding.leave(this.params);
   }
 
   /**
@@ -464,29 +352,17 @@ export abstract class Optimizer<
    * ```
    */
   state(): OptimizerState {
-    const buffers: Record<string, string> = { params: encodeFloats(this.params) };
-    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
-      buffers[name] = encodeFloats(buffer);
-    }
-    const state: OptimizerState = {
-      format: 'adamflow.optimizer',
-      version: STATE_VERSION,
+    return snapshotOf({
       kind: this.kind,
-      dtype: this.params instanceof Float64Array ? 'float64' : 'float32',
-      length: this.params.length,
+      params: this.params,
       stepCount: this.t,
       skippedSteps: this.skipped,
-      hyper: plainHyper(this.hyper),
-      buffers,
+      hyper: this.hyper,
+      buffers: this.stateBuffers(),
       flags: this.stateFlags(),
-      groups: this.groupList.map((group) => ({
-        range: [group.from, group.to],
-        hyper: plainHyper(group.own),
-      })),
-    };
-    const scalars = this.stateScalars();
-    if (Object.keys(scalars).length > 0) state.scalars = scalars;
-    return state;
+      groups: this.groupList,
+      scalars: this.stateScalars(),
+    });
   }
 
   /**
@@ -498,14 +374,16 @@ export abstract class Optimizer<
    * @throws AdamflowError with code `ADAMFLOW_ERR_STATE_*`.
    */
   loadState(snapshot: unknown): void {
-    const s = this.checkSnapshot(snapshot);
-    const merged = { ...this.hyper } as Record<string, unknown>;
-    for (const [key, value] of Object.entries(s.hyper)) {
-      if (!(key in merged)) malformed(`unknown hyperparameter '${key}'`);
-      if (key === 'lr' && value === null) continue;
-      merged[key] = value;
-    }
-    const owns = this.snapshotGroups(s);
+    const s = checkSnapshot(snapshot, {
+      kind: this.kind,
+      dtype: this.params instanceof Float64Array ? 'float64' : 'float32',
+      length: this.params.length,
+      bytes: this.params.byteLength,
+      buffers: Object.keys(this.stateBuffers()),
+      scalars: Object.keys(this.stateScalars()),
+    });
+    const merged = snapshotHyper(s, this.hyper);
+    const owns = snapshotGroups(s, this.groupList, this.groupKeys);
     let hyper: Resolved;
     let resolved: Resolved[];
     try {
@@ -520,10 +398,7 @@ export abstract class Optimizer<
       group.own = owns[k]!;
       group.hyper = resolved[k]!;
     });
-    decodeFloatsInto(s.buffers['params']!, this.params);
-    for (const [name, buffer] of Object.entries(this.stateBuffers())) {
-      decodeFloatsInto(s.buffers[name]!, buffer);
-    }
+    restoreBuffers(s, this.params, this.stateBuffers());
     this.t = s.stepCount;
     this.skipped = s.skippedSteps;
     this.loadFlags(s.flags);
@@ -554,159 +429,9 @@ export abstract class Optimizer<
     }
   }
 
-  /** The groups' own options from a snapshot, checked against this optimizer's ranges. */
-  private snapshotGroups(s: OptimizerState): Record<string, unknown>[] {
-    const groups = this.groupList;
-    if (s.groups === undefined && groups.length === 1) return [{}];
-    const given = s.groups;
-    const same =
-      Array.isArray(given) &&
-      given.length === groups.length &&
-      given.every(
-        (g, k) =>
-          g !== null &&
-          typeof g === 'object' &&
-          Array.isArray(g.range) &&
-          g.range[0] === groups[k]!.from &&
-          g.range[1] === groups[k]!.to,
-      );
-    if (!same) {
-      const ranges = (list: readonly { range: unknown }[]) =>
-        list.map((g) => JSON.stringify(g.range)).join(', ');
-      throw new AdamflowError(
-        'ADAMFLOW_ERR_STATE_GROUPS',
-        `loadState: the snapshot's parameter groups (${Array.isArray(given) ? ranges(given) : 'none'}) are not this optimizer's (${ranges(this.groups)}); restore it into an optimizer built with the same group ranges`,
-      );
-    }
-    return given.map((g, k) => {
-      if (g.hyper === null || typeof g.hyper !== 'object')
-        malformed(`groups[${k}].hyper is missing`);
-      const own: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(g.hyper)) {
-        if (!this.groupKeys.includes(key)) malformed(`unknown option '${key}' in groups[${k}]`);
-        // A schedule does not serialize: keep this optimizer's own for the group, if any.
-        if (key === 'lr' && value === null) {
-          if ('lr' in groups[k]!.own) own['lr'] = groups[k]!.own['lr'];
-          continue;
-        }
-        own[key] = value;
-      }
-      return own;
-    });
-  }
-
   /** Validates the options every optimizer shares. */
   protected resolveCommon(merged: Resolved): Resolved {
-    const name = this.kind;
-    if (typeof merged.lr !== 'function') positiveFinite(`${name}: lr`, merged.lr);
-    nonNegativeFinite(`${name}: weightDecay`, merged.weightDecay);
-    boolean(`${name}: maximize`, merged.maximize);
-    if (merged.clipValue !== null) positiveFinite(`${name}: clipValue`, merged.clipValue);
-    if (merged.clipNorm !== null) positiveFinite(`${name}: clipNorm`, merged.clipNorm);
-    oneOf(`${name}: nonFinite`, merged.nonFinite, POLICIES);
+    checkCommonOptions(this.kind, merged);
     return merged;
   }
-
-  private checkSnapshot(snapshot: unknown): OptimizerState {
-    if (snapshot === null || typeof snapshot !== 'object') {
-      malformed(`expected an object from state(), got ${describe(snapshot)}`);
-    }
-    const s = snapshot as Partial<OptimizerState>;
-    if (s.format !== 'adamflow.optimizer') malformed(`format is ${describe(s.format)}`);
-    if (s.version !== STATE_VERSION) {
-      throw new AdamflowError(
-        'ADAMFLOW_ERR_STATE_VERSION',
-        `loadState: snapshot version ${describe(s.version)} is not supported; this build reads version ${STATE_VERSION}`,
-      );
-    }
-    const dtype = this.params instanceof Float64Array ? 'float64' : 'float32';
-    if (s.kind !== this.kind || s.dtype !== dtype) {
-      throw new AdamflowError(
-        'ADAMFLOW_ERR_STATE_KIND',
-        `loadState: snapshot is of ${describe(s.kind)}/${describe(s.dtype)}, this optimizer is ${this.kind}/${dtype}; restore it into an optimizer of the same kind and dtype`,
-      );
-    }
-    if (s.length !== this.params.length) {
-      throw new AdamflowError(
-        'ADAMFLOW_ERR_STATE_LENGTH',
-        `loadState: snapshot holds ${describe(s.length)} parameters, this optimizer ${this.params.length}`,
-      );
-    }
-    if (!isCount(s.stepCount) || !isCount(s.skippedSteps))
-      malformed('counters must be integers >= 0');
-    if (s.hyper === null || typeof s.hyper !== 'object') malformed('hyper is missing');
-    if (s.flags === null || typeof s.flags !== 'object') malformed('flags are missing');
-    for (const value of Object.values(s.flags)) {
-      if (typeof value !== 'boolean') malformed('flags must be booleans');
-    }
-    const buffers = s.buffers;
-    if (buffers === null || typeof buffers !== 'object') malformed('buffers are missing');
-    const bytes = this.params.byteLength;
-    const names = ['params', ...Object.keys(this.stateBuffers())];
-    for (const name of names) {
-      if (!isFloatsOfLength(buffers[name], bytes)) {
-        malformed(`buffer '${name}' is missing or not ${bytes} bytes of base64`);
-      }
-    }
-    const scalarNames = Object.keys(this.stateScalars());
-    if (scalarNames.length > 0) {
-      const scalars = s.scalars as Record<string, unknown> | undefined;
-      if (scalars === null || typeof scalars !== 'object') malformed('scalars are missing');
-      for (const name of scalarNames) {
-        const value = scalars[name];
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
-          malformed(`scalar '${name}' is missing or not a finite number`);
-        }
-      }
-    }
-    return s as OptimizerState;
-  }
-}
-
-function malformed(detail: string): never {
-  throw new AdamflowError(
-    'ADAMFLOW_ERR_STATE_MALFORMED',
-    `loadState: not a valid optimizer snapshot: ${detail}; pass the value state() returned (JSON round-trips are fine)`,
-  );
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
-
-/** Options as a snapshot holds them: a schedule (a function) becomes null. */
-function plainHyper(options: object): Record<string, number | boolean | string | null> {
-  const out: Record<string, number | boolean | string | null> = {};
-  for (const [key, value] of Object.entries(options)) {
-    out[key] = typeof value === 'function' ? null : (value as number | boolean | string | null);
-  }
-  return out;
-}
-
-/** A group's validation error, its message saying which group. */
-function inGroup(error: unknown, name: string, k: number): unknown {
-  if (!(error instanceof Error)) return error;
-  const prefix = `${name}: `;
-  const detail = error.message.startsWith(prefix)
-    ? error.message.slice(prefix.length)
-    : error.message;
-  const message = `${prefix}groups[${k}]: ${detail}`;
-  return error instanceof RangeError ? new RangeError(message) : new TypeError(message);
-}
-
-function firstNonFinite(grad: ArrayLike<number>): number {
-  for (let i = 0; i < grad.length; i++) if (!Number.isFinite(grad[i])) return i;
-  return -1;
-}
-
-/** The L2 norm without overflow, for the rare finite gradient whose squares overflow. */
-function scaledNorm(grad: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < grad.length; i++) max = Math.max(max, Math.abs(grad[i]!));
-  let sum = 0;
-  for (let i = 0; i < grad.length; i++) {
-    const r = grad[i]! / max;
-    sum += r * r;
-  }
-  return max * Math.sqrt(sum);
 }

@@ -146,6 +146,45 @@ function checkCoverage(name: string, specs: readonly GroupSpec[], length: number
   }
 }
 
+/**
+ * Checks the arguments of `setGroup(index, options)`: an existing group's index, and
+ * options a group may set (not its range, which is fixed).
+ *
+ * @param name - the optimizer's kind, for messages.
+ * @param index - the group's index as given.
+ * @param count - how many groups there are.
+ * @param options - the options as given.
+ * @param allowed - the option keys a group may set.
+ * @throws TypeError or RangeError saying what is wrong and how to fix it.
+ * @example
+ * ```ts
+ * checkGroupUpdate('adam', 2, 2, { lr: 0.1 }, ['lr']); // RangeError: index must be ... 0 to 1
+ * ```
+ * @internal
+ */
+export function checkGroupUpdate(
+  name: string,
+  index: number,
+  count: number,
+  options: unknown,
+  allowed: readonly string[],
+): void {
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(
+      `${name}.setGroup: index must be an integer from 0 to ${count - 1}, got ${describe(index)}`,
+    );
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${name}.setGroup: options must be an object, got ${describe(options)}`);
+  }
+  if ('range' in options) {
+    throw new TypeError(
+      `${name}.setGroup: a group's range is fixed at construction; build a new optimizer to regroup the parameters`,
+    );
+  }
+  knownKeys(`${name}.setGroup`, options, allowed);
+}
+
 /** A copy of `options` without the keys whose value is undefined. */
 export function stripUndefined<T extends object>(options: T): Partial<T> {
   const out: Partial<T> = {};

@@ -1,14 +1,18 @@
-import {
-  type Backend,
-  chooseKernel,
-  KernelBinding,
-  type OptimizerKernel,
-  RAdamFlag,
-} from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { RAdamFlag } from './kernel-flags.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
-import type { ParamGroup } from './param-groups.js';
-import { biasCorrection, type GradientScalars, gradientScalars } from './step-scalars.js';
+import type { HeldGroup, ParamGroup } from './param-groups.js';
+import {
+  biasCorrection,
+  gradientScalars,
+  type MomentScalars,
+  momentFlags,
+  momentKernelScalars,
+} from './step-scalars.js';
 import { boolean, nonNegativeFinite, unitInterval } from './validate.js';
 
 /** Options of {@link RAdam}. */
@@ -34,14 +38,7 @@ export interface ResolvedRAdamOptions extends ResolvedCommon {
 }
 
 /** The per-step scalars of RAdam's fused pass. */
-interface RAdamStepScalars extends GradientScalars {
-  l2: number;
-  /** `1 - lr * weightDecay` when decoupled, else exactly 1. */
-  decay: number;
-  beta1: number;
-  oneMinusBeta1: number;
-  beta2: number;
-  oneMinusBeta2: number;
+export interface RAdamStepScalars extends MomentScalars {
   eps: number;
   /** Whether this step is rectified (`rho_t > 5`): the adaptive step, else plain momentum. */
   rectified: boolean;
@@ -98,7 +95,7 @@ const RADAM_DEFAULTS: ResolvedRAdamOptions = {
  * opt.step([0.5, -0.25]);
  * ```
  */
-export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
+export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions, RAdamStepScalars> {
   /** `'radam'`. */
   get kind(): 'radam' {
     return 'radam';
@@ -138,11 +135,13 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
   }
 
   /** This step's scalars for one set of options (the optimizer's, or a group's). */
-  protected stepScalars(
-    options: ResolvedRAdamOptions,
-    lr: number,
+  protected groupScalars(
+    group: HeldGroup<ResolvedRAdamOptions>,
+    _k: number,
     scale: number,
   ): RAdamStepScalars {
+    const options = group.hyper;
+    const lr = group.lr;
     const { beta1, beta2, eps, weightDecay, decoupledWeightDecay } = options;
     const t = this.t;
     const bias1 = biasCorrection(beta1, t);
@@ -172,41 +171,15 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    if (kernel) this.binding!.enter(grad, this.params, this.t);
-    for (const group of this.groupList) {
-      const s = this.stepScalars(group.hyper, group.lr, scale);
-      if (kernel) {
-        const flags =
-          (s.clip ? RAdamFlag.clip : 0) |
-          (s.l2 !== 0 ? RAdamFlag.l2 : 0) |
-          (s.decay !== 1 ? RAdamFlag.decoupled : 0) |
-          (s.rectified ? RAdamFlag.rectified : 0);
-        kernel.stepRAdam(
-          group.from,
-          group.to,
-          flags,
-          s.scale,
-          s.bound,
-          s.sign,
-          s.decay,
-          s.l2,
-          s.beta1,
-          s.beta2,
-          s.eps,
-          s.stepSize,
-        );
-      } else this.updateRange(grad, group.from, group.to, s);
-    }
-    if (kernel) this.binding!.leave(this.params);
+  protected override kernelStep(group: HeldGroup<ResolvedRAdamOptions>, s: RAdamStepScalars): void {
+    const flags = momentFlags(s) | (s.rectified ? RAdamFlag.rectified : 0);
+    this.kernel!.step(group.from, group.to, flags, momentKernelScalars(s, [s.eps, s.stepSize]));
   }
 
   /** The fused, allocation-free pass over parameters `[from, to)`. */
   protected updateRange(
     grad: ArrayLike<number>,
-    from: number,
-    to: number,
+    group: HeldGroup<ResolvedRAdamOptions>,
     s: RAdamStepScalars,
   ): void {
     const { scale, clip, bound, sign, l2, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2 } = s;
@@ -214,7 +187,7 @@ export class RAdam extends Optimizer<RAdamOptions, ResolvedRAdamOptions> {
     const p = this.params;
     const m = this.firstMoment;
     const v = this.secondMoment;
-    for (let i = from; i < to; i++) {
+    for (let i = group.from, to = group.to; i < to; i++) {
       let g = grad[i]! * scale;
       if (clip) {
         if (g > bound) g = bound;

@@ -3,8 +3,9 @@ import { Adagrad, type AdagradOptions } from './adagrad.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Adamax, type AdamaxOptions } from './adamax.js';
 import { AdamW } from './adamw.js';
+import type { CommonOptions, OptimizerKind } from './common-options.js';
 import { NAdam, type NAdamOptions } from './nadam.js';
-import type { CommonOptions, Optimizer } from './optimizer.js';
+import type { Optimizer } from './optimizer.js';
 import type { ParamArray } from './param-array.js';
 import { RAdam, type RAdamOptions } from './radam.js';
 import { RMSProp, type RMSPropOptions } from './rmsprop.js';
@@ -12,17 +13,7 @@ import { SGD, type SGDOptions } from './sgd.js';
 import { describe } from './validate.js';
 
 /** The names under which {@link createOptimizer} knows the optimizers. */
-export type OptimizerName =
-  | 'adam'
-  | 'adamw'
-  | 'amsgrad'
-  | 'sgd'
-  | 'rmsprop'
-  | 'adamax'
-  | 'nadam'
-  | 'radam'
-  | 'adagrad'
-  | 'adadelta';
+export type OptimizerName = OptimizerKind | 'amsgrad';
 
 /** Options accepted by {@link createOptimizer}, per name. */
 export interface OptimizerOptionsByName {

@@ -1,11 +1,9 @@
-import {
-  type Backend,
-  chooseKernel,
-  KernelBinding,
-  type OptimizerKernel,
-  RmspropFlag,
-} from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { RmspropFlag } from './kernel-flags.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
 import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, nonNegativeFinite, oneOf, unitInterval } from './validate.js';
@@ -82,7 +80,7 @@ const RMSPROP_DEFAULTS: ResolvedRMSPropOptions = {
  * opt.step([0.1, -0.2]);
  * ```
  */
-export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
+export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions, number> {
   /** `'rmsprop'`. */
   get kind(): 'rmsprop' {
     return 'rmsprop';
@@ -135,21 +133,19 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     };
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    const groups = this.groupList;
-    if (kernel) this.binding!.enter(grad, this.params, this.t);
-    for (let k = 0; k < groups.length; k++) {
-      if (kernel) this.rangeOnKernel(kernel, groups[k]!, scale);
-      else this.range(groups[k]!, grad, scale);
-    }
-    if (kernel) this.binding!.leave(this.params);
+  /** RMSProp's per-step scalars: only the clipping factor (the rest are options). */
+  protected groupScalars(
+    _group: HeldGroup<ResolvedRMSPropOptions>,
+    _k: number,
+    scale: number,
+  ): number {
+    return scale;
   }
 
   /** One group's fused pass over its range, in JavaScript. */
-  private range(
-    group: HeldGroup<ResolvedRMSPropOptions>,
+  protected updateRange(
     grad: ArrayLike<number>,
+    group: HeldGroup<ResolvedRMSPropOptions>,
     scale: number,
   ): void {
     const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
@@ -194,11 +190,7 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
   }
 
   /** The same pass on the SIMD kernel. */
-  private rangeOnKernel(
-    kernel: OptimizerKernel<'rmsprop'>,
-    group: HeldGroup<ResolvedRMSPropOptions>,
-    scale: number,
-  ): void {
+  protected override kernelStep(group: HeldGroup<ResolvedRMSPropOptions>, scale: number): void {
     const { alpha, eps, momentum, centered, weightDecay, maximize, epsPlacement } = group.hyper;
     const clipValue = this.hyper.clipValue;
     let flags = 0;
@@ -207,18 +199,16 @@ export class RMSProp extends Optimizer<RMSPropOptions, ResolvedRMSPropOptions> {
     if (centered) flags |= RmspropFlag.centered;
     if (momentum > 0) flags |= RmspropFlag.momentum;
     if (epsPlacement === 'inside-sqrt') flags |= RmspropFlag.epsInside;
-    kernel.stepRmsprop(
-      group.from,
-      group.to,
-      flags,
+    this.kernel!.step(group.from, group.to, flags, [
       scale,
       clipValue ?? 0,
       maximize ? -1 : 1,
       weightDecay,
       alpha,
+      1 - alpha,
       eps,
       momentum,
       group.lr,
-    );
+    ]);
   }
 }

@@ -1,11 +1,9 @@
-import {
-  type Backend,
-  chooseKernel,
-  KernelBinding,
-  type OptimizerKernel,
-  SgdFlag,
-} from './kernel.js';
-import { type CommonOptions, Optimizer, type ResolvedCommon } from './optimizer.js';
+import { type Backend, chooseKernel } from './choose-kernel.js';
+import type { CommonOptions, ResolvedCommon } from './common-options.js';
+import { KernelBinding } from './kernel-binding.js';
+import { SgdFlag } from './kernel-flags.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerKernel } from './optimizer-kernel.js';
 import type { ParamArray } from './param-array.js';
 import type { HeldGroup, ParamGroup } from './param-groups.js';
 import { boolean, closedUnitInterval, unitInterval } from './validate.js';
@@ -41,6 +39,14 @@ const SGD_DEFAULTS: ResolvedSGDOptions = {
   nonFinite: 'throw',
 };
 
+/** The per-step scalars of SGD's fused pass. */
+export interface SGDStepScalars {
+  /** The global-norm clipping factor. */
+  scale: number;
+  /** Whether this step seeds the group's momentum buffer. */
+  first: boolean;
+}
+
 /**
  * Stochastic gradient descent with momentum, PyTorch's `torch.optim.SGD`:
  *
@@ -60,7 +66,7 @@ const SGD_DEFAULTS: ResolvedSGDOptions = {
  * opt.step([1, -1]);
  * ```
  */
-export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
+export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions, SGDStepScalars> {
   /** `'sgd'`. */
   get kind(): 'sgd' {
     return 'sgd';
@@ -118,27 +124,22 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
     });
   }
 
-  protected update(grad: ArrayLike<number>, scale: number): void {
-    const kernel = this.kernel;
-    const groups = this.groupList;
-    if (kernel) this.binding!.enter(grad, this.params, this.t);
-    for (let k = 0; k < groups.length; k++) {
-      const group = groups[k]!;
-      // PyTorch seeds each group's buffer with its first gradient, undamped.
-      const first = group.hyper.momentum !== 0 && this.bufferStarted[k] !== true;
-      if (kernel) this.rangeOnKernel(kernel, group, scale, first);
-      else this.range(group, grad, scale, first);
-      if (group.hyper.momentum !== 0) this.bufferStarted[k] = true;
-    }
-    if (kernel) this.binding!.leave(this.params);
+  protected groupScalars(
+    group: HeldGroup<ResolvedSGDOptions>,
+    k: number,
+    scale: number,
+  ): SGDStepScalars {
+    // PyTorch seeds each group's buffer with its first gradient, undamped.
+    const first = group.hyper.momentum !== 0 && this.bufferStarted[k] !== true;
+    if (group.hyper.momentum !== 0) this.bufferStarted[k] = true;
+    return { scale, first };
   }
 
   /** One group's fused pass over its range, in JavaScript. */
-  private range(
-    group: HeldGroup<ResolvedSGDOptions>,
+  protected updateRange(
     grad: ArrayLike<number>,
-    scale: number,
-    first: boolean,
+    group: HeldGroup<ResolvedSGDOptions>,
+    { scale, first }: SGDStepScalars,
   ): void {
     const { momentum, dampening, nesterov, weightDecay, maximize } = group.hyper;
     const clipValue = this.hyper.clipValue;
@@ -170,11 +171,9 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
   }
 
   /** The same pass on the SIMD kernel. */
-  private rangeOnKernel(
-    kernel: OptimizerKernel<'sgd'>,
+  protected override kernelStep(
     group: HeldGroup<ResolvedSGDOptions>,
-    scale: number,
-    first: boolean,
+    { scale, first }: SGDStepScalars,
   ): void {
     const { momentum, dampening, nesterov, weightDecay, maximize } = group.hyper;
     const clipValue = this.hyper.clipValue;
@@ -184,10 +183,7 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
     if (momentum !== 0) flags |= SgdFlag.momentum;
     if (first) flags |= SgdFlag.first;
     if (nesterov) flags |= SgdFlag.nesterov;
-    kernel.stepSgd(
-      group.from,
-      group.to,
-      flags,
+    this.kernel!.step(group.from, group.to, flags, [
       scale,
       clipValue ?? 0,
       maximize ? -1 : 1,
@@ -195,7 +191,7 @@ export class SGD extends Optimizer<SGDOptions, ResolvedSGDOptions> {
       momentum,
       1 - dampening,
       group.lr,
-    );
+    ]);
   }
 }
 

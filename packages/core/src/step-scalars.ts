@@ -1,3 +1,4 @@
+import { NAdamFlag } from './kernel-flags.js';
 import { describe } from './validate.js';
 
 /**
@@ -35,6 +36,60 @@ export function gradientScalars(
   scale: number,
 ): GradientScalars {
   return { scale, clip: clipValue !== null, bound: clipValue ?? 0, sign: maximize ? -1 : 1 };
+}
+
+/**
+ * The moment scalars of the Adam-family passes that decay weights either way (NAdam,
+ * RAdam), resolved once per step.
+ * @internal
+ */
+export interface MomentScalars extends GradientScalars {
+  /** The L2 coefficient added to the gradient: 0 when decoupled. */
+  l2: number;
+  /** `1 - lr * weightDecay` when decoupled, else exactly 1. */
+  decay: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+}
+
+/**
+ * The kernel flags of a NAdam or RAdam step: the `clip`, `l2` and `decoupled` bits,
+ * which RAdam's kernel shares with NAdam's.
+ *
+ * @param s - the step's scalars.
+ * @returns the flag bits (RAdam adds its `rectified` bit).
+ * @example
+ * ```ts
+ * momentFlags({ ...s, clip: false, l2: 0, decay: 1 }); // 0
+ * ```
+ * @internal
+ */
+export function momentFlags(s: MomentScalars): number {
+  return (
+    (s.clip ? NAdamFlag.clip : 0) |
+    (s.l2 !== 0 ? NAdamFlag.l2 : 0) |
+    (s.decay !== 1 ? NAdamFlag.decoupled : 0)
+  );
+}
+
+/**
+ * The scalars of a NAdam or RAdam kernel step, in its order: `scale, bound, sign,
+ * decay, l2, beta1, 1 - beta1, beta2, 1 - beta2`, then the optimizer's own.
+ *
+ * @param s - the step's scalars.
+ * @param own - the optimizer's own scalars, in the kernel's order.
+ * @returns every scalar the kernel function takes (see kernel/optimizers.wat).
+ * @example
+ * ```ts
+ * kernel.step(from, to, momentFlags(s), momentKernelScalars(s, [s.eps, s.stepSize]));
+ * ```
+ * @internal
+ */
+export function momentKernelScalars(s: MomentScalars, own: readonly number[]): number[] {
+  const { scale, bound, sign, decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2 } = s;
+  return [scale, bound, sign, decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, ...own];
 }
 
 /**

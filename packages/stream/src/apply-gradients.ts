@@ -1,6 +1,6 @@
 import type { OptimizerState } from '@adamflow/core';
 import { defer, map, type OperatorFunction } from 'rxjs';
-import type { LearnerOptimizer } from './learner.js';
+import type { LearnerOptimizer } from './learner-options.js';
 import type { PartitionedState } from './partitioned.js';
 import { checkOutputMode, type OutputMode } from './updates.js';
 

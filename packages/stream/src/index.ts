@@ -89,13 +89,10 @@ export { Pipeline, pipeline } from './pipeline.js';
 
 // Learning, optimizers per parameter range, and races
 export { defaultLr } from './default-lr.js';
-export type {
-  LearnerOptimizer,
-  LearnerOptions,
-  LearnerState,
-  OptimizerSpec,
-} from './learner.js';
-export { checkLearnerOptions, Learner } from './learner.js';
+export type { LearnerState } from './learner.js';
+export { Learner } from './learner.js';
+export type { LearnerOptimizer, LearnerOptions, OptimizerSpec } from './learner-options.js';
+export { checkLearnerOptions } from './learner-options.js';
 export type {
   PartitionedGroup,
   PartitionedOptions,

@@ -1,7 +1,8 @@
 import { Adam, SGD } from '@adamflow/core';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from './generators.js';
-import { Learner, type LearnerOptions } from './learner.js';
+import { Learner } from './learner.js';
+import type { LearnerOptions } from './learner-options.js';
 import { linearRegression, logisticRegression } from './model.js';
 import { mlp } from './models/mlp.js';
 import { poissonRegression } from './models/poisson-regression.js';

@@ -1,44 +1,17 @@
-import {
-  createOptimizer,
-  type Optimizer,
-  type OptimizerName,
-  type OptimizerState,
-  optimizers,
-} from '@adamflow/core';
+import type { OptimizerName, OptimizerState } from '@adamflow/core';
+import { describeIndex, describeSample } from './describe-sample.js';
 import { StreamError } from './errors.js';
 import type { Sample, SampleBatch } from './generators.js';
+import {
+  buildOptimizer,
+  checkLearnerOptions,
+  type LearnerOptimizer,
+  type LearnerOptions,
+  type OptimizerSpec,
+} from './learner-options.js';
 import { type MetricsState, PrequentialMetrics } from './metrics.js';
 import type { Model } from './model.js';
-import type { PartitionedOptimizer, PartitionedState } from './partitioned.js';
-
-/** What a learner steps its params with: an `@adamflow/core` optimizer or a partition of them. */
-export type LearnerOptimizer = Optimizer | PartitionedOptimizer;
-
-/**
- * Builds the optimizer over the learner's params: a factory (e.g.
- * `(params) => new Adam(params, { lr: 0.01 })`, or `partitioned({...})` for different
- * optimizers on different ranges), or a registry name (demo settings).
- */
-export type OptimizerSpec = ((params: Float64Array) => LearnerOptimizer) | OptimizerName;
-
-/** Options of {@link Learner}. */
-export interface LearnerOptions {
-  /** The model that turns a sample into a prediction, a loss and a gradient. */
-  model: Model;
-  /** The optimizer: a factory `(params) => new Adam(params, ...)`, or a registry name (demo settings). */
-  optimizer: OptimizerSpec;
-  /**
-   * Initial parameters, length `model.size`, in the model's layout; default the
-   * model's `initialize` (e.g. an MLP's seeded weights), or zeros without one.
-   */
-  params?: ArrayLike<number>;
-  /** Samples averaged per optimizer step (minibatch); default 1. */
-  batchSize?: number;
-  /** Window of the rolling metrics, in samples; default 100. */
-  window?: number;
-  /** Decay of the loss EMA; default 0.99. */
-  emaBeta?: number;
-}
+import type { PartitionedState } from './partitioned.js';
 
 /** The learner's complete state, for checkpoints. */
 export interface LearnerState {
@@ -471,95 +444,6 @@ export class Learner {
   }
 }
 
-/**
- * Checks a learner's options without building anything (the optimizer factory is not
- * called): what `new Learner(options)` would refuse, it refuses with the same error.
- *
- * @param options - {@link LearnerOptions}.
- * @example
- * ```ts
- * import { checkLearnerOptions, linearRegression } from '@adamflow/stream';
- * checkLearnerOptions({ model: linearRegression(), optimizer: 'adam', batchSize: 0 }); // throws RangeError
- * ```
- */
-export function checkLearnerOptions(options: LearnerOptions): void {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(
-      "options must be an object, e.g. { model: linearRegression(), optimizer: 'adam' }",
-    );
-  }
-  const { model } = options;
-  if (
-    !model ||
-    typeof model.predict !== 'function' ||
-    typeof model.loss !== 'function' ||
-    typeof model.accumulateGradient !== 'function'
-  ) {
-    throw new TypeError(
-      'model must be a Model (predict, loss, accumulateGradient), e.g. linearRegression() or logisticRegression()',
-    );
-  }
-  for (const key of ['features', 'outputs', 'size', 'bufferSize'] as const) {
-    const value = model[key];
-    if (!Number.isInteger(value) || value < 1) {
-      throw new TypeError(`model.${key} must be a positive integer, got ${String(value)}`);
-    }
-  }
-  if (model.bufferSize < model.outputs) {
-    throw new RangeError(
-      `model.bufferSize (${model.bufferSize}) must be at least model.outputs (${model.outputs})`,
-    );
-  }
-  const batchSize = options.batchSize ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`batchSize must be a positive integer, got ${String(options.batchSize)}`);
-  }
-  if (options.params !== undefined && options.params.length !== model.size) {
-    throw new RangeError(
-      `params has ${options.params.length} entries but the model (${model.kind}) has ${model.size}`,
-    );
-  }
-  const window = options.window ?? 100;
-  if (!Number.isInteger(window) || window < 1) {
-    throw new RangeError(`window must be a positive integer, got ${String(window)}`);
-  }
-  const emaBeta = options.emaBeta ?? 0.99;
-  if (!(emaBeta >= 0 && emaBeta < 1)) {
-    throw new RangeError(`emaBeta must be in [0, 1), got ${String(emaBeta)}`);
-  }
-  const spec = options.optimizer;
-  if (
-    typeof spec !== 'function' &&
-    !(typeof spec === 'string' && Object.hasOwn(optimizers, spec))
-  ) {
-    throw new TypeError(
-      `optimizer must be a factory (params) => Optimizer or one of ${Object.keys(optimizers).join(', ')}, got ${JSON.stringify(spec)}`,
-    );
-  }
-}
-
-function buildOptimizer(
-  spec: OptimizerSpec,
-  params: Float64Array,
-  options?: Record<string, unknown>,
-): LearnerOptimizer {
-  if (typeof spec === 'function') {
-    const optimizer = spec(params);
-    if (!optimizer || optimizer.params !== params) {
-      throw new TypeError(
-        'the optimizer factory must return an optimizer over the params it was given',
-      );
-    }
-    return optimizer;
-  }
-  if (typeof spec === 'string' && Object.hasOwn(optimizers, spec)) {
-    return createOptimizer(spec, params, { ...optimizers[spec].demoOptions, ...options });
-  }
-  throw new TypeError(
-    `optimizer must be a factory (params) => Optimizer or one of ${Object.keys(optimizers).join(', ')}, got ${JSON.stringify(spec)}`,
-  );
-}
-
 function allFinite(x: ArrayLike<number>): boolean {
   let poison = 0;
   for (let j = 0; j < x.length; j++) poison += (x[j] as number) - (x[j] as number);
@@ -568,25 +452,4 @@ function allFinite(x: ArrayLike<number>): boolean {
 
 function isArrayLike(x: unknown): x is ArrayLike<number> {
   return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
-}
-
-function describeIndex(sample: unknown): string {
-  const index = (sample as { index?: unknown } | null)?.index;
-  return index === undefined ? '' : ` ${String(index)}`;
-}
-
-/** Like JSON, but NaN and the infinities print as themselves (JSON would print null). */
-function describeSample(sample: unknown): string {
-  try {
-    const text = JSON.stringify(sample, (_key, value: unknown) =>
-      typeof value === 'number' && !Number.isFinite(value)
-        ? `«${String(value)}»`
-        : ArrayBuffer.isView(value)
-          ? Array.from(value as unknown as ArrayLike<number>)
-          : value,
-    );
-    return (text ?? String(sample)).replace(/"«(.*?)»"/g, '$1').slice(0, 200);
-  } catch {
-    return String(sample);
-  }
 }

@@ -2,7 +2,8 @@ import { createOptimizer, type OptimizerName, optimizerNames } from '@adamflow/c
 import type { ModelSpec } from './create-model.js';
 import type { Row } from './data/row.js';
 import { StreamError } from './errors.js';
-import { Learner, type LearnerState, type OptimizerSpec } from './learner.js';
+import { Learner, type LearnerState } from './learner.js';
+import type { OptimizerSpec } from './learner-options.js';
 import { predictedClass } from './metrics/metric.js';
 import type { Model } from './model.js';
 import { partitioned } from './partitioned.js';

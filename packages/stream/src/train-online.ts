@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample, SampleBatch } from './generators.js';
-import { checkLearnerOptions, Learner, type LearnerOptions, type LearnerState } from './learner.js';
+import { Learner, type LearnerState } from './learner.js';
+import { checkLearnerOptions, type LearnerOptions } from './learner-options.js';
 import { checkOutputMode, type OutputMode, type ParamsUpdate, updateFactory } from './updates.js';
 
 /** Options of {@link trainOnline}. */

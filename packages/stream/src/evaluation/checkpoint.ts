@@ -2,7 +2,7 @@ import { createModel, type ModelSpec } from '../create-model.js';
 import type { LabelEncoderState } from '../data/label-encoder.js';
 import type { StreamPosition } from '../data/row.js';
 import { StreamError } from '../errors.js';
-import type { OptimizerSpec } from '../learner.js';
+import type { OptimizerSpec } from '../learner-options.js';
 import { createMetric, type MetricName } from '../metrics/create-metric.js';
 import type { Metric } from '../metrics/metric.js';
 import type { Model } from '../model.js';
