@@ -106,13 +106,13 @@ export function racePanel(
     </div>
     <p class="race-note">Every contestant learns from the same samples in the same order;
       ranked by rolling loss (the noise floor is about 1).</p>
-    <table class="leaderboard" aria-labelledby="race-title">
+    <div class="table-scroll"><table class="leaderboard" aria-labelledby="race-title">
       <thead><tr>
         <th scope="col">#</th><th scope="col">contestant</th><th scope="col">rolling loss</th>
         <th scope="col">parameters</th><th scope="col">steps</th><th scope="col">tune</th>
       </tr></thead>
       <tbody id="leaderboard"></tbody>
-    </table>
+    </table></div>
     <form class="race-add" id="race-add">
       <label class="field"><span>optimizer</span>
         <select id="race-optimizer" aria-label="optimizer of the new contestant">
