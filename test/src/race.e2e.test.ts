@@ -178,6 +178,51 @@ describe('the race on the page', () => {
     expect(rank['Adam']).toBeLessThan(rank['AdaGrad']!);
   });
 
+  it('at 390 px the race fits the width, and Tab reaches each of its controls with a visible ring', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.setDefaultTimeout(60_000);
+    phone.on('pageerror', (error) => consoleErrors.push(error.message));
+    try {
+      await phone.goto(page.url());
+      await phone.waitForSelector('#leaderboard tr[data-contestant="c4"]');
+      const overflow = await phone.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      await phone.focus('#race-classics');
+      const reached: string[] = [];
+      const faint: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const focus = await phone.evaluate(() => {
+          const element = document.activeElement as HTMLElement;
+          const style = getComputedStyle(element);
+          return {
+            name: element.getAttribute('aria-label') ?? element.textContent?.trim() ?? element.id,
+            inRace: element.closest('#race') !== null,
+            ring: style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2,
+          };
+        });
+        if (!focus.inRace) break;
+        reached.push(focus.name);
+        if (!focus.ring) faint.push(focus.name);
+        await phone.keyboard.press('Tab');
+      }
+      expect(reached).toEqual(
+        expect.arrayContaining([
+          'Race the classics',
+          'Retune SGD + momentum',
+          'Remove AdaGrad',
+          'optimizer of the new contestant',
+          'learning rate of the new contestant',
+          'Add contestant',
+        ]),
+      );
+      expect(faint).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('saves a screenshot of the race as a test artifact, with no errors in the console', async () => {
     mkdirSync(artifacts, { recursive: true });
     const path = join(artifacts, 'dashboard-race.png');

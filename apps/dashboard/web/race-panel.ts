@@ -161,16 +161,22 @@ export function racePanel(
       row.show(standing);
     }
     for (const [id, row] of rows) {
-      if (!seen.has(id)) {
-        row.element.remove();
-        rows.delete(id);
-      }
+      if (seen.has(id)) continue;
+      // A row that goes while it holds the focus hands it on, not to the page's body.
+      const hadFocus = row.element.contains(document.activeElement);
+      row.element.remove();
+      rows.delete(id);
+      if (hadFocus) form.querySelector<HTMLElement>('#race-optimizer')!.focus();
     }
-    // In rank order: appendChild moves a row (focus and all) without recreating it, and
-    // only rows out of place are moved.
+    // Rows in rank order; but a row is never moved while a control in the table has the
+    // focus (moving a node drops it), so the ranks settle once the focus leaves.
+    const focused = body.contains(document.activeElement);
     board.forEach((standing, i) => {
       const element = rows.get(standing.id)!.element;
-      if (body.children[i] !== element) body.insertBefore(element, body.children[i] ?? null);
+      if (element.parentNode !== body) body.appendChild(element);
+      else if (!focused && body.children[i] !== element) {
+        body.insertBefore(element, body.children[i] ?? null);
+      }
     });
     const full = board.length >= MAX_CONTESTANTS;
     addButton.disabled = full || !view.config;
