@@ -2,6 +2,7 @@ import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import { type MetricName, metricNames, type TargetType } from '@adamflow/stream';
 import { integerFlag, positiveFlag, UsageError } from './args.js';
 import { FAMILIES, type Family, MODEL_FLAGS, MODELS, type ModelShape } from './models.js';
+import { type OptimizerOptionValues, optimizerOptions } from './optimizer-options.js';
 import { defaultLr, SEED_MAX } from './options.js';
 
 /** The validated flags of training on a data file. */
@@ -19,6 +20,8 @@ export interface DataOptions {
   scale: 'standard' | 'minmax' | null;
   optimizer: OptimizerName;
   lr: number;
+  /** --optimizer-options: the optimizer's other options (beyond its library defaults). */
+  optimizerOptions: OptimizerOptionValues;
   interceptLr: number | undefined;
   metrics: MetricName[];
   skipBadRows: boolean;
@@ -35,6 +38,7 @@ const FIXED_BY_CHECKPOINT = [
   'scale',
   'optimizer',
   'lr',
+  'optimizer-options',
   'intercept-lr',
   'metrics',
   'categorical',
@@ -106,6 +110,7 @@ export function dataOptions(values: Record<string, string | boolean | undefined>
       `--metrics ${unfit} does not fit --model ${model} (${FAMILY_TEXT[family]}); it takes ${allowed.join(',')}`,
     );
   }
+  const lr = positiveFlag(values, 'lr') ?? defaultLr(optimizer as OptimizerName);
   return {
     data,
     target,
@@ -117,7 +122,8 @@ export function dataOptions(values: Record<string, string | boolean | undefined>
     maxCategories: integerFlag(values, 'max-categories', 16, 1),
     scale,
     optimizer: optimizer as OptimizerName,
-    lr: positiveFlag(values, 'lr') ?? defaultLr(optimizer as OptimizerName),
+    lr,
+    optimizerOptions: optimizerOptions(values['optimizer-options'], optimizer as OptimizerName, lr),
     interceptLr: positiveFlag(values, 'intercept-lr'),
     metrics: metrics as MetricName[],
     skipBadRows: values['skip-bad-rows'] === true,

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { optimizerNames } from '@adamflow/core';
+import { linearSpec, trainSession } from '@adamflow/stream';
+import { lastValueFrom } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 
 // Each case spawns node a few times; a busy machine can take seconds per spawn.
@@ -37,6 +40,7 @@ const RIVER = [
 ];
 interface DataOutput {
   samples: number;
+  skipped: number;
   params: number[];
   metrics: Record<string, number>;
 }
@@ -51,6 +55,28 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
     expect(out.samples).toBe(1250);
     expect(out.params).toHaveLength(10);
     expect((out.metrics['accuracy']! * 100).toFixed(2)).toBe('88.96');
+  });
+
+  it("River's other Phishing figures: ROCAUC 95.07% (10 thresholds), RMSProp F1 87.24%, AdaDelta F1 80.56%", () => {
+    const river = (...args: string[]) => {
+      const result = run(...RIVER.slice(0, 8), '--intercept-lr', '0.01', '--json', ...args);
+      expect(result.status).toBe(0);
+      return json(result).metrics;
+    };
+    const auc = river('--optimizer', 'sgd', '--lr', '0.01', '--metrics', 'rocauc-binned,rocauc');
+    expect((auc['rocauc-binned']! * 100).toFixed(2)).toBe('95.07');
+    // The exact area is another number: River's figure is the 10-threshold approximation.
+    expect((auc['rocauc']! * 100).toFixed(2)).not.toBe('95.07');
+    const rmsprop = river(
+      ...['--optimizer', 'rmsprop', '--lr', '0.1', '--metrics', 'f1'],
+      ...['--optimizer-options', 'alpha=0.9,eps=1e-8,epsPlacement=inside-sqrt'],
+    );
+    expect((rmsprop['f1']! * 100).toFixed(2)).toBe('87.24');
+    const adadelta = river(
+      ...['--optimizer', 'adadelta', '--lr', '1', '--metrics', 'f1'],
+      ...['--optimizer-options', 'rho=0.95,eps=1e-8'],
+    );
+    expect((adadelta['f1']! * 100).toFixed(2)).toBe('80.56');
   });
 
   it('without --intercept-lr one optimizer steps every parameter (another result)', () => {
@@ -85,6 +111,37 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
     );
     expect(rest.stderr).toBe('');
     expect(json(rest)).toEqual(whole);
+  });
+
+  it("on a plain CSV, --resume opens the file at the checkpoint's byte; a changed file is refused", () => {
+    const plain = join(dir, 'phishing.csv');
+    writeFileSync(plain, gunzipSync(readFileSync(PHISHING)));
+    const args = (...more: string[]) => [
+      ...RIVER.map((a) => (a === PHISHING ? plain : a)),
+      ...['--metrics', 'accuracy,logloss,rocauc'],
+      ...more,
+    ];
+    const whole = json(run(...args()));
+    const checkpoint = join(dir, 'plain.json');
+    expect(json(run(...args('--limit', '801', '--checkpoint', checkpoint))).samples).toBe(801);
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
+      position: { rows: number; byte: number };
+    };
+    expect(saved.position.rows).toBe(801);
+    // The offset is where row 802 starts: just after the 802nd newline (the header's is the first).
+    const text = readFileSync(plain, 'latin1');
+    let offset = 0;
+    for (let i = 0; i < 802; i++) offset = text.indexOf('\n', offset) + 1;
+    expect(saved.position.byte).toBe(offset);
+    const resume = ['--data', plain, '--target', 'is_phishing', '--resume', checkpoint, '--json'];
+    const rest = run(...resume);
+    expect(rest.stderr).toBe('');
+    expect(json(rest)).toEqual(whole);
+    appendFileSync(plain, text.slice(offset, text.indexOf('\n', offset) + 1));
+    const changed = run(...resume);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toBe('');
+    expect(changed.stderr).toMatch(/changed \(size \d+ -> \d+ bytes.*ADAMFLOW_ERR_SOURCE_CHANGED/s);
   });
 
   it('adamflow-predict restores a checkpoint and predicts each row without learning', () => {
@@ -144,6 +201,36 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
       /--seed is for --model mlp \(and synthetic streams\), not --model linear/,
     ],
     [['--target', 'y'], /--target needs --data FILE/],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--optimizer-options', 'alpha'],
+      /--optimizer-options takes key=value pairs separated by commas .*got "alpha"/,
+    ],
+    [
+      [
+        '--data',
+        'x.csv',
+        '--target',
+        'y',
+        '--optimizer',
+        'sgd',
+        '--optimizer-options',
+        'beta1=0.9',
+      ],
+      /--optimizer-options for sgd: sgd: unknown option 'beta1'/,
+    ],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--optimizer-options', 'epsPlacement=inside'],
+      /--optimizer-options for adam: adam: epsPlacement must be one of/,
+    ],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--optimizer-options', 'lr=0.1'],
+      /give the learning rate with --lr/,
+    ],
+    [
+      ['--data', 'x.csv', '--target', 'y', '--resume', 'r.json', '--optimizer-options', 'eps=1'],
+      /--optimizer-options comes from the checkpoint/,
+    ],
+    [['--optimizer-options', 'eps=1'], /--optimizer-options needs --data FILE/],
   ])('bad data flags %j exit 2 with a message', (args, message) => {
     const result = run(...args);
     expect(result.status).toBe(2);
@@ -242,6 +329,20 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
     expect(result.stderr).toContain(
       'the target column has more than --classes 3 labels: "violet" is one too many; pass --classes with the number of distinct labels (ADAMFLOW_ERR_CATEGORY_OVERFLOW)',
     );
+  });
+
+  it('poisson: a negative count stops the run naming its line and column; --skip-bad-rows skips it', () => {
+    const data = csv('negative-count.csv', 'x,n', 5, (i) => `${i},${i === 2 ? -3 : i}`);
+    const args = ['--data', data, '--target', 'n', '--model', 'poisson', '--json'];
+    const stopped = run(...args);
+    expect(stopped.status).toBe(1);
+    expect(stopped.stdout).toBe('');
+    expect(stopped.stderr).toContain(
+      'CSV line 4, column "n": expected a count, a finite number >= 0, got "-3"',
+    );
+    const skipped = run(...args, '--skip-bad-rows');
+    expect(skipped.status).toBe(0);
+    expect([json(skipped).samples, json(skipped).skipped]).toEqual([4, 1]);
   });
 
   it('poisson recovers the coefficients of a log-linear rate from counts', () => {
@@ -466,6 +567,20 @@ describe('adamflow-train (built CLI)', () => {
     expect(run(...flags.map((f) => (f === '7' ? '8' : f))).stdout).not.toBe(a);
   });
 
+  it('trains on the seed line by default, exactly as trainSession does on linearSpec; --source linear is its alias', async () => {
+    const flags = ['--samples', '3000', '--seed', '5', '--json'];
+    const [plain, alias, named] = [[], ['--source', 'linear'], ['--source', 'seed']].map(
+      (extra) => run(...flags, ...extra).stdout,
+    );
+    const end = await lastValueFrom(
+      trainSession({ source: linearSpec({ seed: 5 }), optimizer: 'adam', lr: 0.01, samples: 3000 }),
+    );
+    const out = JSON.parse(plain!) as { params: number[]; source: string };
+    expect([alias, named]).toEqual([plain, plain]);
+    expect(out.source).toBe('seed');
+    expect(end.type === 'run-end' && end.params).toEqual(out.params);
+  });
+
   it.each(optimizerNames)('--optimizer %s trains the seed line', (name) => {
     const out = JSON.parse(run('--optimizer', name, '--samples', '100000', '--json').stdout) as {
       params: number[];
@@ -500,11 +615,13 @@ describe('adamflow-train (built CLI)', () => {
 
   it('--help states each source and its parameters, and the data flags', () => {
     const help = run('--help').stdout;
-    expect(help).toContain(
-      'drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample',
+    // The source lines come from the catalogue; test/src/source-catalogue.test.ts checks
+    // each description is there. Here: the drift position and the alias.
+    expect(help.replace(/\s+/g, ' ')).toContain(
+      'drift y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) around sample 10,000 (a sigmoid blend of width 4,000)',
     );
-    expect(help).toContain('50,000 (a linear blend over 2,000 samples)');
-    expect(help).toMatch(/linear +y = 4 \+ 3x \+ N\(0, 1\)/);
+    expect(help).toMatch(/seed +y = 4 \+ 3x \+ N\(0, 1\)/);
+    expect(help).toMatch(/linear +another name for seed/);
     expect(help).toContain('--intercept-lr X');
     expect(help).toMatch(/softmax +K-class softmax regression/);
     expect(help).toContain('--hidden W,W');
@@ -523,7 +640,7 @@ describe('adamflow-train (built CLI)', () => {
       ['--optimizer', 'adabelief'],
       /--optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop, adamax, nadam, radam, adagrad, adadelta/,
     ],
-    [['--source', 'sine'], /--source must be one of linear, multilinear, logistic, drift/],
+    [['--source', 'sine'], /--source must be one of seed, multilinear, drift, logistic, linear/],
     [['--lr', 'fast'], /--lr must be a positive number/],
     [['--batch', '1.5'], /--batch must be an integer >= 1/],
     [['--bogus'], /Unknown option '--bogus'/],

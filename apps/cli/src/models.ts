@@ -54,7 +54,16 @@ export const FAMILIES: Readonly<
   },
   binary: {
     targetType: 'boolean',
-    allowed: ['accuracy', 'precision', 'recall', 'f1', 'macro-f1', 'logloss', 'rocauc'],
+    allowed: [
+      'accuracy',
+      'precision',
+      'recall',
+      'f1',
+      'macro-f1',
+      'logloss',
+      'rocauc',
+      'rocauc-binned',
+    ],
     metrics: ['accuracy', 'logloss', 'rocauc'],
   },
   // Precision, recall, F1 and ROC AUC are of class 1 against the rest: not offered for K.

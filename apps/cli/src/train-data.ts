@@ -64,6 +64,9 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
     categorical: options.categorical,
     features: [] as string[],
   };
+  // The model refuses some targets (a negative count for poisson): bad rows, read as such.
+  const probe = restored?.pipeline.model ?? MODELS[options.model]!.create(1, options.shape);
+  const checkTarget = probe.checkTarget?.bind(probe);
   const stream = fromCsv(options.data, {
     target: read.target,
     targetType: read.targetType,
@@ -75,6 +78,7 @@ export async function trainOnData(options: DataOptions): Promise<DataResult> {
       : classes !== undefined
         ? { labels: new LabelEncoder(classes) }
         : {}),
+    ...(checkTarget ? { checkTarget } : {}),
     onBadRow: options.skipBadRows ? 'skip' : 'throw',
   });
   const rows = stream[Symbol.asyncIterator]();
@@ -143,7 +147,7 @@ function build(options: DataOptions, features: readonly string[]): Pipeline {
     model: (width) => MODELS[options.model]!.create(width, options.shape),
     optimizer: {
       name: options.optimizer,
-      options: { lr: options.lr },
+      options: { ...options.optimizerOptions, lr: options.lr },
       ...(options.interceptLr === undefined ? {} : { interceptLr: options.interceptLr }),
     },
   });

@@ -5,6 +5,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MAX_CONTESTANTS, OPTIMIZERS } from '@adamflow/protocol';
+import { sourceNames } from '@adamflow/stream';
 import type { DashboardCheckpoint } from './trainer-messages.js';
 
 /** Largest checkpoint file read (a real one is a few KiB). */
@@ -16,7 +17,7 @@ export type CheckpointRead =
   | { kind: 'ok'; checkpoint: DashboardCheckpoint }
   | { kind: 'invalid'; reason: string };
 
-const SOURCES = new Set(['seed', 'multilinear', 'drift', 'logistic']);
+const SOURCES: ReadonlySet<string> = new Set(sourceNames);
 
 /**
  * Reads and checks the checkpoint at `path`: `none` if there is no file, `invalid` with
@@ -130,7 +131,7 @@ function checkpointProblem(value: unknown): string | null {
   if (value['version'] !== 1) return `version ${short(value['version'])}, this server reads 1`;
   if (!Number.isSafeInteger(value['seed'])) return 'seed is not an integer';
   if (typeof value['source'] !== 'string' || !SOURCES.has(value['source'])) {
-    return 'source is not one of seed, multilinear, drift, logistic';
+    return `source is not one of ${sourceNames.join(', ')}`;
   }
   if (!isCount(value['sampleOffset']) || !isCount(value['sourceStart'])) {
     return 'sampleOffset and sourceStart must be counts';

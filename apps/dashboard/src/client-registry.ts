@@ -30,6 +30,8 @@ export interface Client {
   readonly bucket: TokenBucket;
   stuckSince: number | null;
   violations: number;
+  /** Which broadcasts it receives (a gateway's session); '' for the one run of a dashboard. */
+  readonly topic: string;
 }
 
 /** Why an upgrade is refused, as an HTTP status line. */
@@ -51,6 +53,7 @@ export interface RegistryStats {
 
 // Spelled out so ws skips its per-call option defaults; text frames, no compression.
 const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
+const NO_CLIENTS: ReadonlySet<Client> = new Set();
 // Rate-limited messages a client may keep sending before it is closed with 4009.
 const MAX_VIOLATIONS = 50;
 
@@ -72,6 +75,7 @@ const MAX_VIOLATIONS = 50;
  */
 export class ClientRegistry {
   private readonly clients = new Map<WebSocket, Client>();
+  private readonly topics = new Map<string, Set<Client>>();
   private readonly addresses: AddressTable;
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private pendingUpgrades = 0;
@@ -124,8 +128,11 @@ export class ClientRegistry {
     return undefined;
   }
 
-  /** Registers an upgraded connection; its messages go to the handler, within the rate limit. */
-  add(ws: WebSocket, socket: Socket): Client {
+  /**
+   * Registers an upgraded connection; its messages go to the handler, within the rate
+   * limit. It receives the broadcasts to `topic` (default '': the only one).
+   */
+  add(ws: WebSocket, socket: Socket, topic = ''): Client {
     this.settlers.get(socket)?.();
     this.settlers.delete(socket);
     const { rateLimit, log } = this.options;
@@ -136,8 +143,12 @@ export class ClientRegistry {
       bucket: new TokenBucket(rateLimit.capacity, rateLimit.perSecond),
       stuckSince: null,
       violations: 0,
+      topic,
     };
     this.clients.set(ws, client);
+    let members = this.topics.get(topic);
+    if (!members) this.topics.set(topic, (members = new Set()));
+    members.add(client);
     ws.on('error', (error) =>
       log('client-error', `client socket error: ${error.message.slice(0, 120)}`),
     );
@@ -149,7 +160,7 @@ export class ClientRegistry {
     ws.on('ping', () => {
       if (!client.bucket.take()) this.violation(client, false);
     });
-    ws.on('close', () => this.clients.delete(ws));
+    ws.on('close', () => this.remove(client));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (client.bucket.take()) this.onMessage(client, data, isBinary);
       else this.violation(client, true);
@@ -175,13 +186,18 @@ export class ClientRegistry {
     this.noteBuffered(ws);
   }
 
-  /** Serializes `message` once and sends it to every client that can take it (latest wins). */
-  broadcast(message: object): void {
-    const data = Buffer.from(JSON.stringify(message));
+  /**
+   * Serializes `message` once (unless it is already) and sends it to every client of
+   * `topic` (default '') that can take it (latest wins).
+   */
+  broadcast(message: object | Buffer, topic = ''): void {
+    const members = this.topics.get(topic) ?? NO_CLIENTS;
+    const data = Buffer.isBuffer(message) ? message : Buffer.from(JSON.stringify(message));
     const { highWaterMark, stuckTimeoutMs, log } = this.options;
     const t = performance.now();
     this.broadcasts++;
-    for (const [ws, client] of this.clients) {
+    for (const client of members) {
+      const { ws } = client;
       if (ws.readyState !== WebSocket.OPEN) continue;
       if (ws.bufferedAmount > highWaterMark) {
         this.skippedFrames++;
@@ -205,6 +221,16 @@ export class ClientRegistry {
     return this.clients.size;
   }
 
+  /** Connected clients of `topic`. */
+  count(topic: string): number {
+    return this.topics.get(topic)?.size ?? 0;
+  }
+
+  /** Closes every client of `topic` with `code` (a gateway's session that ended). */
+  closeTopic(topic: string, code: number, reason: string): void {
+    for (const client of this.topics.get(topic) ?? []) client.ws.close(code, reason);
+  }
+
   stats(): RegistryStats {
     return {
       clients: this.clients.size,
@@ -225,6 +251,7 @@ export class ClientRegistry {
   terminateAll(): void {
     for (const ws of this.clients.keys()) ws.terminate();
     this.clients.clear();
+    this.topics.clear();
   }
 
   private violation(client: Client, answer: boolean): void {
@@ -245,12 +272,19 @@ export class ClientRegistry {
       if (!client.alive) {
         this.options.log('heartbeat', 'terminating a peer that missed a heartbeat');
         ws.terminate();
-        this.clients.delete(ws);
+        this.remove(client);
         continue;
       }
       client.alive = false;
       ws.ping();
     }
+  }
+
+  private remove(client: Client): void {
+    this.clients.delete(client.ws);
+    const members = this.topics.get(client.topic);
+    members?.delete(client);
+    if (members?.size === 0) this.topics.delete(client.topic);
   }
 
   private noteBuffered(ws: WebSocket): void {

@@ -1,16 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { type Command, ErrorCode, parseClientFrame, type ServerMessage } from '@adamflow/protocol';
-import { type RawData, WebSocketServer } from 'ws';
+import type { ServerMessage } from '@adamflow/protocol';
+import { WebSocketServer } from 'ws';
+import { allowedOrigins } from './allowed-origins.js';
 import { BoundedLog, peerText } from './bounded-log.js';
 import { readCheckpointFile, setCheckpointAside, writeCheckpointFile } from './checkpoint-file.js';
-import { type Client, ClientRegistry } from './client-registry.js';
+import { ClientMessages } from './client-messages.js';
+import { ClientRegistry } from './client-registry.js';
+import { ControlToken } from './control-token.js';
 import { answerRequest, type PageContext, refuseUpgrade, respond } from './http-answers.js';
-import { type RateLimit, TokenBucket } from './rate-limiter.js';
+import type { RateLimit } from './rate-limiter.js';
 import { parseRequestTarget } from './request-target.js';
 import { SessionState } from './session-state.js';
 import { TrainerHost } from './trainer-host.js';
@@ -76,8 +78,7 @@ export interface DashboardServerOptions {
   log?: (line: string) => void;
 }
 
-/** Longest control token: the protocol's `token` field carries at most 256 characters. */
-export const MAX_TOKEN_LENGTH = 256;
+export { MAX_TOKEN_LENGTH } from './control-token.js';
 
 /** Live counters, for tests, benchmarks and `/healthz`. */
 export interface DashboardStats {
@@ -139,9 +140,7 @@ export async function startDashboardServer(
   const webRoot = options.webRoot ?? join(dirname(fileURLToPath(import.meta.url)), 'web');
   const logger = new BoundedLog(options.log ?? (() => {}));
   const log = (kind: string, line: string) => logger.write(kind, line);
-  const tokenDigest = digestOf(checkToken(options.token));
-  const snapshotBudget = bucketOf(options.snapshotBudget ?? { capacity: 20, perSecond: 10 });
-  const commandBudget = bucketOf(options.commandBudget ?? { capacity: 40, perSecond: 20 });
+  const controlToken = new ControlToken(options.token);
   const maxClients = options.maxClients ?? 1024;
   const checkpointFile = options.checkpointFile;
   const checkpointIntervalMs = checkInterval(options.checkpointIntervalMs ?? 5000);
@@ -188,11 +187,17 @@ export async function startDashboardServer(
       },
       log,
     },
-    (client, data, isBinary) => onMessage(client, data, isBinary),
+    (client, data, isBinary) => messages.handle(client, data, isBinary),
   );
+  const messages = new ClientMessages({
+    registry,
+    token: controlToken,
+    snapshotBudget: options.snapshotBudget ?? { capacity: 20, perSecond: 10 },
+    commandBudget: options.commandBudget ?? { capacity: 40, perSecond: 20 },
+    snapshot: () => snapshotData(),
+    command: (_client, command) => trainer.command(command),
+  });
   let seq = 0;
-  let snapshotsServed = 0;
-  let commandsApplied = 0;
   let cachedSnapshot: { seq: number; data: Buffer } | undefined;
 
   let onStarted: () => void = () => {};
@@ -305,22 +310,8 @@ export async function startDashboardServer(
     saver = setInterval(() => void saveCheckpoint(), checkpointIntervalMs);
   }
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
-  const allowed = new Set([
-    `http://127.0.0.1:${port}`,
-    `http://localhost:${port}`,
-    `http://[::1]:${port}`,
-    `http://${hostForUrl}:${port}`,
-    ...(options.allowedOrigins ?? []),
-  ]);
-  // Hosts a browser may name for /healthz: ours and the allowed origins' (a page on a
-  // rebound DNS name must not read the counters).
-  for (const origin of allowed) {
-    try {
-      page.allowedHosts.add(new URL(origin).host.toLowerCase());
-    } catch {
-      // not a URL: matches no Host
-    }
-  }
+  const { origins: allowed, hosts } = allowedOrigins(host, port, options.allowedOrigins ?? []);
+  for (const allowedHost of hosts) page.allowedHosts.add(allowedHost);
 
   let shuttingDown = false;
   http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -374,64 +365,6 @@ export async function startDashboardServer(
     return cachedSnapshot.data;
   }
 
-  function refuse(client: Client, code: ErrorCode, message: string, id: string | null): void {
-    registry.send(client, { type: 'error', code, message, id });
-  }
-
-  function onMessage(client: Client, data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      const text = 'binary frames are not part of the protocol; send JSON text';
-      refuse(client, ErrorCode.BINARY_UNSUPPORTED, text, null);
-      return;
-    }
-    const parsed = parseClientFrame(String(data));
-    if (!parsed.ok) {
-      refuse(client, parsed.code, parsed.message, parsed.id ?? null);
-      return;
-    }
-    const message = parsed.value;
-    const id = message.id ?? null;
-    if (message.type === 'snapshot-request') {
-      if (!snapshotBudget.take()) {
-        const text = 'the server is busy sending snapshots; retry in a second';
-        refuse(client, ErrorCode.RATE_LIMITED, text, id);
-        return;
-      }
-      snapshotsServed++;
-      registry.send(client, snapshotData());
-      return;
-    }
-    if (tokenDigest !== undefined) {
-      // Past its budget of wrong guesses an address gets no verdict at all, so
-      // reconnecting does not buy more guesses.
-      if (!registry.mayCheckToken(client.address)) {
-        const text = 'too many wrong control tokens from this address; wait a few seconds';
-        refuse(client, ErrorCode.RATE_LIMITED, text, id);
-        return;
-      }
-      if (message.token === undefined || !timingSafeEqual(digest(message.token), tokenDigest)) {
-        registry.tokenFailed(client.address);
-        const text = 'commands need the control token: send it as "token"';
-        refuse(client, ErrorCode.UNAUTHORIZED, text, id);
-        return;
-      }
-    }
-    if (!commandBudget.take()) {
-      const text = 'the server is busy with commands from other clients; retry in a second';
-      refuse(client, ErrorCode.RATE_LIMITED, text, id);
-      return;
-    }
-    const { token: _token, id: _id, ...command } = message;
-    commandsApplied++;
-    void trainer.command(command as Command).then((result) => {
-      if (result.ok) registry.send(client, { type: 'command-ack', id, command: message.type });
-      else {
-        const text = `${message.type}: ${result.message ?? 'refused'}`;
-        refuse(client, ErrorCode.COMMAND_REJECTED, text, id);
-      }
-    });
-  }
-
   function stats(): DashboardStats {
     return {
       ...registry.stats(),
@@ -439,8 +372,8 @@ export async function startDashboardServer(
       samples: state.view.samples,
       step: state.view.step,
       samplesPerSecond: state.view.samplesPerSecond,
-      snapshotsServed,
-      commandsApplied,
+      snapshotsServed: messages.snapshotsServed,
+      commandsApplied: messages.commandsApplied,
       checkpointsWritten,
       // Not process.memoryUsage(): it opens /proc files and throws at the descriptor limit.
       heapUsed: getHeapStatistics().used_heap_size,
@@ -478,17 +411,6 @@ export async function startDashboardServer(
   };
 }
 
-/** The control token, checked: at most {@link MAX_TOKEN_LENGTH} characters; '' means none. */
-function checkToken(token: string | undefined): string | undefined {
-  if (token === undefined || token === '') return undefined;
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) {
-    throw new RangeError(
-      `token must be 1 to ${MAX_TOKEN_LENGTH} characters (the protocol carries no more), got ${typeof token === 'string' ? token.length : typeof token}; choose a shorter token`,
-    );
-  }
-  return token;
-}
-
 function checkInterval(ms: number): number {
   if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 10)) {
     throw new RangeError(
@@ -496,17 +418,4 @@ function checkInterval(ms: number): number {
     );
   }
   return ms;
-}
-
-/** Hashes a token so the comparison takes the same time whatever its length. */
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function digestOf(token: string | undefined): Buffer | undefined {
-  return token === undefined ? undefined : digest(token);
-}
-
-function bucketOf(limit: RateLimit): TokenBucket {
-  return new TokenBucket(limit.capacity, limit.perSecond);
 }

@@ -15,19 +15,18 @@ import {
 } from '@adamflow/protocol';
 import {
   createGenerator,
-  driftSpec,
-  linearSpec,
-  logisticSpec,
+  findSource,
   modelFor,
-  multilinearSpec,
   resolveSpec,
   type Sample,
   type SessionCommand,
   type SessionConfig,
   type SessionEvent,
   type SourceSpec,
+  sourceNames,
   type TrainSessionOptions,
   trainSession,
+  trueParams,
 } from '@adamflow/stream';
 import { Subject, type Subscription } from 'rxjs';
 import { Contestants } from './contestants.js';
@@ -65,43 +64,16 @@ type ContestantCommand = Extract<
 /** The commands the session itself takes. */
 type RunCommand = Exclude<Command, ContestantCommand>;
 
+// The protocol's source names are the catalogue's (a cross-package test keeps them so).
 function specFor(name: SourceName, seed: number): SourceSpec {
-  switch (name) {
-    case 'seed':
-      return linearSpec({ seed });
-    case 'multilinear':
-      return multilinearSpec({ seed, weights: [3, -1.5, 0.5], bias: 4, noise: 0.5 });
-    case 'drift':
-      // The seed line, drifting to y = 1 - 2x over ~4000 samples around sample 10 000.
-      return driftSpec({ seed, positions: [10_000], width: 4_000 });
-    case 'logistic':
-      return logisticSpec({ seed, weights: [3], bias: -3 });
-  }
+  const source = findSource(name);
+  if (source === undefined) throw new Error(`no source named ${JSON.stringify(name)}`);
+  return source.spec(seed);
 }
 
 /** The true parameters at sample `position`, intercept first. */
 function truthOf(spec: SourceSpec, position: number): number[] | null {
-  switch (spec.kind) {
-    case 'linear':
-      return [spec.intercept, spec.slope];
-    case 'multilinear':
-    case 'logistic':
-      return [spec.bias, ...spec.weights];
-    case 'drift': {
-      const [a, b] = [spec.concepts[0]!, spec.concepts[1]!];
-      const p = spec.positions[0]!;
-      const share =
-        spec.width === 0
-          ? position >= p
-            ? 1
-            : 0
-          : 1 / (1 + Math.exp((-4 * (position - p)) / spec.width));
-      return [
-        a.bias + share * (b.bias - a.bias),
-        ...a.weights.map((w, j) => w + share * (b.weights[j]! - w)),
-      ];
-    }
-  }
+  return trueParams(spec, position);
 }
 
 let options: TrainerOptions;
@@ -281,7 +253,7 @@ function startRun(settings: RunSettings): void {
  * session state that trainSession refuses.
  */
 function restoreRun(from: DashboardCheckpoint): void {
-  const names: SourceName[] = ['seed', 'multilinear', 'drift', 'logistic'];
+  const names: readonly string[] = sourceNames;
   if (from.seed !== options.seed) {
     throw new Error(`it was made with seed ${from.seed}, this server uses ${options.seed}`);
   }

@@ -29,7 +29,9 @@ let paramsCount = -1;
 const scatter = scatterChart($('scatter'));
 const loss = lossChart($('loss'));
 
-const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// A gateway serves any session: the page's own `?session=NAME` names the one to watch.
+const session = new URLSearchParams(location.search).get('session');
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${session === null ? '' : `?session=${encodeURIComponent(session)}`}`;
 const client = connect(wsUrl);
 
 client.status.subscribe((status) => {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { OptimizerName } from '@adamflow/core';
 import type { LearnerState, SourceSpec } from '@adamflow/stream';
-import type { KV } from '@nats-io/kv';
+import { readCheckpointEntry, writeCheckpointEntry } from './checkpoint-store.js';
 import { DistributedError } from './errors.js';
-import { parseExact, stringifyExact } from './exact-json.js';
+import { stringifyExact } from './exact-json.js';
+import type { NatsContext } from './nats-context.js';
 import type { SessionNames } from './session-names.js';
 
 /** Everything that shapes a trainer's trajectory; its hash guards every resume. */
@@ -44,7 +45,7 @@ export interface TrainerCheckpoint {
 }
 
 /**
- * The configuration's hash: SHA-256 of its JSON with keys sorted.
+ * A configuration's hash (a {@link TrainerConfig} or the gradient trainer's): SHA-256 of its JSON with keys sorted.
  *
  * @param config - the trainer configuration.
  * @returns 64 hex digits.
@@ -55,7 +56,7 @@ export interface TrainerCheckpoint {
  * configHash({ source: linearSpec(), optimizer: 'adam', lr: 0.01, batchSize: 1, window: 100 }).length; // 64
  * ```
  */
-export function configHash(config: TrainerConfig): string {
+export function configHash(config: object): string {
   return createHash('sha256').update(canonical(config)).digest('hex');
 }
 
@@ -71,51 +72,51 @@ function canonical(value: unknown): string {
 }
 
 /**
- * Reads the session's checkpoint and the KV revision it is at.
+ * Reads the session's checkpoint and the KV revision it is at (from the object store
+ * when the entry points there).
  *
- * @param kv - the sessions bucket.
+ * @param nats - an open context.
  * @param names - the session's names.
  * @returns the checkpoint and revision, or undefined when there is none.
- * @throws DistributedError `ADAMFLOW_ERR_CHECKPOINT_INVALID` when the entry is not a checkpoint.
+ * @throws DistributedError `ADAMFLOW_ERR_CHECKPOINT_INVALID` when the entry is not a checkpoint,
+ *   `ADAMFLOW_ERR_CONFIG_MISMATCH` when the session is trained from gradients.
  * @example
  * ```ts
  * import { openNats } from './nats-context.js';
  * import { readCheckpoint } from './checkpoint.js';
  * import { sessionNames } from './session-names.js';
  * const nats = await openNats({ url: 'nats://127.0.0.1:4222', name: 'example' });
- * (await readCheckpoint(nats.kv, sessionNames('demo')))?.checkpoint.samples;
+ * (await readCheckpoint(nats, sessionNames('demo')))?.checkpoint.samples;
  * ```
  */
 export async function readCheckpoint(
-  kv: KV,
+  nats: NatsContext,
   names: SessionNames,
 ): Promise<{ checkpoint: TrainerCheckpoint; revision: number } | undefined> {
-  const entry = await kv.get(names.checkpointKey);
-  if (entry === null || entry.operation !== 'PUT') return undefined;
-  let checkpoint: TrainerCheckpoint;
-  try {
-    checkpoint = parseExact(entry.string()) as TrainerCheckpoint;
-  } catch (error) {
-    throw invalid(names, (error as Error).message);
+  const stored = await readCheckpointEntry(nats, names.checkpointKey);
+  if (stored === undefined) return undefined;
+  const checkpoint = stored.value as TrainerCheckpoint;
+  if ((checkpoint as { format?: string })?.format === 'adamflow.gradient-checkpoint') {
+    throw new DistributedError(
+      'ADAMFLOW_ERR_CONFIG_MISMATCH',
+      `session ${names.session} is trained from gradients; run \`adamflow trainer --gradients --session ${names.session}\`, or train another session`,
+    );
   }
   if (checkpoint?.format !== 'adamflow.trainer-checkpoint' || checkpoint.version !== 1) {
-    throw invalid(names, 'not an adamflow.trainer-checkpoint of version 1');
+    throw new DistributedError(
+      'ADAMFLOW_ERR_CHECKPOINT_INVALID',
+      `the checkpoint of session ${names.session} cannot be read (not an adamflow.trainer-checkpoint of version 1)`,
+    );
   }
-  return { checkpoint, revision: entry.revision };
-}
-
-function invalid(names: SessionNames, why: string): DistributedError {
-  return new DistributedError(
-    'ADAMFLOW_ERR_CHECKPOINT_INVALID',
-    `the checkpoint of session ${names.session} cannot be read (${why})`,
-  );
+  return { checkpoint, revision: stored.revision };
 }
 
 /**
  * Writes a checkpoint only if the entry is still at `revision` (0: only if there is
  * none), so a trainer that was fenced off can never overwrite its successor's work.
+ * One larger than a KV value may be goes to the object store, the entry pointing to it.
  *
- * @param kv - the sessions bucket.
+ * @param nats - an open context.
  * @param names - the session's names.
  * @param checkpoint - the checkpoint.
  * @param revision - the revision this writer last wrote or read; 0 for none.
@@ -128,28 +129,14 @@ function invalid(names: SessionNames, why: string): DistributedError {
  * import { sessionNames } from './session-names.js';
  * declare const checkpoint: TrainerCheckpoint;
  * const nats = await openNats({ url: 'nats://127.0.0.1:4222', name: 'example' });
- * const revision = await writeCheckpoint(nats.kv, sessionNames('demo'), checkpoint, 0);
+ * const revision = await writeCheckpoint(nats, sessionNames('demo'), checkpoint, 0);
  * ```
  */
-export async function writeCheckpoint(
-  kv: KV,
+export function writeCheckpoint(
+  nats: NatsContext,
   names: SessionNames,
   checkpoint: TrainerCheckpoint,
   revision: number,
 ): Promise<number> {
-  const text = stringifyExact(checkpoint);
-  try {
-    return revision === 0
-      ? await kv.create(names.checkpointKey, text)
-      : await kv.update(names.checkpointKey, text, revision);
-  } catch (error) {
-    const message = String((error as Error)?.message);
-    if (/wrong last sequence|key exists/i.test(message)) {
-      throw new DistributedError(
-        'ADAMFLOW_ERR_LEASE_LOST',
-        `the checkpoint of session ${names.session} was written by another trainer (expected revision ${revision}); this one stops without writing`,
-      );
-    }
-    throw error;
-  }
+  return writeCheckpointEntry(nats, names.checkpointKey, checkpoint, revision);
 }

@@ -82,7 +82,7 @@ describe('a trainer killed at random moments', () => {
     ]);
     const nats: NatsContext = await openNats({ url: server.url, name: 'crash-test' });
     try {
-      const stored = await readCheckpoint(nats.kv, sessionNames('crash'));
+      const stored = await readCheckpoint(nats, sessionNames('crash'));
       expect(stored!.checkpoint.samples).toBe(SAMPLES);
       // The complete state (params, optimizer moments, metrics), not only the params.
       expect(stored!.checkpoint.learner).toEqual(referenceRun({ seed: SEED, samples: SAMPLES }));

@@ -10,6 +10,8 @@ export type DistributedErrorCode =
   | 'ADAMFLOW_ERR_STREAM_CORRUPT'
   /** A sample message could not be decoded. */
   | 'ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID'
+  /** A gradient message could not be decoded. */
+  | 'ADAMFLOW_ERR_GRADIENT_MESSAGE_INVALID'
   /** A parameter update message could not be decoded. */
   | 'ADAMFLOW_ERR_UPDATE_MESSAGE_INVALID'
   /** The stored checkpoint was made with another configuration. */

@@ -54,7 +54,7 @@ describe('one trainer per session', () => {
     const refused = await runNode(ADAMFLOW, ['trainer', ...flags, '--on-held', 'exit']);
     const second = startTrainer([...flags, ...timing]);
     const waiting = await second.waitFor((event) => event['event'] === 'lease-waiting');
-    const held = await readCheckpoint(nats.kv, names);
+    const held = await readCheckpoint(nats, names);
     // Watch the first refresh its lease four times (longer than its TTL) while the
     // second waits: the lease must stay the first's all along.
     const holders = await leaseHolders(names.leaseKey, 4);
@@ -64,9 +64,9 @@ describe('one trainer per session', () => {
     await first.exited;
     expect((await produce(40_000)).code).toBe(0);
     const end = await second.exited;
-    const final = await readCheckpoint(nats.kv, names);
+    const final = await readCheckpoint(nats, names);
     // A trainer fenced off long ago writes with the revision it knew: refused.
-    const zombie = await codeOf(writeCheckpoint(nats.kv, names, held!.checkpoint, held!.revision));
+    const zombie = await codeOf(writeCheckpoint(nats, names, held!.checkpoint, held!.revision));
 
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain(`(pid ${first.child.pid} on`);
@@ -86,7 +86,7 @@ describe('one trainer per session', () => {
     expect(final!.checkpoint.owner).toContain(`:${second.child.pid}:`);
     expect(final!.checkpoint.learner).toEqual(referenceRun({ seed: 31, samples: 40_000 }));
     expect(zombie).toBe('ADAMFLOW_ERR_LEASE_LOST');
-    expect((await readCheckpoint(nats.kv, names))!.revision).toBe(final!.revision);
+    expect((await readCheckpoint(nats, names))!.revision).toBe(final!.revision);
   }, 240_000);
 });
 

@@ -1,5 +1,8 @@
+import type { TrainerCheckpoint } from './checkpoint.js';
 import { readCheckpoint } from './checkpoint.js';
+import { readCheckpointEntry } from './checkpoint-store.js';
 import { DistributedError } from './errors.js';
+import { type GradientCheckpoint, readGradientCheckpoint } from './gradient-checkpoint.js';
 import type { NatsContext } from './nats-context.js';
 import { sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
@@ -9,6 +12,15 @@ export interface InspectResult {
   samples: number;
   step: number;
   params: number[];
+  /** Gradient mode only: what the trainer did with the gradients it consumed. */
+  gradients?: {
+    applied: number;
+    stale: number;
+    invalid: number;
+    consumedSamples: number;
+    maxStaleness: number;
+    sequence: number;
+  };
 }
 
 /**
@@ -28,7 +40,12 @@ export interface InspectResult {
  */
 export async function inspect(nats: NatsContext, session: string): Promise<InspectResult> {
   const names = sessionNames(session);
-  const stored = await readCheckpoint(nats.kv, names);
+  const entry = await readCheckpointEntry(nats, names.checkpointKey);
+  const format = (entry?.value as { format?: string } | undefined)?.format;
+  const stored =
+    format === 'adamflow.gradient-checkpoint'
+      ? await readGradientCheckpoint(nats, names)
+      : await readCheckpoint(nats, names);
   if (stored === undefined) {
     const produced = (await readSource(nats.kv, names)) !== undefined;
     throw new DistributedError(
@@ -38,6 +55,26 @@ export async function inspect(nats: NatsContext, session: string): Promise<Inspe
         : `session ${session} does not exist; start with \`adamflow produce --session ${session} ...\``,
     );
   }
-  const { checkpoint } = stored;
-  return { samples: checkpoint.samples, step: checkpoint.step, params: checkpoint.learner.params };
+  const checkpoint: TrainerCheckpoint | GradientCheckpoint = stored.checkpoint;
+  if (checkpoint.format === 'adamflow.trainer-checkpoint') {
+    return {
+      samples: checkpoint.samples,
+      step: checkpoint.step,
+      params: checkpoint.learner.params,
+    };
+  }
+  const { applied, stale, invalid, consumedSamples, sequence, config } = checkpoint;
+  return {
+    samples: checkpoint.samples,
+    step: checkpoint.step,
+    params: checkpoint.params,
+    gradients: {
+      applied,
+      stale,
+      invalid,
+      consumedSamples,
+      maxStaleness: config.maxStaleness,
+      sequence,
+    },
+  };
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `pnpm adamflow`: adamflow on NATS JetStream (produce, trainer, inspect, gateway).
+// `pnpm adamflow`: adamflow on NATS JetStream (produce, trainer, worker, inspect, gateway).
 import { DistributedError } from './errors.js';
+import { type Gateway, startGateway } from './gateway.js';
+import { runGradientMode, runWorkerCommand } from './gradient-commands.js';
 import { inspect } from './inspect.js';
 import { type NatsContext, openNats } from './nats-context.js';
 import { type Command, type GatewayCommand, parseCommand, USAGE, UsageError } from './options.js';
@@ -19,12 +21,7 @@ async function main(): Promise<number> {
 }
 
 async function run(command: Command): Promise<number> {
-  if (command.command === 'gateway') {
-    process.stderr.write(
-      'adamflow gateway: not built yet; follow a session with `adamflow inspect` or its updates on adamflow.updates.NAME\n',
-    );
-    return 1;
-  }
+  if (command.command === 'gateway') return serveGateway(command);
   const nats = await openNats({ url: command.nats, name: `adamflow-${command.command}` });
   try {
     const code = await execute(command, nats);
@@ -35,6 +32,42 @@ async function run(command: Command): Promise<number> {
     await nats.nc.close().catch(() => {});
     throw error;
   }
+}
+
+/** Runs a gateway until SIGINT or SIGTERM. */
+async function serveGateway(command: GatewayCommand): Promise<number> {
+  const nats = await openNats({ url: command.nats, name: 'adamflow-gateway' });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      nats,
+      host: command.host,
+      port: command.port,
+      ringSize: command.ring,
+      maxSessions: command.maxSessions,
+      token: command.token,
+      allowedOrigins: command.allowedOrigins,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    await nats.nc.close().catch(() => {});
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+      throw new UsageError(
+        `gateway: port ${command.port} is in use; pass another --port (0 picks a free one)`,
+      );
+    }
+    throw error;
+  }
+  process.stderr.write(
+    `adamflow gateway: serving ${gateway.url}?session=NAME (commands ${command.token ? 'need the token' : 'open to anyone who can reach it'})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await gateway.close();
+  await nats.close();
+  return 0;
 }
 
 async function execute(
@@ -58,7 +91,10 @@ async function execute(
       }
       return 0;
     }
+    case 'worker':
+      return runWorkerCommand(command, nats);
     case 'trainer': {
+      if (command.gradients) return runGradientMode(command, nats);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

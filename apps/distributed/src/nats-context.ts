@@ -5,8 +5,9 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
+import { type ObjectStore, Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SESSIONS_BUCKET } from './session-names.js';
+import { CHECKPOINTS_BUCKET, SESSIONS_BUCKET } from './session-names.js';
 
 /** An open connection with the JetStream and KV handles every command needs. */
 export interface NatsContext {
@@ -15,6 +16,8 @@ export interface NatsContext {
   jsm: JetStreamManager;
   /** The bucket of session sources, leases and checkpoints. */
   kv: KV;
+  /** The object store of checkpoints too large for a KV entry (opened on first use). */
+  objects(): Promise<ObjectStore>;
   /** Drains and closes the connection. */
   close(): Promise<void>;
 }
@@ -52,11 +55,20 @@ export async function openNats(options: OpenNatsOptions): Promise<NatsContext> {
     const jsm = await jetstreamManager(nc);
     // history 5: the last few checkpoints stay readable for post-mortems.
     const kv = await new Kvm(js).create(SESSIONS_BUCKET, { history: 5 });
+    let objects: Promise<ObjectStore> | undefined;
     return {
       nc,
       js,
       jsm,
       kv,
+      objects: () => {
+        objects ??= new Objm(js).create(CHECKPOINTS_BUCKET);
+        // A failed open is retried by the next call rather than remembered.
+        objects.catch(() => {
+          objects = undefined;
+        });
+        return objects;
+      },
       close: async () => {
         if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
       },

@@ -57,6 +57,29 @@ describe('command line', () => {
     expect(produce).toMatchObject({ samples: 5, spec: { kind: 'linear', seed: 9 } });
   });
 
+  it('reads the gateway contract, the token and origins from the environment', () => {
+    expect(
+      parseCommand(['gateway', '--port', '8081'], {
+        ADAMFLOW_NATS_URL: URL,
+        ADAMFLOW_CONTROL_TOKEN: 'secret',
+        ADAMFLOW_ALLOWED_ORIGINS: 'https://a.example,https://b.example',
+      }),
+    ).toEqual({
+      command: 'gateway',
+      nats: URL,
+      help: false,
+      port: 8081,
+      host: '127.0.0.1',
+      ring: 1024,
+      maxSessions: 64,
+      token: 'secret',
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+    });
+    expect(usage(['gateway', '--nats', URL, '--ring', '0'])).toBe(
+      'gateway: --ring must be an integer in 1..1000000, got "0"',
+    );
+  });
+
   it('says what is wrong with each bad flag', () => {
     const messages = [
       usage(['trainer', '--session', 'a']),
@@ -84,11 +107,32 @@ describe('command line', () => {
       `trainer: --optimizer must be one of ${optimizerNames.join(', ')}, got "lion"`,
       'trainer: --until must be an integer >= 0, got "1.5"',
       'trainer: --on-held must be one of wait, exit, got "maybe"',
-      'produce: --source must be one of seed, linear, multilinear, logistic, drift, got "csv"',
+      'produce: --source must be one of seed, multilinear, drift, logistic, linear, got "csv"',
       'produce: --samples must be an integer >= 0, got ""',
       expect.stringMatching(/^produce: Unknown option '--until'/),
       'gateway: --port must be an integer in 0..65535, got "70000"',
-      'unknown command "train"; use one of produce, trainer, gateway, inspect',
+      'unknown command "train"; use one of produce, trainer, worker, gateway, inspect',
+    ]);
+  });
+
+  it('reads the gradient mode and the worker, and says what is wrong with them', () => {
+    expect(
+      parseCommand(['trainer', '--nats', URL, '--session', 'a', '--gradients'], {}),
+    ).toMatchObject({ gradients: true, maxStaleness: 8 });
+    expect(parseCommand(['trainer', '--nats', URL, '--session', 'a'], {})).toMatchObject({
+      gradients: false,
+    });
+    expect(
+      parseCommand(['worker', '--nats', URL, '--session', 'a', '--ahead', '3', '--json'], {}),
+    ).toEqual({ command: 'worker', nats: URL, help: false, session: 'a', ahead: 3, json: true });
+    expect([
+      usage(['trainer', '--nats', URL, '--session', 'a', '--gradients', '--max-staleness=-1']),
+      usage(['worker', '--nats', URL, '--session', 'a', '--ahead', '0']),
+      usage(['worker', '--nats', URL]),
+    ]).toEqual([
+      'trainer: --max-staleness must be an integer >= 0, got "-1"',
+      'worker: --ahead must be an integer in 1..1024, got "0"',
+      'worker: --session NAME is required',
     ]);
   });
 });

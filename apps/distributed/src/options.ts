@@ -2,11 +2,11 @@ import { parseArgs } from 'node:util';
 import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import {
   defaultLr,
-  driftSpec,
-  linearSpec,
-  logisticSpec,
-  multilinearSpec,
+  findSource,
   type SourceSpec,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
 } from '@adamflow/stream';
 import { SESSION_PATTERN } from './session-names.js';
 
@@ -14,10 +14,10 @@ import { SESSION_PATTERN } from './session-names.js';
 export class UsageError extends Error {}
 
 /** The commands. */
-export const COMMANDS = ['produce', 'trainer', 'gateway', 'inspect'] as const;
+export const COMMANDS = ['produce', 'trainer', 'worker', 'gateway', 'inspect'] as const;
 
-/** Sources: `seed` is the seed's line, the same stream as `pnpm train --source linear`. */
-export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as const;
+/** Sources: the catalogue's names, then its aliases (`linear` is `seed`, as in `pnpm train`). */
+export const SOURCES: readonly string[] = [...sourceNames, ...Object.keys(sourceAliases)];
 
 export const USAGE = `Usage: adamflow <command> [options]   (every command: --nats URL, or ADAMFLOW_NATS_URL)
 
@@ -28,13 +28,26 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            [--on-held wait|exit] [--json]
            trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
            publishes params on adamflow.updates.NAME after every M input messages (0: none)
+  trainer  --gradients --session NAME [--max-staleness K] [--optimizer adam] [--lr LR] [--until N] ...
+           trains from the session's gradient stream (data parallel, fed by workers), rejecting
+           and counting gradients more than K steps stale (default 8); replays bitwise from it
+  worker   --session NAME [--ahead A] [--json]
+           computes gradients of the session's samples (shared among all its workers) at the
+           latest params, into adamflow.gradients.NAME; at most A per update seen (default 1)
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
-  gateway  --port P [--host H]
-           (not built yet) will serve the dashboard for any session from NATS
+  gateway  --port P [--host H] [--ring R] [--max-sessions S]
+           serves the dashboard for any session: http://H:P/?session=NAME (env:
+           ADAMFLOW_CONTROL_TOKEN for commands, ADAMFLOW_ALLOWED_ORIGINS)
 
-Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
-Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
+Sources (default seed, the same streams as pnpm train's --source):
+${sourceCatalogue.map((source) => `  ${source.name.padEnd(12)} ${source.description}\n`).join('')}${Object.entries(
+  sourceAliases,
+)
+  .map(([alias, name]) => `  ${alias.padEnd(12)} another name for ${name}\n`)
+  .join(
+    '',
+  )}Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
 `;
 
 /** Options every command shares. */
@@ -69,6 +82,18 @@ export interface TrainerCommand extends CommonOptions {
   leaseMs: number;
   onHeld: 'wait' | 'exit';
   json: boolean;
+  /** Train from the session's gradient stream rather than its samples. */
+  gradients: boolean;
+  /** Gradient mode: reject gradients computed more than this many steps ago. */
+  maxStaleness: number;
+}
+
+/** `adamflow worker`. */
+export interface WorkerCommand extends CommonOptions {
+  command: 'worker';
+  session: string;
+  ahead: number;
+  json: boolean;
 }
 
 /** `adamflow inspect`. */
@@ -83,10 +108,21 @@ export interface GatewayCommand extends CommonOptions {
   command: 'gateway';
   port: number;
   host: string;
+  /** Recent frames kept per session for viewers that reconnect. */
+  ring: number;
+  maxSessions: number;
+  /** Commands need it when set (from ADAMFLOW_CONTROL_TOKEN). */
+  token: string | undefined;
+  allowedOrigins: string[];
 }
 
 /** Any parsed command. */
-export type Command = ProduceCommand | TrainerCommand | InspectCommand | GatewayCommand;
+export type Command =
+  | ProduceCommand
+  | TrainerCommand
+  | WorkerCommand
+  | InspectCommand
+  | GatewayCommand;
 
 const FLAGS = {
   produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
@@ -102,12 +138,15 @@ const FLAGS = {
     'lease-ms',
     'on-held',
     'json',
+    'gradients',
+    'max-staleness',
   ],
+  worker: ['session', 'ahead', 'json'],
   inspect: ['session', 'json'],
-  gateway: ['port', 'host'],
+  gateway: ['port', 'host', 'ring', 'max-sessions'],
 } as const;
 
-const BOOLEAN = new Set(['json', 'help']);
+const BOOLEAN = new Set(['json', 'help', 'gradients']);
 
 /**
  * Parses and validates argv (without node and the script).
@@ -167,13 +206,8 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     case 'produce': {
       const seed = read.integer('seed', 42, Number.MIN_SAFE_INTEGER);
       const source = read.choice('source', SOURCES, 'seed');
-      const spec = {
-        seed: () => linearSpec({ seed }),
-        linear: () => linearSpec({ seed }),
-        multilinear: () => multilinearSpec({ seed }),
-        logistic: () => logisticSpec({ seed }),
-        drift: () => driftSpec({ seed, positions: [50_000], width: 2_000 }),
-      }[source]();
+      // choice() accepted it, so the catalogue has it.
+      const spec = findSource(source)!.spec(seed);
       return {
         command: name,
         ...common,
@@ -202,8 +236,18 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         leaseMs: read.integer('lease-ms', 5000, 100),
         onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
         json: values['json'] === true,
+        gradients: values['gradients'] === true,
+        maxStaleness: read.integer('max-staleness', 8, 0),
       };
     }
+    case 'worker':
+      return {
+        command: name,
+        ...common,
+        session: read.session(help),
+        ahead: read.integer('ahead', 1, 1, 1024),
+        json: values['json'] === true,
+      };
     case 'inspect':
       return {
         command: name,
@@ -217,6 +261,10 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         ...common,
         port: read.integer('port', 8080, 0, 65_535),
         host: (values['host'] as string | undefined) ?? '127.0.0.1',
+        ring: read.integer('ring', 1024, 1, 1_000_000),
+        maxSessions: read.integer('max-sessions', 64, 1, 100_000),
+        token: env['ADAMFLOW_CONTROL_TOKEN'] || undefined,
+        allowedOrigins: (env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
       };
   }
 }

@@ -22,6 +22,26 @@ export interface ParamsUpdateMessage {
   params: number[];
 }
 
+/**
+ * A change of the trainer's state, published on the updates subject between two
+ * updates (after a viewer's `pause` or `resume`). Not part of the replayed history:
+ * the parameters are a function of the input alone, whatever was paused when.
+ */
+export interface TrainerStateMessage {
+  format: 'adamflow.trainer-state';
+  version: 1;
+  session: string;
+  epoch: string;
+  reason: 'pause' | 'resume';
+  paused: boolean;
+  samples: number;
+  step: number;
+  params: number[];
+  optimizer: string;
+  lr: number;
+  batchSize: number;
+}
+
 /** Updates the updates stream keeps (older ones are dropped). */
 const KEEP = 100_000;
 const encoder = new TextEncoder();
@@ -64,27 +84,37 @@ export class ParamsUpdates {
 
   /** Creates the session's updates stream unless it exists. */
   async open(): Promise<void> {
+    if (this.every !== 0) await openUpdatesStream(this.nats, this.names);
+  }
+
+  /**
+   * Publishes a change of the trainer's state (pause, resume) between two updates.
+   *
+   * @param reason - the command that changed it.
+   * @param learner - the learner, between two input messages.
+   * @param config - the run's optimizer, lr and batch size.
+   */
+  async state(
+    reason: 'pause' | 'resume',
+    learner: Learner,
+    config: { optimizer: string; lr: number; batchSize: number },
+  ): Promise<void> {
     if (this.every === 0) return;
-    try {
-      await this.nats.jsm.streams.info(this.names.updatesStream);
-    } catch {
-      await this.nats.jsm.streams
-        .add({
-          name: this.names.updatesStream,
-          subjects: [this.names.updatesSubject],
-          storage: StorageType.File,
-          retention: RetentionPolicy.Limits,
-          discard: DiscardPolicy.Old,
-          max_msgs: KEEP,
-          duplicate_window: nanos(10 * 60_000),
-        })
-        .catch(async (error: unknown) => {
-          // A concurrent creator won; anything else is real.
-          await this.nats.jsm.streams.info(this.names.updatesStream).catch(() => {
-            throw error;
-          });
-        });
-    }
+    const state: TrainerStateMessage = {
+      format: 'adamflow.trainer-state',
+      version: 1,
+      session: this.names.session,
+      epoch: this.epoch,
+      reason,
+      paused: reason === 'pause',
+      samples: learner.samples,
+      step: learner.steps,
+      params: Array.from(learner.params),
+      optimizer: config.optimizer,
+      lr: config.lr,
+      batchSize: config.batchSize,
+    };
+    await this.nats.js.publish(this.names.updatesSubject, encoder.encode(stringifyExact(state)));
   }
 
   /**
@@ -95,21 +125,78 @@ export class ParamsUpdates {
    */
   async after(sequence: number, learner: Learner): Promise<void> {
     if (this.every === 0 || sequence % this.every !== 0) return;
+    await this.publish(sequence, {
+      samples: learner.samples,
+      step: learner.steps,
+      lossEma: learner.metrics.snapshot().lossEma,
+      params: learner.params,
+    });
+  }
+
+  /**
+   * Publishes an update at input sequence `sequence` whatever `every` says (0 still
+   * publishes nothing); the gradient trainer's workers pace themselves on every one.
+   *
+   * @param sequence - the input sequence just consumed completely.
+   * @param state - what the update carries.
+   */
+  async publish(
+    sequence: number,
+    state: { samples: number; step: number; lossEma: number; params: ArrayLike<number> },
+  ): Promise<void> {
+    if (this.every === 0) return;
     const update: ParamsUpdateMessage = {
       format: 'adamflow.params-update',
       version: 1,
       session: this.names.session,
       epoch: this.epoch,
       seq: sequence,
-      samples: learner.samples,
-      step: learner.steps,
-      lossEma: learner.metrics.snapshot().lossEma,
-      params: Array.from(learner.params),
+      samples: state.samples,
+      step: state.step,
+      lossEma: state.lossEma,
+      params: Array.from(state.params),
     };
     const ack = await this.nats.js.publish(this.names.updatesSubject, encodeUpdate(update), {
       msgID: `${this.names.session}:${this.epoch}:${sequence}`,
     });
     if (ack.duplicate) this.duplicates++;
+  }
+}
+
+/**
+ * Creates a session's updates stream unless it exists (the trainer and the gateways
+ * both may come first).
+ *
+ * @param nats - an open context.
+ * @param names - the session's names.
+ * @example
+ * ```ts
+ * import { openUpdatesStream } from './params-updates.js';
+ * import { sessionNames } from './session-names.js';
+ * declare const nats: import('./nats-context.js').NatsContext;
+ * await openUpdatesStream(nats, sessionNames('demo'));
+ * ```
+ */
+export async function openUpdatesStream(nats: NatsContext, names: SessionNames): Promise<void> {
+  try {
+    await nats.jsm.streams.info(names.updatesStream);
+  } catch {
+    await nats.jsm.streams
+      .add({
+        name: names.updatesStream,
+        subjects: [names.updatesSubject],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_msgs: KEEP,
+        duplicate_window: nanos(10 * 60_000),
+      })
+      .catch(async (error: unknown) => {
+        // A concurrent creator won; anything else is real.
+        await nats.jsm.streams.info(names.updatesStream).catch(() => {
+          throw error;
+        });
+      });
   }
 }
 

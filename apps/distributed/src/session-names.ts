@@ -4,6 +4,9 @@ export const SESSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** The KV bucket that holds every session's source, lease and checkpoint. */
 export const SESSIONS_BUCKET = 'adamflow-sessions';
 
+/** The object store bucket of checkpoints larger than a KV entry may be. */
+export const CHECKPOINTS_BUCKET = 'adamflow-checkpoints';
+
 /** Where a session lives in NATS. */
 export interface SessionNames {
   /** The session's name. */
@@ -16,6 +19,14 @@ export interface SessionNames {
   updatesStream: string;
   /** The subject its parameter updates are published on. */
   updatesSubject: string;
+  /** The subject its trainer answers viewers' commands on (request/reply). */
+  commandsSubject: string;
+  /** The JetStream stream of gradients its workers publish (gradient mode). */
+  gradientsStream: string;
+  /** The subject its gradients are published on. */
+  gradientsSubject: string;
+  /** The durable consumer on its sample stream that shares the samples among workers. */
+  workersConsumer: string;
   /** KV key of its source descriptor (what produce writes). */
   sourceKey: string;
   /** KV key of its trainer lease. */
@@ -48,6 +59,10 @@ export function sessionNames(session: string): SessionNames {
     subject: `adamflow.samples.${session}`,
     updatesStream: `ADAMFLOW_UPDATES_${session}`,
     updatesSubject: `adamflow.updates.${session}`,
+    commandsSubject: `adamflow.commands.${session}`,
+    gradientsStream: `ADAMFLOW_GRADIENTS_${session}`,
+    gradientsSubject: `adamflow.gradients.${session}`,
+    workersConsumer: 'adamflow-gradient-workers',
     sourceKey: `${session}.source`,
     leaseKey: `${session}.lease`,
     checkpointKey: `${session}.checkpoint`,

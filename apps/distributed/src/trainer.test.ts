@@ -63,16 +63,16 @@ describe('adamflow trainer', () => {
       runNode(TRAIN, ['--samples', '5000', '--seed', '3', '--json', ...flags]),
     ]);
     await adamflow('trainer', 'options', '--until', '5000', ...flags);
-    const stored = await readCheckpoint(nats.kv, sessionNames('options'));
+    const stored = await readCheckpoint(nats, sessionNames('options'));
     expect(bits(stored!.checkpoint.learner.params)).toEqual(bits(JSON.parse(local.stdout).params));
   });
 
   it('stops inside a message with --until and continues from there exactly', async () => {
     await adamflow('produce', 'until', '--seed', '4', '--samples', '3000');
     const first = await adamflow('trainer', 'until', '--until', '1000');
-    const middle = await readCheckpoint(nats.kv, sessionNames('until'));
+    const middle = await readCheckpoint(nats, sessionNames('until'));
     const second = await adamflow('trainer', 'until', '--until', '3000');
-    const end = await readCheckpoint(nats.kv, sessionNames('until'));
+    const end = await readCheckpoint(nats, sessionNames('until'));
     expect([first.code, second.code]).toEqual([0, 0]);
     // 1000 = 3 whole messages of 256 and 232 samples of the fourth.
     expect(middle!.checkpoint).toMatchObject({ samples: 1000, sequence: 3, offset: 232 });
@@ -88,7 +88,7 @@ describe('adamflow trainer', () => {
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('ADAMFLOW_ERR_CONFIG_MISMATCH');
     expect(other.stderr).toContain('lr 0.01');
-    expect((await readCheckpoint(nats.kv, sessionNames('config')))!.checkpoint.samples).toBe(300);
+    expect((await readCheckpoint(nats, sessionNames('config')))!.checkpoint.samples).toBe(300);
   });
 
   it('says what to do when a session has no samples or no checkpoint yet', async () => {

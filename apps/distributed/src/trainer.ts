@@ -4,26 +4,22 @@ import type { OptimizerName } from '@adamflow/core';
 import { createGenerator, Learner, modelFor, type SampleBatch } from '@adamflow/stream';
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import {
-  ClosedConnectionError,
-  ConnectionError,
-  NoRespondersError,
-  RequestError,
-  TimeoutError,
-} from '@nats-io/transport-node';
-import {
   configHash,
   readCheckpoint,
   type TrainerCheckpoint,
   type TrainerConfig,
   writeCheckpoint,
 } from './checkpoint.js';
+import { asDisconnect, watchDisconnect } from './disconnect.js';
 import { DistributedError } from './errors.js';
 import { Lease, type LeaseHolder } from './lease.js';
 import type { NatsContext } from './nats-context.js';
 import { ParamsUpdates } from './params-updates.js';
+import { PauseGate } from './pause-gate.js';
 import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
+import { serveCommands } from './trainer-commands.js';
 
 /** Options of {@link runTrainer}. */
 export interface TrainerOptions {
@@ -131,22 +127,6 @@ export async function runTrainer(
   }
 }
 
-/** Connection-level failures of any NATS call become one code: restart and resume. */
-function asDisconnect(error: unknown): Error & { code?: string } {
-  const connection = [
-    TimeoutError,
-    ConnectionError,
-    ClosedConnectionError,
-    NoRespondersError,
-    RequestError,
-  ].some((kind) => error instanceof kind);
-  if (!connection) return error as Error;
-  return new DistributedError(
-    'ADAMFLOW_ERR_NATS_DISCONNECTED',
-    `lost the connection to NATS (${(error as Error).message}); restart the trainer (it resumes from its last checkpoint)`,
-  );
-}
-
 async function trainHeld(
   nats: NatsContext,
   names: SessionNames,
@@ -158,7 +138,7 @@ async function trainHeld(
   emit: (event: TrainerEvent) => void,
 ): Promise<TrainerResult> {
   const streamCreated = (await nats.jsm.streams.info(names.stream)).created;
-  const stored = await readCheckpoint(nats.kv, names);
+  const stored = await readCheckpoint(nats, names);
   if (stored) checkResumable(names, stored.checkpoint, hash, config, streamCreated);
   const learner = stored ? restoreLearner(stored.checkpoint) : freshLearner(config);
   let sequence = stored?.checkpoint.sequence ?? 0;
@@ -196,7 +176,7 @@ async function trainHeld(
     chain = chain.then(async () => {
       if (!force && learner.samples === savedSamples) return;
       const checkpoint = snapshot();
-      revision = await writeCheckpoint(nats.kv, names, checkpoint, revision);
+      revision = await writeCheckpoint(nats, names, checkpoint, revision);
       savedSamples = checkpoint.samples;
       savedAt = Date.now();
       emit({
@@ -218,12 +198,28 @@ async function trainHeld(
   const everyMs = options.checkpointMs ?? 1000;
   let fatal: Error | undefined;
   let messages: ConsumerMessages | undefined;
+  // Viewers may pause and resume (see trainer-commands.ts: nothing else, so a restart
+  // replays bitwise); a pause holds the loop between two input messages.
+  const gate = new PauseGate();
+  const commands = serveCommands(nats.nc, names, async (command) => {
+    const pause = command.type === 'pause';
+    if (gate.paused === pause)
+      return { ok: false, message: pause ? 'already paused' : 'not paused' };
+    if (pause) gate.pause();
+    else gate.resume();
+    await updates.state(pause ? 'pause' : 'resume', learner, config);
+    return { ok: true };
+  });
   const fail = (error: Error) => {
     fatal ??= error;
+    gate.release();
     messages?.stop();
   };
   void lease.lost.then(fail);
-  const onAbort = () => messages?.stop();
+  const onAbort = () => {
+    gate.release();
+    messages?.stop();
+  };
   options.signal?.addEventListener('abort', onAbort);
   const status = watchDisconnect(nats, fail);
   const timer = setInterval(
@@ -242,6 +238,10 @@ async function trainHeld(
       messages = await consumer.consume({ max_messages: 256 });
       if (options.signal?.aborted || fatal) messages.stop();
       for await (const message of messages) {
+        if (gate.paused) {
+          await gate.wait();
+          if (options.signal?.aborted) break;
+        }
         if (fatal) break;
         if (message.seq !== sequence + 1) {
           throw new DistributedError(
@@ -279,6 +279,7 @@ async function trainHeld(
     return { samples: learner.samples, step: learner.steps, params: Array.from(learner.params) };
   } finally {
     clearInterval(timer);
+    commands.unsubscribe();
     status.stop();
     options.signal?.removeEventListener('abort', onAbort);
     messages?.stop();
@@ -346,28 +347,5 @@ function rows(batch: SampleBatch, first: number, length: number): SampleBatch {
     x: batch.x.subarray(first * f, (first + length) * f),
     y: batch.y.subarray(first, first + length),
     start: batch.start + first,
-  };
-}
-
-/** A lost connection is fatal: what was learned since the last checkpoint is replayed by the next run. */
-function watchDisconnect(nats: NatsContext, fail: (error: Error) => void): { stop(): void } {
-  let stopped = false;
-  void (async () => {
-    for await (const event of nats.nc.status()) {
-      if (stopped) return;
-      if (event.type === 'disconnect') {
-        fail(
-          new DistributedError(
-            'ADAMFLOW_ERR_NATS_DISCONNECTED',
-            'lost the connection to NATS; restart the trainer (it resumes from its last checkpoint)',
-          ),
-        );
-      }
-    }
-  })();
-  return {
-    stop: () => {
-      stopped = true;
-    },
   };
 }

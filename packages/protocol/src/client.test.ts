@@ -158,6 +158,52 @@ describe('connect: reconnecting', () => {
     });
   });
 
+  it('reconnects with the last seq and epoch, and drops a frame it already has', () => {
+    virtually((flush) => {
+      const client = connect(`${url}?session=demo`, {
+        WebSocket: FakeWebSocket,
+        initialDelay: 100,
+      });
+      const seqs: number[] = [];
+      const subscription = client.messages.subscribe((m) => {
+        if ('seq' in m) seqs.push(m.seq);
+      });
+      FakeWebSocket.last().open();
+      FakeWebSocket.last().receive({ ...snapshot(), seq: 4, epoch: 'e1' });
+      FakeWebSocket.last().receive(update(5));
+      FakeWebSocket.last().drop();
+      flush();
+      const resumed = new URL(FakeWebSocket.last().url);
+      FakeWebSocket.last().open();
+      FakeWebSocket.last().receive(update(5)); // replayed twice: dropped
+      FakeWebSocket.last().receive(update(6));
+      subscription.unsubscribe();
+      flush();
+      expect([...resumed.searchParams]).toEqual([
+        ['session', 'demo'],
+        ['seq', '5'],
+        ['epoch', 'e1'],
+      ]);
+      expect(seqs).toEqual([4, 5, 6]);
+      // No gap, so no snapshot-request.
+      expect(FakeWebSocket.last().sent).toEqual([]);
+    });
+  });
+
+  it('does not ask a server without an epoch to resume', () => {
+    virtually((flush) => {
+      const client = connect(url, { WebSocket: FakeWebSocket, initialDelay: 100 });
+      const subscription = client.messages.subscribe();
+      FakeWebSocket.last().open();
+      FakeWebSocket.last().receive({ ...snapshot(), seq: 4 });
+      FakeWebSocket.last().drop();
+      flush();
+      expect(FakeWebSocket.last().url).toBe(url);
+      subscription.unsubscribe();
+      flush();
+    });
+  });
+
   it('ignores a late close event from a socket the client already let go', () => {
     virtually((flush) => {
       const client = connect(url, { WebSocket: FakeWebSocket });
@@ -317,6 +363,22 @@ describe('connect: against a real ws server', () => {
     }
   });
 });
+
+function update(seq: number) {
+  return {
+    type: 'params-update',
+    seq,
+    time: 0,
+    step: seq,
+    samples: seq,
+    params: [0, 0],
+    loss: null,
+    lossEma: null,
+    samplesPerSecond: 0,
+    truth: null,
+    recent: { x: [], y: [] },
+  };
+}
 
 function snapshot(): Snapshot {
   return {

@@ -51,6 +51,13 @@ export interface ConnectOptions {
   maxQueue?: number;
   /** How long {@link DashboardClient.request} waits for its answer, in ms; default 10 000. */
   requestTimeout?: number;
+  /**
+   * Resume on reconnect: when the server's snapshot named an `epoch` (a gateway does),
+   * reconnect with `seq` and `epoch` in the URL's query, so the server replays the
+   * missed frames instead of sending a snapshot. Default true; a server without an
+   * epoch is never asked.
+   */
+  resume?: boolean;
 }
 
 /** Options of {@link DashboardClient.request}. */
@@ -136,13 +143,17 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
   /** Reconnect attempts since the last open: the backoff starts over after a good connection. */
   let attempt = 0;
   let requests = 0;
+  /** The last frame's `seq` and the snapshot's `epoch`: where to resume on reconnect. */
+  let lastSeq = -1;
+  let epoch: string | undefined;
+  const resume = options.resume ?? true;
 
   const reconnectDelay = () => timer(backoffDelay(++attempt, initialDelay, maxDelay));
 
   const messages = defer(() => {
     if (status.value === 'closed') status.next('connecting');
     const current = webSocket<unknown>({
-      url,
+      url: resume && epoch !== undefined && lastSeq >= 0 ? resumeUrl(url, lastSeq, epoch) : url,
       WebSocketCtor,
       openObserver: {
         next: () => {
@@ -178,12 +189,21 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
     });
     latest = current;
     open = false;
-    let lastSeq = -1;
     return current.pipe(
       filter((message): message is ServerMessage => message !== undefined),
+      // A frame at or before the last one seen (replayed twice) is dropped.
+      filter(
+        (message) =>
+          message.type === 'snapshot' ||
+          !('seq' in message) ||
+          lastSeq < 0 ||
+          message.seq > lastSeq,
+      ),
       tap((message) => {
-        if (message.type === 'snapshot') lastSeq = message.seq;
-        else if ('seq' in message) {
+        if (message.type === 'snapshot') {
+          lastSeq = message.seq;
+          epoch = message.epoch;
+        } else if ('seq' in message) {
           if (lastSeq >= 0 && message.seq > lastSeq + 1) current.next({ type: 'snapshot-request' });
           lastSeq = message.seq;
         }
@@ -201,6 +221,9 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
             latest = undefined;
             open = false;
             attempt = 0;
+            // A later subscriber has seen nothing: it starts from a snapshot.
+            lastSeq = -1;
+            epoch = undefined;
             status.next('closed');
           }),
         ),
@@ -289,6 +312,14 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
     send: (message) => write({ message: validate('send', message) }),
     request,
   };
+}
+
+/** `url` with `seq` and `epoch` set in its query (kept apart from any `session`). */
+function resumeUrl(url: string, seq: number, epoch: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('seq', String(seq));
+  parsed.searchParams.set('epoch', epoch);
+  return parsed.toString();
 }
 
 function positive(caller: string, name: string, value: number): number {

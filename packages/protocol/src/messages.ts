@@ -1,3 +1,4 @@
+import { sourceNames } from '@adamflow/stream/catalogue';
 import * as v from 'valibot';
 
 // Client -> server ---------------------------------------------------------------
@@ -23,8 +24,11 @@ export const OPTIMIZERS = [
   'adagrad',
   'adadelta',
 ] as const;
-/** The sources a client can choose. */
-export const SOURCES = ['seed', 'multilinear', 'drift', 'logistic'] as const;
+/**
+ * The sources a client can choose: the names of `@adamflow/stream`'s source catalogue,
+ * in its order (from its dependency-free `catalogue` subpath: no RxJS, no core).
+ */
+export const SOURCES = sourceNames;
 
 /** Contestants in a race at most, the primary one (the run's own optimizer) included. */
 export const MAX_CONTESTANTS = 8;
@@ -219,6 +223,13 @@ export const SnapshotSchema = v.object({
   diverged: v.nullable(DivergedSchema),
   /** Where each contestant of `config.contestants` is. */
   contestants: contestantStatuses,
+  /**
+   * Which history `seq` counts in, when the server can resume: a client that reconnects
+   * with `?seq=S&epoch=E` (the last it saw) gets exactly the frames after `S`, or a
+   * fresh snapshot when they are gone or the epoch changed. A gateway sends it; the
+   * single-process dashboard does not (every connect starts with a snapshot).
+   */
+  epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
 export type Snapshot = v.InferOutput<typeof SnapshotSchema>;
 

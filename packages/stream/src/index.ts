@@ -40,6 +40,15 @@ export {
   multilinearSource,
   sampleSource,
 } from './sources.js';
+export type { CataloguedSource, SourceName } from './source-catalogue.js';
+export {
+  DRIFT_CHANGE,
+  findSource,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
+  trueParams,
+} from './source-catalogue.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';
 export type { PumpOptions } from './pump.js';
@@ -55,6 +64,7 @@ export type { Label, LabelEncoderState } from './data/label-encoder.js';
 export { LabelEncoder } from './data/label-encoder.js';
 export type {
   BadRowPolicy,
+  FileStamp,
   ReadableInput,
   Row,
   RowStream,
@@ -121,6 +131,7 @@ export { createMetric, metricNames } from './metrics/create-metric.js';
 export { MAE, MSE, R2, RMSE } from './metrics/regression-metrics.js';
 export { Accuracy, F1, MacroF1, Precision, Recall } from './metrics/confusion-metrics.js';
 export { LogLoss } from './metrics/log-loss.js';
+export { BinnedRocAuc } from './metrics/binned-roc-auc.js';
 export { RocAuc } from './metrics/roc-auc.js';
 export { rolling } from './metrics/rolling.js';
 export type { MetricsSnapshot, MetricsState } from './metrics.js';
@@ -158,8 +169,14 @@ export type {
   SessionConfig,
   SessionEvent,
   SessionPosition,
+  StreamSessionCheckpoint,
+  StreamSessionConfig,
+  StreamSessionEvent,
+  StreamSessionOptions,
+  StreamSourceInfo,
   TrainSessionOptions,
 } from './train-session.js';
+export type { SampleStream } from './session-feed.js';
 export { trainSession } from './train-session.js';
 
 // Errors

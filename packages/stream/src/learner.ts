@@ -113,9 +113,9 @@ export class Learner {
    * @returns true when this sample completed a batch and the optimizer stepped.
    */
   learn(sample: Sample): boolean {
-    this.samples++;
     if (sample === null || typeof sample !== 'object') return this.refuse(sample);
     if (!this.wellFormed(sample.x as unknown, sample.y as unknown)) return this.refuse(sample);
+    this.samples++;
     return this.learnRow(sample.x, 0, sample.y);
   }
 
@@ -141,9 +141,10 @@ export class Learner {
     for (let i = 0; i < x.length; i++) poison += x[i]! - x[i]!;
     for (let i = 0; i < count; i++) poison += y[i]! - y[i]!;
     let clean = poison === 0;
-    if (this.model.outputs > 1) {
-      for (let i = 0; clean && i < count; i++) clean = this.validClass(y[i]!);
+    if (this.model.outputs > 1 || this.model.checkTarget !== undefined) {
+      for (let i = 0; clean && i < count; i++) clean = this.validTarget(y[i]!);
     }
+    if (!clean && this.optimizer.options.nonFinite === 'throw') this.refuseFirstBadRow(batch);
     let steps = 0;
     if (clean && this.model.scoreRows && this.model.outputs === 1) {
       // Fast path: whole segments up to the next optimizer step in tight loops (the
@@ -163,15 +164,14 @@ export class Learner {
     }
     for (let row = 0; row < count; row++) {
       const offset = row * features;
-      this.samples++;
       if (!clean && !this.rowFinite(x, offset, y[row]!)) {
-        this.refuse({
-          x: Array.from(x.subarray(offset, offset + features)),
-          y: y[row]!,
-          index: batch.start + row,
-        });
+        if (this.refuse(batchRow(batch, row))) {
+          steps++;
+          onStep?.();
+        }
         continue;
       }
+      this.samples++;
       if (this.learnRow(x, offset, y[row]!)) {
         steps++;
         onStep?.();
@@ -254,16 +254,27 @@ export class Learner {
     this.lastLoss = batchLoss;
   }
 
+  /** Under the `'throw'` policy a batch is refused whole, before any of its rows is learned. */
+  private refuseFirstBadRow(batch: SampleBatch): void {
+    const features = this.model.features;
+    for (let row = 0; row < batch.count; row++) {
+      if (!this.rowFinite(batch.x, row * features, batch.y[row]!))
+        this.refuse(batchRow(batch, row));
+    }
+  }
+
   private rowFinite(x: Float64Array, offset: number, y: number): boolean {
     let poison = y - y;
     for (let j = 0; j < this.model.features; j++) poison += x[offset + j]! - x[offset + j]!;
-    return poison === 0 && this.validClass(y);
+    return poison === 0 && this.validTarget(y);
   }
 
-  /** With K outputs, a target must be a class index 0 .. K-1. */
-  private validClass(y: number): boolean {
+  // A class index for K classes, and whatever the model's own `checkTarget` accepts (a
+  // count >= 0 for Poisson regression), so a refused target never reaches the optimizer.
+  private validTarget(y: number): boolean {
     const k = this.model.outputs;
-    return k === 1 || (Number.isInteger(y) && y >= 0 && y < k);
+    if (k !== 1 && !(Number.isInteger(y) && y >= 0 && y < k)) return false;
+    return this.model.checkTarget === undefined || this.model.checkTarget(y) === null;
   }
 
   /**
@@ -406,6 +417,7 @@ export class Learner {
     const x = (sample as { x?: unknown } | null)?.x;
     const policy = this.optimizer.options.nonFinite;
     if (policy === 'skip') {
+      this.samples++;
       this.skippedSamples++;
       return false;
     }
@@ -414,7 +426,7 @@ export class Learner {
       policy === 'throw' ||
       !isArrayLike(x) ||
       x.length !== model.features ||
-      (typeof y === 'number' && !this.validClass(y))
+      (typeof y === 'number' && !this.validTarget(y))
     ) {
       const target =
         model.outputs > 1 ? `a class index 0 .. ${model.outputs - 1}` : 'a finite number';
@@ -424,6 +436,7 @@ export class Learner {
       );
     }
     const row = sample as Sample;
+    this.samples++;
     return this.learnRow(row.x, 0, row.y);
   }
 
@@ -431,7 +444,7 @@ export class Learner {
     if (
       typeof y !== 'number' ||
       y - y !== 0 ||
-      !this.validClass(y) ||
+      !this.validTarget(y) ||
       !isArrayLike(x) ||
       x.length !== this.model.features
     ) {
@@ -442,6 +455,13 @@ export class Learner {
     for (let j = 0; j < x.length; j++) poison += (x[j] as number) - (x[j] as number);
     return poison === 0;
   }
+}
+
+/** One row of a batch as a sample, for an error message or a lenient policy. */
+function batchRow(batch: SampleBatch, row: number): Sample {
+  const features = batch.features;
+  const x = Array.from(batch.x.subarray(row * features, (row + 1) * features));
+  return { x, y: batch.y[row]!, index: batch.start + row };
 }
 
 function allFinite(x: ArrayLike<number>): boolean {

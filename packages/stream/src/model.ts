@@ -92,6 +92,14 @@ export interface Model {
    */
   readonly spec?: ModelSpec;
   /**
+   * Optional: what this model needs of a target beyond a finite number. Returns null
+   * for a target it can learn, else what a target must be (e.g. `'a count, a finite
+   * number >= 0'` for Poisson regression), which error messages quote. A pipeline
+   * refuses such a row before anything learns from it, and `fromCsv({ checkTarget })`
+   * reports or skips it as a bad row.
+   */
+  checkTarget?(y: number): string | null;
+  /**
    * Optional: writes the model's initial parameters (e.g. a seeded random
    * initialisation) into `params`. Without it, learners start from zeros.
    */

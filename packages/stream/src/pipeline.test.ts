@@ -1,6 +1,8 @@
 import { Adam } from '@adamflow/core';
 import { describe, expect, it } from 'vitest';
+import { Learner } from './learner.js';
 import { linearRegression, logisticRegression } from './model.js';
+import { poissonRegression } from './models/poisson-regression.js';
 import { pipeline } from './pipeline.js';
 import { oneHot } from './preprocessing/one-hot.js';
 import { standardScaler } from './preprocessing/standard-scaler.js';
@@ -141,5 +143,43 @@ describe('pipeline', () => {
     expect(() => model.learn({ x: [1], y: 0, index: 9 })).toThrow(
       /row 9 has 1 features, expected 2/,
     );
+  });
+
+  it('a row whose target is not a finite number is refused before any stage learns', () => {
+    const model = pipeline({
+      inputs: 3,
+      stages: [standardScaler()],
+      model: linearRegression({ features: 3 }),
+      optimizer: { name: 'adam' },
+    });
+    for (const row of data(20)) model.learn(row);
+    const before = JSON.stringify(model.state());
+    for (const y of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => model.learn({ x: [1, 2, 3], y, index: 21 })).toThrow(/malformed/);
+    }
+    expect(JSON.stringify(model.state())).toBe(before);
+  });
+});
+
+describe("Learner and the model's checkTarget", () => {
+  it('a Poisson learner refuses a negative count and is left as it was', () => {
+    const learner = new Learner({
+      model: poissonRegression({ features: 2 }),
+      optimizer: 'adam',
+    });
+    learner.learn({ x: [0.5, 1], y: 3 });
+    const before = JSON.stringify(learner.state());
+    expect(() => learner.learn({ x: [0.5, 1], y: -1 })).toThrow(/malformed/);
+    expect(() =>
+      learner.learnBatch({
+        x: new Float64Array([0.5, 1, 1, 1]),
+        y: new Float64Array([2, -4]),
+        count: 2,
+        features: 2,
+        start: 0,
+        kind: 'sample-batch',
+      }),
+    ).toThrow(/malformed/);
+    expect(JSON.stringify(learner.state())).toBe(before);
   });
 });

@@ -16,8 +16,8 @@ import type { Json, Stage, StageSpec } from './preprocessing/stage.js';
 export interface OptimizerChoice {
   /** A `@adamflow/core` registry name. */
   name: OptimizerName;
-  /** Its options, e.g. `{ lr: 0.1 }`. */
-  options?: { [key: string]: number | boolean };
+  /** Its options, e.g. `{ lr: 0.1 }` or `{ lr: 0.1, epsPlacement: 'epsilon-hat' }`. */
+  options?: { [key: string]: number | boolean | string };
   /**
    * Step the intercept (`params[0]`) apart by plain SGD at this rate (River's
    * `intercept_lr`): the optimizer becomes a {@link partitioned} one, the named
@@ -154,7 +154,9 @@ export class Pipeline {
   }
 
   /**
-   * One learning step in River's order (score, stages learn, model learns).
+   * One learning step in River's order (score, stages learn, model learns). A row whose
+   * target the model's `checkTarget` refuses (a negative count for Poisson regression)
+   * throws `ADAMFLOW_ERR_MALFORMED_SAMPLE` naming the row before anything learns.
    *
    * @param row - raw features and target.
    * @returns the model's output for `row` *before* learning from it (P(y = 1) for a
@@ -168,7 +170,20 @@ export class Pipeline {
         `pipeline: row${row?.index === undefined ? '' : ` ${row.index}`} has ${String(x?.length)} features, expected ${this.inputs}`,
       );
     }
+    const needed = this.learner.model.checkTarget?.(row.y) ?? null;
+    if (needed !== null) {
+      throw new StreamError(
+        'ADAMFLOW_ERR_MALFORMED_SAMPLE',
+        `pipeline: row${row.index === undefined ? '' : ` ${row.index}`} has target ${String(row.y)}, but ${this.learner.model.kind} needs ${needed}`,
+      );
+    }
     const prediction = this.score(x);
+    if (typeof row.y !== 'number' || row.y - row.y !== 0) {
+      // The learner refuses (or, by its policy, skips) a target that is not a finite
+      // number; the stages must not have learned from that row first.
+      this.learner.learn({ x: this.transform(x) as number[], y: row.y });
+      return prediction;
+    }
     let input: ArrayLike<number | string> = x;
     for (let i = 0; i < this.stages.length; i++) {
       const stage = this.stages[i]!;

@@ -40,7 +40,8 @@ describe('fromCsv', () => {
       { x: [0, 0], y: 1, index: 2 },
     ]);
     expect(rows.features).toEqual(['a', 'b']);
-    expect(rows.position()).toEqual({ rows: 3 });
+    // The last row ends the file (34 bytes); an empty line makes it line 5.
+    expect(rows.position()).toMatchObject({ rows: 3, byte: 34, line: 5 });
   });
 
   it('target null reads unlabelled rows: every column a feature, y NaN', async () => {
@@ -152,7 +153,7 @@ describe('fromCsv', () => {
       ['ADAMFLOW_ERR_ROW_VALUE', 3],
       ['ADAMFLOW_ERR_ROW_LENGTH', 4],
     ]);
-    expect(rows.position()).toEqual({ rows: 4 });
+    expect(rows.position()).toMatchObject({ rows: 4, byte: 18, line: 5 });
   });
 
   it('resumes after the rows a position counts (plain and gzip)', async () => {

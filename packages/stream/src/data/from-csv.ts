@@ -1,13 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type Options, parse } from 'csv-parse';
+import { type Parser, parse } from 'csv-parse';
 import { StreamError } from '../errors.js';
+import { csvParserOptions, offsetOfLine, seekTo, stampOf } from './csv-seek.js';
 import type { LabelEncoder } from './label-encoder.js';
 import {
   type BadRowPolicy,
   checkPolicy,
   checkPosition,
+  type FileStamp,
   type ReadableInput,
   type Row,
   type RowStream,
@@ -30,6 +32,13 @@ export interface FromCsvOptions {
   targetType?: TargetType;
   /** For `targetType: 'category'`: the encoder to continue with (e.g. from a checkpoint). */
   labels?: LabelEncoder;
+  /**
+   * What the model needs of a target, e.g. a Poisson regression's `model.checkTarget`
+   * (counts, finite numbers >= 0): a row whose target it refuses is a bad row
+   * (`ADAMFLOW_ERR_ROW_VALUE` naming the line and the target column), thrown or, with
+   * `onBadRow: 'skip'`, skipped and counted.
+   */
+  checkTarget?: (y: number) => string | null;
   /** Throw on a bad row (default), or skip it and count it in `skipped`. */
   onBadRow?: BadRowPolicy;
   /** Called with each skipped row's error under `onBadRow: 'skip'`. */
@@ -57,6 +66,7 @@ interface Plan {
   numeric: Uint8Array;
   names: string[];
   targetName: string;
+  checkTarget: ((y: number) => string | null) | null;
 }
 
 /**
@@ -70,8 +80,16 @@ interface Plan {
  * `ADAMFLOW_ERR_ROW_VALUE`), or with `onBadRow: 'skip'` is skipped and counted.
  *
  * `position()` tells how many data rows were consumed; pass it back as `from` to start
- * after them (the rows before are parsed again and dropped, which also works for `.gz`).
- * Iterating again reopens the file at `from`.
+ * after them. On a plain file path it also holds the byte offset (and line) of the next
+ * row, found by scanning the file for the line ends the rows span (line ends `\n` or
+ * `\r\n`; synchronous, and each call scans only the bytes past the previous one), and
+ * a stamp of the file (size, modification time, a SHA-256 of the header row):
+ * a resume checks the stamp (`ADAMFLOW_ERR_SOURCE_CHANGED` if the file changed, or if
+ * the offset does not start a row) and opens the file at that byte, reading nothing
+ * before it but the header. A `.gz` file or a Readable cannot seek: they fall back to
+ * parsing the rows before the position again and dropping them (a byte offset in
+ * `from` is then ignored), and their positions hold `rows` only. Iterating again
+ * reopens the input at `from`.
  *
  * @param input - a file path, or a Readable of CSV text (read once).
  * @param options - {@link FromCsvOptions}.
@@ -96,16 +114,27 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
   const start = checkPosition('fromCsv', options.from);
   const reader = new TargetReader(options.targetType ?? 'number', options.labels);
   const gzip = options.gzip ?? (typeof input === 'string' && input.endsWith('.gz'));
+  // A plain file can be resumed at a byte offset: its positions say where the next row
+  // starts (found from the line count when a position is asked for).
+  const path = typeof input === 'string' && !gzip ? input : null;
+  const delimiter = options.delimiter ?? ',';
   let rows = start;
   let skipped = 0;
   let features: string[] = [];
   let source: Readable | null = null;
+  // The file as opened (null until its header is read), the line ending the last row
+  // counted in `rows`, and a known (line, byte offset) pair to scan on from.
+  let stamp: FileStamp | null = null;
+  let lineAt = 0;
+  let known = { line: 0, byte: 0 };
 
   // A hand-written async iterator reading the parser with read(): one promise per row,
   // where an async generator over the parser's own iterator made two and a generator
   // resumption (measured 20-30% of parse-only time).
   function iterate(): AsyncIterator<Row> {
     rows = start;
+    stamp = null;
+    known = { line: 0, byte: 0 };
     let plan: Plan | null = null;
     // Physical line of the record at hand (the header is line 1). csv-parse's on_record
     // would tell it, but builds an info object per record: counting here is far cheaper.
@@ -114,36 +143,59 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
     let ended = false;
     let failure: unknown = null;
     let wake: (() => void) | null = null;
-    const parser = parse({
-      delimiter: options.delimiter ?? ',',
-      bom: true,
-      relax_column_count: true,
-      // Empty lines arrive as [''] and are skipped below, so they still count as lines.
-      skip_empty_lines: false,
-    } as Options);
+    let parser: Parser | null = null;
     const notify = () => wake?.();
-    parser.on('readable', notify);
-    parser.on('end', () => {
-      ended = true;
-      notify();
-    });
-    parser.on('close', () => {
-      ended = true;
-      notify();
-    });
-    parser.on('error', (error) => {
-      failure ??= error;
-      notify();
-    });
-    source = typeof input === 'string' ? createReadStream(input) : (input as Readable);
-    const stages = gzip ? [source, createGunzip(), parser] : [source, parser];
-    // pipeline() destroys every stage on error or when the parser is destroyed early.
-    (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
+    /** Opens the input: a plain file resumed from a byte position opens at that byte. */
+    const openInput = async (): Promise<Parser> => {
+      const seek =
+        path !== null && options.from?.byte !== undefined
+          ? await seekTo(path, options.from, delimiter)
+          : null;
+      if (seek) {
+        plan = makePlan(seek.header, options);
+        features = plan.names;
+        line = seek.line;
+        lineAt = seek.line;
+        known = { line: seek.line, byte: seek.byte };
+        dropped = start;
+        stamp = seek.stamp;
+      }
+      const opened = parse(csvParserOptions(delimiter, false));
+      opened.on('readable', notify);
+      opened.on('end', () => {
+        ended = true;
+        notify();
+      });
+      opened.on('close', () => {
+        ended = true;
+        notify();
+      });
+      opened.on('error', (error) => {
+        failure ??= error;
+        notify();
+      });
+      source =
+        typeof input === 'string'
+          ? createReadStream(input, seek ? { start: seek.byte } : {})
+          : (input as Readable);
+      const stages = gzip ? [source, createGunzip(), opened] : [source, opened];
+      // pipeline() destroys every stage on error or when the parser is destroyed early.
+      (pipeline as (...streams: unknown[]) => void)(...stages, () => {});
+      return opened;
+    };
     const finish = (error: unknown): never => {
-      parser.destroy();
+      parser?.destroy();
       throw asStreamError(error);
     };
     const next = async (): Promise<IteratorResult<Row>> => {
+      if (parser === null) {
+        try {
+          parser = await openInput();
+        } catch (error) {
+          ended = true;
+          throw error;
+        }
+      }
       for (;;) {
         if (failure !== null) finish(failure);
         const fields = parser.read() as string[] | null;
@@ -159,6 +211,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
         if (plan === null) {
           try {
             plan = makePlan(fields, options);
+            lineAt = line;
+            if (path !== null) stamp = await stampOf(path, fields);
           } catch (error) {
             finish(error);
           }
@@ -166,6 +220,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
           continue;
         }
         if (fields.length === 1 && fields[0] === '' && plan.columns > 1) continue;
+        // Every row counted in `rows` (dropped, bad or yielded) moves the position past it.
+        lineAt = line;
         if (dropped < start) {
           dropped++;
           continue;
@@ -184,7 +240,8 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
     return {
       next,
       return: async () => {
-        parser.destroy();
+        parser?.destroy();
+        ended = true;
         return { done: true, value: undefined };
       },
     };
@@ -192,7 +249,12 @@ export function fromCsv(input: string | ReadableInput, options: FromCsvOptions):
 
   return {
     [Symbol.asyncIterator]: iterate,
-    position: () => ({ rows }),
+    position: () => {
+      const file: FileStamp | null = stamp;
+      if (path === null || file === null) return { rows };
+      known = { line: lineAt, byte: offsetOfLine(path, known, lineAt) };
+      return { rows, byte: known.byte, line: lineAt, file: { ...file } };
+    },
     get skipped() {
       return skipped;
     },
@@ -247,6 +309,7 @@ function makePlan(header: string[], options: FromCsvOptions): Plan {
     numeric,
     names,
     targetName: options.target ?? '',
+    checkTarget: options.checkTarget ?? null,
   };
 }
 
@@ -286,6 +349,8 @@ function convert(
     return asStreamError(error) as StreamError;
   }
   if (Number.isNaN(y)) return badValue(line, plan.targetName, text, reader.expected);
+  const needed = plan.checkTarget?.(y) ?? null;
+  if (needed !== null) return badValue(line, plan.targetName, text, needed);
   return { x, y, index };
 }
 

@@ -27,6 +27,11 @@ export interface FromNdjsonOptions {
   targetType?: TargetType;
   /** For `targetType: 'category'`: the encoder to continue with. */
   labels?: LabelEncoder;
+  /**
+   * What the model needs of a target (e.g. a Poisson regression's `model.checkTarget`):
+   * a line whose target it refuses is a bad row (`ADAMFLOW_ERR_ROW_VALUE`).
+   */
+  checkTarget?: (y: number) => string | null;
   /** Throw on a bad row (default), or skip it and count it. */
   onBadRow?: BadRowPolicy;
   /** Called with each skipped row's error under `onBadRow: 'skip'`. */
@@ -132,6 +137,8 @@ export function fromNdjson(
       return error as StreamError;
     }
     if (Number.isNaN(y)) return bad(line, options.target, label, reader.expected);
+    const needed = options.checkTarget?.(y) ?? null;
+    if (needed !== null) return bad(line, options.target, label, needed);
     return { x, y, index: rows };
   }
 

@@ -16,6 +16,25 @@ export interface Row {
 export interface StreamPosition {
   /** Data rows consumed (yielded or skipped), not counting a header. */
   rows: number;
+  /**
+   * `fromCsv` on a plain (not gzipped) file: the byte offset where the row after them
+   * starts, so that a resume opens the file there instead of parsing its way back.
+   */
+  byte?: number;
+  /** With `byte`: the file's lines up to that offset (the header is line 1), for error messages. */
+  line?: number;
+  /** With `byte`: the file as it was, to detect a change since (see {@link FileStamp}). */
+  file?: FileStamp;
+}
+
+/** What identifies a data file at a position: a resume refuses another. */
+export interface FileStamp {
+  /** Size in bytes. */
+  size: number;
+  /** Last modification, in ms since the epoch (`fs.Stats.mtimeMs`). */
+  mtimeMs: number;
+  /** SHA-256 (hex) of the header row's fields. */
+  header: string;
 }
 
 /** What an adapter does with a bad row: throw a `StreamError`, or skip it and count it. */

@@ -78,7 +78,7 @@ describe('checkpoints', () => {
       );
 
       const restored = restoreCheckpoint(JSON.parse(readFileSync(file, 'utf8')));
-      expect(restored.position).toEqual({ rows: 1234 });
+      expect(restored.position).toMatchObject({ rows: 1234, line: 1235 });
       const { LabelEncoder } = await import('../data/label-encoder.js');
       const rest = fromCsv(data, {
         ...options,

@@ -1,3 +1,4 @@
+import { BinnedRocAuc } from './binned-roc-auc.js';
 import { Accuracy, F1, MacroF1, Precision, Recall } from './confusion-metrics.js';
 import { LogLoss } from './log-loss.js';
 import type { Metric } from './metric.js';
@@ -17,6 +18,7 @@ const METRICS = {
   'macro-f1': () => new MacroF1(),
   logloss: () => new LogLoss(),
   rocauc: () => new RocAuc(),
+  'rocauc-binned': () => new BinnedRocAuc(),
 } as const;
 
 /** The metrics {@link createMetric} knows, by name. */

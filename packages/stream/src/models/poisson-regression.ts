@@ -1,12 +1,17 @@
 import type { Model, ModelOptions } from '../model.js';
 import { featureCount, linearPredictor } from './glm.js';
 
+/** What a Poisson target must be, as error messages say it. */
+const COUNT = 'a count, a finite number >= 0';
+
 /**
  * Poisson regression (log link) for counts, as River's `linear_model.PoissonRegression`:
  * `eta = b + w · x`, prediction `mu = exp(eta)`, loss the Poisson negative
  * log-likelihood without its constant `log(y!)`, `mu - y eta` (River's `losses.Poisson`),
- * gradient `(mu - y) [1, x]`. Targets are counts (numbers >= 0). Parameters: bias first,
- * then one weight per feature. Buffer: `[mu, eta]`.
+ * gradient `(mu - y) [1, x]`. Targets are counts, finite numbers >= 0 (not necessarily
+ * integers, as in River): `checkTarget` refuses any other, so a pipeline stops at (or a
+ * CSV adapter with `onBadRow: 'skip'` skips) a negative or non-finite count instead of
+ * learning from it. Parameters: bias first, then one weight per feature. Buffer: `[mu, eta]`.
  *
  * @param options - {@link ModelOptions}.
  * @returns the model.
@@ -15,6 +20,7 @@ import { featureCount, linearPredictor } from './glm.js';
  * import { poissonRegression } from '@adamflow/stream';
  * const model = poissonRegression({ features: 1 });
  * model.predict([Math.log(3), 0], [5]); // 3 (to rounding)
+ * model.checkTarget?.(-1); // 'a count, a finite number >= 0'
  * ```
  */
 export function poissonRegression(options: ModelOptions = {}): Model {
@@ -35,6 +41,7 @@ export function poissonRegression(options: ModelOptions = {}): Model {
       out[1] = eta;
       return mu;
     },
+    checkTarget: (y) => (y >= 0 && y < Number.POSITIVE_INFINITY ? null : COUNT),
     loss: (mu, y, out = own) => mu - y * out[1]!,
     accumulateGradient(_params, x, offset, y, mu, grad, weight) {
       const r = (mu - y) * weight;

@@ -1,0 +1,239 @@
+// Training through NATS JetStream against training in process, side by side in one
+// run: samples/s of the in-process learner on the seed's samples, of `adamflow
+// trainer` reading the same samples from a session's stream (after `adamflow
+// produce`), and gradients/s applied by `adamflow trainer --gradients` fed by one and
+// by two `adamflow worker`s (and by two with `--ahead 4`, up to four gradients in
+// flight each). The commands run as a person runs them (built, one process each)
+// against a `nats-server -js` started here; each contender runs `ROUNDS` times on
+// fresh sessions and its median is kept. Bounded in time: every process is killed
+// after `LIMIT_MS`. Writes bench/results/distributed.json.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGenerator, Learner, linearRegression, linearSpec } from '@adamflow/stream';
+import { environment, median, printTable, writeResult } from './harness.js';
+
+const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 200_000);
+const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
+const ROUNDS = Number(process.env['ADAMFLOW_BENCH_ROUNDS'] ?? 3);
+const SEED = 42;
+const LIMIT_MS = 120_000;
+
+const require = createRequire(import.meta.url);
+const distributed = dirname(require.resolve('@adamflow/distributed/package.json'));
+const ADAMFLOW = join(distributed, 'dist', 'main.js');
+
+/** A nats-server with JetStream on a free port of 127.0.0.1, in a temporary directory. */
+async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'adamflow-bench-nats-'));
+  const child = spawn(
+    'nats-server',
+    ['-js', '-p', '-1', '--ports_file_dir', dir, '-sd', join(dir, 'store'), '-a', '127.0.0.1'],
+    { stdio: 'ignore' },
+  );
+  const file = `nats-server_${child.pid}.ports`;
+  const deadline = Date.now() + 20_000;
+  let url = '';
+  while (url === '' && Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('nats-server exited; is it installed?');
+    if (readdirSync(dir).includes(file)) {
+      try {
+        url = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[] }).nats[0]!;
+      } catch {
+        // Written but not complete yet: read again.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (url === '') throw new Error('nats-server did not start in 20 s');
+  // The ports file may name another interface; the server listens on 127.0.0.1 only.
+  url = `nats://127.0.0.1:${new URL(url).port}`;
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a command to its end; resolves with its JSON event lines and their arrival times. */
+function command(args: string[]): {
+  child: ChildProcess;
+  done: Promise<Array<{ at: number; event: Record<string, unknown> }>>;
+} {
+  const child = spawn(process.execPath, [ADAMFLOW, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: Array<{ at: number; event: Record<string, unknown> }> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const at = performance.now();
+    try {
+      events.push({ at, event: JSON.parse(line) as Record<string, unknown> });
+    } catch {
+      // Not an event line (the non-JSON commands print sentences).
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS);
+  const done = new Promise<Array<{ at: number; event: Record<string, unknown> }>>(
+    (resolve, reject) => {
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0 || signal === 'SIGTERM') resolve(events);
+        else reject(new Error(`adamflow ${args[0]} ended with ${code ?? signal}: ${stderr}`));
+      });
+    },
+  );
+  return { child, done };
+}
+
+/** Seconds between the trainer's `resumed` and `done` events (reading, training, last checkpoint). */
+function trainingSeconds(events: Array<{ at: number; event: Record<string, unknown> }>): number {
+  const start = events.find((e) => e.event['event'] === 'resumed')!.at;
+  const end = events.find((e) => e.event['event'] === 'done')!.at;
+  return (end - start) / 1000;
+}
+
+function inProcess(samples: number): number {
+  const learner = new Learner({ model: linearRegression(), optimizer: 'adam' });
+  learner.optimizer.set({ lr: 0.01 });
+  const generator = createGenerator(linearSpec({ seed: SEED }));
+  const start = performance.now();
+  for (let left = samples; left > 0; left -= 256) {
+    learner.learnBatch(generator.nextBatch(Math.min(256, left)));
+  }
+  return samples / ((performance.now() - start) / 1000);
+}
+
+async function throughJetStream(url: string, session: string) {
+  const nats = ['--nats', url, '--session', session];
+  const produceStart = performance.now();
+  await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(SAMPLES)]).done;
+  const produceSeconds = (performance.now() - produceStart) / 1000;
+  const trainerStart = performance.now();
+  const events = await command(['trainer', '--json', ...nats, '--until', String(SAMPLES)]).done;
+  const wall = (performance.now() - trainerStart) / 1000;
+  return {
+    produce: SAMPLES / produceSeconds,
+    trainer: SAMPLES / trainingSeconds(events),
+    trainerWithStart: SAMPLES / wall,
+  };
+}
+
+async function gradients(url: string, session: string, workers: number, ahead = 1) {
+  const nats = ['--nats', url, '--session', session];
+  await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(GRADIENTS * 256)])
+    .done;
+  const running = Array.from({ length: workers }, () =>
+    command(['worker', '--json', ...nats, '--ahead', String(ahead)]),
+  );
+  // Workers ready first, so the figure is the steady state, not their start-up.
+  await Promise.all(
+    running.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          createInterface({ input: child.stdout! }).once('line', () => resolve());
+        }),
+    ),
+  );
+  const trainer = command([
+    ...['trainer', '--gradients', '--json', ...nats],
+    ...['--until', String(GRADIENTS * 256)],
+  ]);
+  const events = await trainer.done;
+  for (const { child } of running) child.kill('SIGTERM');
+  await Promise.all(running.map(({ done }) => done));
+  const done = events.find((e) => e.event['event'] === 'done')!.event;
+  return {
+    perSecond: GRADIENTS / trainingSeconds(events),
+    applied: Number(done['applied']),
+    stale: Number(done['stale']),
+  };
+}
+
+const server = await startNats();
+const rows: Array<Record<string, number>> = [];
+try {
+  inProcess(SAMPLES); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    const local = inProcess(SAMPLES);
+    const jet = await throughJetStream(server.url, `bench-samples-${round}`);
+    const one = await gradients(server.url, `bench-gradients-1-${round}`, 1);
+    const two = await gradients(server.url, `bench-gradients-2-${round}`, 2);
+    const ahead = await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4);
+    rows.push({
+      inProcess: local,
+      produce: jet.produce,
+      trainer: jet.trainer,
+      trainerWithStart: jet.trainerWithStart,
+      gradients1: one.perSecond,
+      gradients2: two.perSecond,
+      gradients2ahead4: ahead.perSecond,
+      stale1: one.stale,
+      stale2: two.stale,
+      stale2ahead4: ahead.stale,
+    });
+  }
+} finally {
+  await server.stop();
+}
+
+const med = (key: string) => median(rows.map((row) => row[key]!));
+const samples = {
+  inProcessPerSecond: med('inProcess'),
+  producePerSecond: med('produce'),
+  trainerPerSecond: med('trainer'),
+  trainerWithProcessStartPerSecond: med('trainerWithStart'),
+};
+const gradientRows = {
+  oneWorkerPerSecond: med('gradients1'),
+  twoWorkersPerSecond: med('gradients2'),
+  twoWorkersAhead4PerSecond: med('gradients2ahead4'),
+  oneWorkerStale: med('stale1'),
+  twoWorkersStale: med('stale2'),
+  twoWorkersAhead4Stale: med('stale2ahead4'),
+};
+const ratios = {
+  trainerToInProcess: samples.trainerPerSecond / samples.inProcessPerSecond,
+  twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
+  twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
+};
+printTable('samples/s (seed source, adam, batch 1, 256 samples per message)', [
+  {
+    'in process': samples.inProcessPerSecond,
+    produce: samples.producePerSecond,
+    'trainer (JetStream)': samples.trainerPerSecond,
+    'trainer incl. start': samples.trainerWithProcessStartPerSecond,
+    'trainer / in process': ratios.trainerToInProcess,
+  },
+]);
+printTable('gradients/s applied by trainer --gradients (one per 256-sample message)', [
+  {
+    '1 worker': gradientRows.oneWorkerPerSecond,
+    '2 workers': gradientRows.twoWorkersPerSecond,
+    '2 / 1': ratios.twoWorkersToOne,
+    '2, --ahead 4': gradientRows.twoWorkersAhead4PerSecond,
+    '(2, ahead 4) / 1': ratios.twoWorkersAhead4ToOne,
+    'stale (1)': gradientRows.oneWorkerStale,
+    'stale (2)': gradientRows.twoWorkersStale,
+    'stale (2, ahead 4)': gradientRows.twoWorkersAhead4Stale,
+  },
+]);
+const path = writeResult('distributed', {
+  environment: environment(),
+  config: { samples: SAMPLES, gradients: GRADIENTS, rounds: ROUNDS, samplesPerMessage: 256 },
+  samples,
+  gradients: gradientRows,
+  ratios,
+  rounds: rows,
+});
+console.log(`\nwrote ${path}`);
