@@ -99,7 +99,7 @@ export class SessionFeed {
     if (source === undefined) return undefined;
     await openUpdatesStream(nats, names);
     const info = await nats.jsm.streams.info(names.updatesStream);
-    const stored = await readCheckpoint(nats.kv, names).catch(() => undefined);
+    const stored = await readCheckpoint(nats, names).catch(() => undefined);
     const look = lookOf(session, source, stored?.checkpoint);
     // Where the session is before its frames arrive: its checkpoint, if any.
     const params =
