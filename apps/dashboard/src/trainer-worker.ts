@@ -9,12 +9,14 @@ import {
   type Command,
   type Config,
   type Diverged,
+  PRIMARY_CONTESTANT,
   SampleThinner,
   type StateChanged,
 } from '@adamflow/protocol';
 import {
   createGenerator,
   findSource,
+  modelFor,
   resolveSpec,
   type Sample,
   type SessionCommand,
@@ -27,6 +29,7 @@ import {
   trueParams,
 } from '@adamflow/stream';
 import { Subject, type Subscription } from 'rxjs';
+import { Contestants } from './contestants.js';
 import type {
   DashboardCheckpoint,
   FromTrainer,
@@ -35,8 +38,8 @@ import type {
   Unstamped,
 } from './trainer-messages.js';
 
+if (!parentPort) throw new Error('trainer-worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('trainer-worker must run in a worker thread');
 
 // Nice 2: enough that the I/O thread wins the CPU when both want it (p99 broadcast
 // latency), little enough that training keeps most of its speed (bench/results/dashboard.json).
@@ -53,8 +56,13 @@ try {
 const post = (message: FromTrainer) => port.postMessage(message);
 
 type SourceName = Config['source'];
-/** The commands the trainer carries out (the server writes and reads checkpoint files). */
-type TrainerCommand = Exclude<Command, { type: 'checkpoint' | 'restore' }>;
+/** The commands that steer the race beside the primary contestant. */
+type ContestantCommand = Extract<
+  Command,
+  { type: 'add-contestant' | 'remove-contestant' | 'retune-contestant' }
+>;
+/** The commands the session itself takes (the server writes and reads checkpoint files). */
+type RunCommand = Exclude<Command, ContestantCommand | { type: 'checkpoint' | 'restore' }>;
 
 // The protocol's source names are the catalogue's (a cross-package test keeps them so).
 function specFor(name: SourceName, seed: number): SourceSpec {
@@ -90,6 +98,10 @@ let samples = 0;
 let loss: number | null = null;
 let lossEma: number | null = null;
 let sourceStart = 0;
+// The race beside the primary contestant: offered every sample before the primary learns it.
+const contestants = new Contestants(modelFor('linear', 1), () => state('contestant-diverged'));
+// Set while a checkpoint's session is being subscribed: its run-start keeps the restored race.
+let restoring = false;
 // The scatter's samples since the last params-update, thinned as they are drawn.
 const thinner = new SampleThinner();
 // The sample count of the last params-update: none is sent when nothing is new.
@@ -103,11 +115,12 @@ let reportTimer: ReturnType<typeof setInterval> | undefined;
 // session is gone and its live parameters may be non-finite.
 let lastGood: Pick<
   DashboardCheckpoint,
-  'session' | 'source' | 'sampleOffset' | 'sourceStart'
+  'session' | 'source' | 'sampleOffset' | 'sourceStart' | 'contestants'
 > | null = null;
 
 function onSample(sample: Sample): void {
   thinner.offer(sample.x[0]!, sample.y);
+  contestants.learn(sample, samples + 1);
 }
 
 function toConfig(c: SessionConfig): Config {
@@ -120,6 +133,7 @@ function toConfig(c: SessionConfig): Config {
     batchSize: c.batchSize,
     rate: c.rate,
     paused: c.paused,
+    contestants: contestants.configs(),
   };
 }
 
@@ -135,6 +149,7 @@ function stateFrame(reason: StateChanged['reason']): Unstamped<StateChanged> | u
     step,
     samples,
     diverged,
+    contestants: contestants.statuses(samples),
   };
 }
 
@@ -173,12 +188,17 @@ function onEvent(event: SessionEvent): void {
       params = Float64Array.from(event.params);
       step = event.step;
       samples = event.samples + sampleOffset;
+      // A new session or source: the race starts over on its model.
+      if (!restoring) {
+        contestants.restart(modelFor(event.config.source.kind, event.config.features));
+      }
       return;
     case 'run-reset':
       params = Float64Array.from(event.params);
       step = 0;
       loss = null;
       lossEma = null;
+      contestants.restart();
       return;
     case 'run-paused':
     case 'run-resumed':
@@ -247,9 +267,13 @@ function restoreRun(from: DashboardCheckpoint): void {
   if (!names.includes(from.source)) throw new Error("its source is not one of this server's");
   const restoredSpec = specFor(from.source, options.seed);
   // The saved generator must be this source's, not an arbitrary (perhaps huge) spec.
-  const expected = JSON.stringify(createGenerator(resolveSpec(restoredSpec)).spec);
-  if (JSON.stringify(from.session.generator.spec) !== expected) {
+  const generator = createGenerator(resolveSpec(restoredSpec));
+  if (JSON.stringify(from.session.generator.spec) !== JSON.stringify(generator.spec)) {
     throw new Error(`its generator is not the ${from.source} source's`);
+  }
+  // The race first: it is rebuilt before anything changes, so a refused one changes nothing.
+  if (from.contestants) {
+    contestants.load(from.contestants, modelFor(restoredSpec.kind, generator.features));
   }
   // Set before subscribing: run-start counts samples from the offset. If the session
   // refuses the checkpoint, the fresh run that follows sets them again.
@@ -257,7 +281,12 @@ function restoreRun(from: DashboardCheckpoint): void {
   sourceStart = from.sourceStart;
   sourceName = from.source;
   spec = restoredSpec;
-  subscribe({ from: from.session, paused: from.paused || from.diverged !== null });
+  restoring = true;
+  try {
+    subscribe({ from: from.session, paused: from.paused || from.diverged !== null });
+  } finally {
+    restoring = false;
+  }
   lastGood = null;
   capture();
   diverged = from.diverged;
@@ -296,7 +325,13 @@ function capture(): void {
   control.next({ type: 'checkpoint' });
   const event = lastEvent as SessionEvent | undefined;
   if (event?.type === 'checkpoint-created') {
-    lastGood = { session: event.checkpoint, source: sourceName, sampleOffset, sourceStart };
+    lastGood = {
+      session: event.checkpoint,
+      source: sourceName,
+      sampleOffset,
+      sourceStart,
+      contestants: contestants.state(),
+    };
   }
 }
 
@@ -315,7 +350,7 @@ function checkpoint(): DashboardCheckpoint | null {
 }
 
 /** A command while diverged: the setting commands restart the run; pause and resume cannot. */
-function commandWhileDiverged(id: number, command: TrainerCommand): void {
+function commandWhileDiverged(id: number, command: RunCommand): void {
   const current = config;
   if (command.type === 'set-rate' && current) {
     // The pace does not cure a divergence: kept for the restart, the run stays stopped.
@@ -363,6 +398,7 @@ function report(): void {
   reportedSamples = samples;
   const reported = Array.from(params);
   if (allFinite(reported)) reportedParams = reported;
+  const statuses = contestants.statuses(samples);
   post({
     type: 'params-update',
     step,
@@ -373,10 +409,69 @@ function report(): void {
     samplesPerSecond: config?.paused ? 0 : samplesPerSecond,
     truth: truthOf(spec, samples - sourceStart),
     recent: thinner.take(),
+    contestants: statuses,
   });
 }
 
-function toSessionCommand(command: TrainerCommand): SessionCommand {
+function isContestantCommand(command: Command): command is ContestantCommand {
+  return (
+    command.type === 'add-contestant' ||
+    command.type === 'remove-contestant' ||
+    command.type === 'retune-contestant'
+  );
+}
+
+/** Applies a race command between two samples; the run goes on (or stays paused) as it was. */
+function contestantCommand(id: number, command: ContestantCommand): void {
+  if (command.type !== 'add-contestant' && command.contestant === PRIMARY_CONTESTANT) {
+    primaryCommand(id, command);
+    return;
+  }
+  try {
+    switch (command.type) {
+      case 'add-contestant':
+        contestants.add({
+          optimizer: command.optimizer,
+          ...(command.options ? { options: command.options } : {}),
+          ...(command.name ? { name: command.name } : {}),
+        });
+        break;
+      case 'remove-contestant':
+        contestants.remove(command.contestant);
+        break;
+      case 'retune-contestant':
+        contestants.retune(command.contestant, command.options);
+        break;
+    }
+  } catch (error) {
+    const text = String((error as Error)?.message ?? error);
+    post({ type: 'command-result', id, ok: false, message: text.slice(0, 240) });
+    return;
+  }
+  post({ type: 'command-result', id, ok: true, message: null });
+  state(command.type);
+}
+
+/** The primary contestant is the run: it is retuned through set-lr and never removed. */
+function primaryCommand(
+  id: number,
+  command: Extract<ContestantCommand, { contestant: string }>,
+): void {
+  const { lr, ...others } = command.type === 'retune-contestant' ? command.options : {};
+  const refusal =
+    command.type === 'remove-contestant'
+      ? "the primary contestant is the run's own optimizer: change it with set-optimizer, it cannot be removed"
+      : lr === undefined || Object.values(others).some((value) => value !== undefined)
+        ? 'the primary contestant is retuned by lr alone; change its optimizer with set-optimizer'
+        : null;
+  if (refusal !== null || lr === undefined) {
+    post({ type: 'command-result', id, ok: false, message: refusal });
+    return;
+  }
+  onMessage({ type: 'command', id, command: { type: 'set-lr', lr } });
+}
+
+function toSessionCommand(command: RunCommand): SessionCommand {
   switch (command.type) {
     case 'pause':
     case 'resume':
@@ -425,7 +520,9 @@ function restoreCommand(id: number, from: DashboardCheckpoint): void {
   state('restore');
 }
 
-port.on('message', (message: ToTrainer) => {
+port.on('message', onMessage);
+
+function onMessage(message: ToTrainer): void {
   switch (message.type) {
     case 'start': {
       options = message.options;
@@ -452,7 +549,14 @@ port.on('message', (message: ToTrainer) => {
         post({ type: 'command-result', id, ok: false, message: text });
         return;
       }
-      if (diverged) return commandWhileDiverged(id, command);
+      if (isContestantCommand(command)) {
+        contestantCommand(id, command);
+        return;
+      }
+      if (diverged) {
+        commandWhileDiverged(id, command);
+        return;
+      }
       lastEvent = undefined;
       const previousSource = sourceName;
       if (command.type === 'set-source') sourceName = command.source;
@@ -488,4 +592,4 @@ port.on('message', (message: ToTrainer) => {
       port.close();
       return;
   }
-});
+}

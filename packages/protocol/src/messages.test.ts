@@ -20,6 +20,17 @@ describe('parseClientMessage', () => {
     [{ type: 'set-optimizer', optimizer: 'sgd', lr: 0.05 }],
     [{ type: 'set-source', source: 'drift' }],
     [{ type: 'snapshot-request' }],
+    [{ type: 'add-contestant', optimizer: 'rmsprop' }],
+    [
+      {
+        type: 'add-contestant',
+        optimizer: 'sgd',
+        options: { lr: 0.01, momentum: 0.9, nesterov: true },
+        name: 'SGD+m',
+      },
+    ],
+    [{ type: 'remove-contestant', contestant: 'c1' }],
+    [{ type: 'retune-contestant', contestant: 'primary', options: { lr: 0.5 } }],
   ])('accepts %j', (message) => {
     expect(parseClientMessage(message)).toEqual({ ok: true, value: message });
   });
@@ -39,6 +50,19 @@ describe('parseClientMessage', () => {
     [{ type: 'set-source', source: 1 }, 'ADAMFLOW_ERR_INVALID_FIELD'],
     [{ type: 'pause', id: 'x'.repeat(65) }, 'ADAMFLOW_ERR_INVALID_FIELD'],
     [{ type: 'pause', surplus: 1 }, 'ADAMFLOW_ERR_INVALID_FIELD'],
+    [
+      { type: 'add-contestant', optimizer: 'adam', options: { beta2: 1 } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
+    [
+      { type: 'add-contestant', optimizer: 'adam', options: { lr: Number.POSITIVE_INFINITY } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
+    [{ type: 'remove-contestant', contestant: '' }, 'ADAMFLOW_ERR_INVALID_FIELD'],
+    [
+      { type: 'retune-contestant', contestant: 'c1', options: { nesterov: 1 } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
   ])('refuses %j with %s', (message, code) => {
     const result = parseClientMessage(message);
     expect(result.ok).toBe(false);
@@ -46,6 +70,13 @@ describe('parseClientMessage', () => {
       expect(result.code).toBe(code);
       expect(result.message.length).toBeGreaterThan(10);
     }
+  });
+
+  it('tells a missing field from a surplus one', () => {
+    const missing = parseClientMessage({ type: 'remove-contestant' });
+    expect(!missing.ok && missing.message).toBe('remove-contestant: field contestant is required');
+    const surplus = parseClientMessage({ type: 'remove-contestant', contestant: 'c1', all: true });
+    expect(!surplus.ok && surplus.message).toMatch(/field all is not part of this message/);
   });
 
   it('names the field and the known types in its messages', () => {
