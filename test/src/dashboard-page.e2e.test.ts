@@ -3,8 +3,9 @@
 // few grid lines and not a band of them, and every control can be reached, seen focused,
 // named and worked with the keyboard alone.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -17,9 +18,22 @@ const WIDTHS = [
   { width: 390, height: 844 },
   { width: 1440, height: 900 },
 ] as const;
-const CONTROLS = ['pause', 'reset', 'lr', 'optimizer', 'source', 'token'];
+const CONTROLS = [
+  'pause',
+  'reset',
+  'lr',
+  'optimizer',
+  'source',
+  'rate',
+  'save',
+  'restore',
+  'token',
+];
 const CHARTS = ['scatter', 'loss', 'params'];
 
+// The run's checkpoint file, for the save and restore buttons: in a directory of its own,
+// removed afterwards, and never read at start (ADAMFLOW_FRESH).
+const checkpointDir = mkdtempSync(join(tmpdir(), 'adamflow-page-'));
 let server: ChildProcess;
 let url: string;
 let browser: Browser;
@@ -27,6 +41,8 @@ const pages = new Map<number, Page>();
 const consoleErrors: string[] = [];
 // Every `error` frame the server sent to any page.
 const errorFrames: string[] = [];
+// The step of every state-changed after a restore that the server sent to any page.
+const restoredSteps: number[] = [];
 
 /**
  * Records, per canvas, the straight segments stroked since the canvas was last cleared in
@@ -86,13 +102,13 @@ function recordCanvasSegments(): void {
 
 beforeAll(async () => {
   server = spawn(process.execPath, [main], {
-    // A run of its own: no checkpoint file read at start or left behind.
     env: {
       ...process.env,
       PORT: '0',
       HOST: '127.0.0.1',
       ADAMFLOW_RATE: '3000',
-      ADAMFLOW_CHECKPOINT: 'none',
+      ADAMFLOW_CHECKPOINT: join(checkpointDir, 'run.json'),
+      ADAMFLOW_FRESH: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,6 +138,9 @@ beforeAll(async () => {
       socket.on('framereceived', ({ payload }) => {
         const text = String(payload);
         if (text.includes('"type":"error"')) errorFrames.push(text);
+        if (text.includes('"reason":"restore"')) {
+          restoredSteps.push((JSON.parse(text) as { step: number }).step);
+        }
       }),
     );
     await page.addInitScript(recordCanvasSegments);
@@ -142,6 +161,7 @@ afterAll(async () => {
     server.kill('SIGTERM');
     await exited;
   }
+  rmSync(checkpointDir, { recursive: true, force: true });
 });
 
 /** Runs `check` on the page at each width and returns what it found, keyed by width. */
@@ -160,7 +180,13 @@ const showTokenField = (page: Page, shown: boolean) =>
     shown,
   );
 
-type Config = { lr: number; paused: boolean; optimizer: string; source: string };
+type Config = {
+  lr: number;
+  paused: boolean;
+  optimizer: string;
+  source: string;
+  rate: number | null;
+};
 
 /** Waits until the page's copy of the server's config has `key` at `value`. */
 const configHas = <K extends keyof Config>(page: Page, key: K, value: Config[K]) =>
@@ -288,7 +314,7 @@ describe('the page at 390 px and 1440 px', () => {
     });
   });
 
-  it('every control has an accessible name, and the slider speaks the learning rate it shows', async () => {
+  it('every control has an accessible name, and each slider speaks the value it shows', async () => {
     const report = await atEachWidth(async (page) => {
       await showTokenField(page, true);
       const cdp = await page.context().newCDPSession(page);
@@ -306,30 +332,33 @@ describe('the page at 390 px and 1440 px', () => {
         const name = String(nodes[0]?.name?.value ?? '').trim();
         if (!name) unnamed.push(id);
       }
-      const { nodeId } = await cdp.send('DOM.querySelector', {
-        nodeId: root.nodeId,
-        selector: '#lr',
-      });
-      const { nodes } = await cdp.send('Accessibility.getPartialAXTree', {
-        nodeId,
-        fetchRelatives: false,
-      });
+      const sliders: { spoken: string[]; shown: string | undefined }[] = [];
+      for (const slider of ['lr', 'rate']) {
+        const { nodeId } = await cdp.send('DOM.querySelector', {
+          nodeId: root.nodeId,
+          selector: `#${slider}`,
+        });
+        const { nodes } = await cdp.send('Accessibility.getPartialAXTree', {
+          nodeId,
+          fetchRelatives: false,
+        });
+        sliders.push({
+          // Chromium leaves a native range's aria-valuetext out of the tree; the
+          // description (aria-describedby) is what it reads after the value.
+          spoken: [
+            String(nodes[0]?.description?.value ?? ''),
+            String(nodes[0]?.properties?.find((p) => p.name === 'valuetext')?.value.value ?? ''),
+          ],
+          shown: (await page.textContent(`#${slider}-value`))?.trim(),
+        });
+      }
       await cdp.detach();
       await showTokenField(page, false);
-      return {
-        unnamed,
-        // Chromium leaves a native range's aria-valuetext out of the tree; the description
-        // (aria-describedby) is what it reads after the value.
-        spoken: [
-          String(nodes[0]?.description?.value ?? ''),
-          String(nodes[0]?.properties?.find((p) => p.name === 'valuetext')?.value.value ?? ''),
-        ],
-        shown: (await page.textContent('#lr-value'))?.trim(),
-      };
+      return { unnamed, sliders };
     });
     for (const { width } of WIDTHS) {
       expect(report[width]!.unnamed).toEqual([]);
-      expect(report[width]!.spoken).toContain(report[width]!.shown);
+      for (const { spoken, shown } of report[width]!.sliders) expect(spoken).toContain(shown);
     }
   });
 
@@ -376,6 +405,39 @@ describe('the page at 390 px and 1440 px', () => {
     await configHas(page, 'source', 'drift');
     await page.keyboard.press('ArrowUp');
     await configHas(page, 'source', 'seed');
+
+    // The pace: Home is 1 sample a second, End trains flat out, back to 3200 notch by notch.
+    await page.focus('#rate');
+    await page.keyboard.press('Home');
+    await configHas(page, 'rate', 1);
+    await page.keyboard.press('End');
+    await configHas(page, 'rate', null);
+    expect(await page.textContent('#rate-value')).toBe('flat out');
+    await page.keyboard.press('Home');
+    await Promise.all(Array.from({ length: 35 }, () => page.keyboard.press('ArrowRight')));
+    await configHas(page, 'rate', 3200);
+    expect(await page.textContent('#rate-value')).toBe('3,200/s');
+
+    // Save, train on, restore: the step goes back to where it was saved.
+    await page.focus('#save');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () => document.getElementById('toast')!.textContent === 'checkpoint saved',
+    );
+    const saved = await stepNow();
+    await page.waitForFunction(
+      (limit) => Number(document.getElementById('scatter')!.dataset['step']) > limit,
+      saved + 3000,
+    );
+    await page.focus('#restore');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(
+      () => document.getElementById('toast')!.textContent === 'back to the last checkpoint',
+    );
+    // The checkpoint was taken before its acknowledgement, so at or before `saved`. One
+    // state-changed went to each of the two pages (the other may still be reading its copy).
+    await expect.poll(() => restoredSteps.length, { timeout: 30_000 }).toBe(2);
+    expect(restoredSteps[0]).toBeLessThanOrEqual(saved);
 
     await showTokenField(page, true);
     await page.focus('#token');

@@ -3,7 +3,7 @@
 // tarballs with plain npm into a throwaway directory, type-check a strict program
 // against them and run it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,13 +38,23 @@ beforeAll(() => {
   mkdirSync(tarballs);
   const core = pack('packages/core', tarballs);
   const stream = pack('packages/stream', tarballs);
+  const protocol = pack('packages/protocol', tarballs);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
   run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', core, stream, 'rxjs@7.8.2'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      core,
+      stream,
+      protocol,
+      'rxjs@7.8.2',
+    ],
     project,
   );
 });
@@ -129,6 +139,50 @@ console.log(JSON.stringify(Array.from(last.params)));
     const params = JSON.parse(run(process.execPath, ['out/main.js'], project)) as number[];
     expect(Math.abs(params[0]! - 4)).toBeLessThan(0.2);
     expect(Math.abs(params[1]! - 3)).toBeLessThan(0.2);
+  });
+
+  it('the source catalogue loads from @adamflow/stream/catalogue with no dependency; the protocol lists its names', () => {
+    // The catalogue's import graph, as installed: relative imports only (no RxJS, no core),
+    // which is what lets the protocol depend on it and stay light.
+    const dist = join(project, 'node_modules/@adamflow/stream/dist');
+    const seen = new Set<string>();
+    const bare: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = readFileSync(join(dist, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      for (const [, target] of code.matchAll(
+        /^(?:import|export)\b(?:[^;'"]*?\bfrom)?\s*'([^']+)'/gm,
+      )) {
+        if (target!.startsWith('./')) visit(target!.slice(2));
+        else bare.push(`${file} imports ${target}`);
+      }
+    };
+    visit('source-catalogue.js');
+    expect([bare, seen.size > 1]).toEqual([[], true]);
+    const manifest = JSON.parse(
+      run('node', ['-p', 'JSON.stringify(require("@adamflow/protocol/package.json"))'], project),
+    ) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies['@adamflow/stream']).toMatch(/^\^\d/);
+    writeFileSync(
+      join(project, 'main.ts'),
+      `import { findSource, sourceCatalogue, type SourceName } from '@adamflow/stream/catalogue';
+import { SOURCES } from '@adamflow/protocol';
+const names: SourceName[] = sourceCatalogue.map((source) => source.name);
+console.log(JSON.stringify({ names, protocol: [...SOURCES], linear: findSource('linear')?.spec(1).kind }));
+`,
+    );
+    run(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+    const output = JSON.parse(run(process.execPath, ['out/main.js'], project)) as {
+      names: string[];
+      protocol: string[];
+      linear: string;
+    };
+    expect(output.protocol).toEqual(output.names);
+    expect(output).toMatchObject({
+      names: ['seed', 'multilinear', 'drift', 'logistic'],
+      linear: 'linear',
+    });
   });
 
   it('a type error in the consumer is caught (the check is real)', () => {

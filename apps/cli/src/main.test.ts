@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { optimizerNames } from '@adamflow/core';
+import { linearSpec, trainSession } from '@adamflow/stream';
+import { lastValueFrom } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 
 // Each case spawns node a few times; a busy machine can take seconds per spawn.
@@ -565,6 +567,20 @@ describe('adamflow-train (built CLI)', () => {
     expect(run(...flags.map((f) => (f === '7' ? '8' : f))).stdout).not.toBe(a);
   });
 
+  it('trains on the seed line by default, exactly as trainSession does on linearSpec; --source linear is its alias', async () => {
+    const flags = ['--samples', '3000', '--seed', '5', '--json'];
+    const [plain, alias, named] = [[], ['--source', 'linear'], ['--source', 'seed']].map(
+      (extra) => run(...flags, ...extra).stdout,
+    );
+    const end = await lastValueFrom(
+      trainSession({ source: linearSpec({ seed: 5 }), optimizer: 'adam', lr: 0.01, samples: 3000 }),
+    );
+    const out = JSON.parse(plain!) as { params: number[]; source: string };
+    expect([alias, named]).toEqual([plain, plain]);
+    expect(out.source).toBe('seed');
+    expect(end.type === 'run-end' && end.params).toEqual(out.params);
+  });
+
   it.each(optimizerNames)('--optimizer %s trains the seed line', (name) => {
     const out = JSON.parse(run('--optimizer', name, '--samples', '100000', '--json').stdout) as {
       params: number[];
@@ -599,11 +615,13 @@ describe('adamflow-train (built CLI)', () => {
 
   it('--help states each source and its parameters, and the data flags', () => {
     const help = run('--help').stdout;
-    expect(help).toContain(
-      'drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample',
+    // The source lines come from the catalogue; test/src/source-catalogue.test.ts checks
+    // each description is there. Here: the drift position and the alias.
+    expect(help.replace(/\s+/g, ' ')).toContain(
+      'drift y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) around sample 10,000 (a sigmoid blend of width 4,000)',
     );
-    expect(help).toContain('50,000 (a linear blend over 2,000 samples)');
-    expect(help).toMatch(/linear +y = 4 \+ 3x \+ N\(0, 1\)/);
+    expect(help).toMatch(/seed +y = 4 \+ 3x \+ N\(0, 1\)/);
+    expect(help).toMatch(/linear +another name for seed/);
     expect(help).toContain('--intercept-lr X');
     expect(help).toMatch(/softmax +K-class softmax regression/);
     expect(help).toContain('--hidden W,W');
@@ -622,7 +640,7 @@ describe('adamflow-train (built CLI)', () => {
       ['--optimizer', 'adabelief'],
       /--optimizer must be one of adam, adamw, amsgrad, sgd, rmsprop, adamax, nadam, radam, adagrad, adadelta/,
     ],
-    [['--source', 'sine'], /--source must be one of linear, multilinear, logistic, drift/],
+    [['--source', 'sine'], /--source must be one of seed, multilinear, drift, logistic, linear/],
     [['--lr', 'fast'], /--lr must be a positive number/],
     [['--batch', '1.5'], /--batch must be an integer >= 1/],
     [['--bogus'], /Unknown option '--bogus'/],

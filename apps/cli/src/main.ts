@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     steps: end.step,
     optimizer: options.optimizer,
     lr,
-    source: options.source.kind,
+    source: options.sourceName,
     seed: options.seed,
     batch: options.batch,
   };
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   }
   const names = end.params.map((_, i) => (i === 0 ? 'bias' : `w${i}`));
   console.log(
-    `${options.optimizer} (lr ${lr}) on the ${options.source.kind} stream, seed ${options.seed}, batch ${options.batch}`,
+    `${options.optimizer} (lr ${lr}) on the ${options.sourceName} stream, seed ${options.seed}, batch ${options.batch}`,
   );
   console.log(`params   ${end.params.map((p, i) => `${names[i]} = ${p.toFixed(6)}`).join(', ')}`);
   console.log(`loss     ${loss.toFixed(6)} (debiased EMA of the prequential loss)`);

@@ -1,10 +1,11 @@
 import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import {
-  driftSpec,
-  linearSpec,
-  logisticSpec,
-  multilinearSpec,
+  findSource,
+  type SourceName,
   type SourceSpec,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
 } from '@adamflow/stream';
 import { type FlagSpec, integerFlag, parseFlags, positiveFlag, UsageError } from './args.js';
 import { MODELS } from './models.js';
@@ -16,18 +17,18 @@ export interface TrainOptions {
   lr: number | undefined;
   optimizer: OptimizerName;
   source: SourceSpec;
+  /** The catalogue's name of the source (`seed` for `--source linear`). */
+  sourceName: SourceName;
   batch: number;
   json: boolean;
   help: boolean;
 }
 
-export const SOURCES = ['linear', 'multilinear', 'logistic', 'drift'] as const;
+/** The names --source accepts: the catalogue's, then its aliases. */
+export const SOURCES: readonly string[] = [...sourceNames, ...Object.keys(sourceAliases)];
 
 /** The seed's range: the generator uses 32 bits of it, so larger seeds would repeat runs. */
 export const SEED_MAX = 2 ** 32 - 1;
-
-/** Where the drift source changes concept, and over how many samples. */
-const DRIFT = { position: 50_000, width: 2_000 };
 
 export const USAGE = `Usage: adamflow-train [options]                       (a seeded synthetic stream)
        adamflow-train --data FILE.csv[.gz] --target COLUMN [options]   (your data)
@@ -39,13 +40,8 @@ Synthetic streams:
   --seed S           PRNG seed, an integer in [0, ${SEED_MAX}] (default 42)
   --lr LR            learning rate (default: 0.01; 0.001 for sgd, 0.1 for adagrad, 1 for adadelta)
   --optimizer NAME   ${optimizerNames.join(' | ')} (default adam, with the registry's demo options)
-  --source NAME      the stream (default linear):
-                       linear       y = 4 + 3x + N(0, 1), x ~ U[0, 2]
-                       multilinear  y = 1 + w.x + N(0, 0.1^2), 5 features, w ~ N(0, 1) drawn from the seed
-                       logistic     y ~ Bernoulli(sigmoid(w.x)), 2 features, w ~ 2 N(0, 1) drawn from the seed
-                       drift        y = 4 + 3x + N(0, 1) turning into y = 1 - 2x + N(0, 1) at sample
-                                    ${DRIFT.position.toLocaleString('en')} (a linear blend over ${DRIFT.width.toLocaleString('en')} samples), x ~ U[0, 2]
-  --batch K          samples averaged per optimizer step (default 1)
+  --source NAME      the stream (default seed):
+${sourceHelp()}  --batch K          samples averaged per optimizer step (default 1)
   --race A,B,...     race optimizers on the same samples instead of --optimizer: up to 8,
                      each NAME[:key=value...], e.g. adam,rmsprop,sgd:lr=0.05:momentum=0.9
                      (lr from the contestant, else --lr, else the default above; other
@@ -162,30 +158,54 @@ export function synthetic(values: Record<string, string | boolean | undefined>):
       `--optimizer must be one of ${optimizerNames.join(', ')}, got ${JSON.stringify(optimizer)}`,
     );
   }
-  const sourceName = (values['source'] ?? 'linear') as string;
-  if (!(SOURCES as readonly string[]).includes(sourceName)) {
+  const sourceFlag = (values['source'] ?? 'seed') as string;
+  const catalogued = findSource(sourceFlag);
+  if (catalogued === undefined) {
     throw new UsageError(
-      `--source must be one of ${SOURCES.join(', ')}, got ${JSON.stringify(sourceName)}`,
+      `--source must be one of ${SOURCES.join(', ')}, got ${JSON.stringify(sourceFlag)}`,
     );
   }
   const lr = positiveFlag(values, 'lr');
   const seed = integer('seed', 42, 0, SEED_MAX);
-  const source = {
-    linear: () => linearSpec({ seed }),
-    multilinear: () => multilinearSpec({ seed }),
-    logistic: () => logisticSpec({ seed }),
-    drift: () => driftSpec({ seed, positions: [DRIFT.position], width: DRIFT.width }),
-  }[sourceName as (typeof SOURCES)[number]]();
   return {
     samples: integer('samples', 200_000, 1),
     seed,
     lr,
     optimizer: optimizer as OptimizerName,
-    source,
+    source: catalogued.spec(seed),
+    sourceName: catalogued.name,
     batch: integer('batch', 1, 1),
     json: values['json'] === true,
     help: values['help'] === true,
   };
+}
+
+/** The --help lines of the sources: the catalogue's descriptions, wrapped, and the aliases. */
+function sourceHelp(): string {
+  const indent = ' '.repeat(23);
+  const lines = sourceCatalogue.flatMap((source) =>
+    wrap(source.description, 64).map(
+      (line, i) => `${indent}${(i === 0 ? source.name : '').padEnd(12)} ${line}`,
+    ),
+  );
+  for (const [alias, name] of Object.entries(sourceAliases)) {
+    lines.push(`${indent}${alias.padEnd(12)} another name for ${name}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Splits a text at spaces into lines of at most `width` characters (a longer word stays whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** Flags that only make sense with --data. */

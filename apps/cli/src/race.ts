@@ -179,7 +179,7 @@ export function mainRace(values: Record<string, string | boolean | undefined>): 
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `race of ${results.length} on the ${options.source.kind} stream, seed ${options.seed}, batch ${options.batch}, ${options.samples.toLocaleString('en')} samples in ${seconds.toFixed(2)} s`,
+    `race of ${results.length} on the ${options.sourceName} stream, seed ${options.seed}, batch ${options.batch}, ${options.samples.toLocaleString('en')} samples in ${seconds.toFixed(2)} s`,
   );
   for (const line of raceTable(results)) console.log(line);
   console.log('loss: debiased EMA of the prequential loss; params: bias first');

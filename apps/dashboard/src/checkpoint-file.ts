@@ -4,6 +4,8 @@
 // or written by someone hostile, and a bad one must not stop the server from starting.
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { MAX_CONTESTANTS, OPTIMIZERS } from '@adamflow/protocol';
+import { sourceNames } from '@adamflow/stream';
 import type { DashboardCheckpoint } from './trainer-messages.js';
 
 /** Largest checkpoint file read (a real one is a few KiB). */
@@ -15,7 +17,7 @@ export type CheckpointRead =
   | { kind: 'ok'; checkpoint: DashboardCheckpoint }
   | { kind: 'invalid'; reason: string };
 
-const SOURCES = new Set(['seed', 'multilinear', 'drift', 'logistic']);
+const SOURCES: ReadonlySet<string> = new Set(sourceNames);
 
 /**
  * Reads and checks the checkpoint at `path`: `none` if there is no file, `invalid` with
@@ -129,7 +131,7 @@ function checkpointProblem(value: unknown): string | null {
   if (value['version'] !== 1) return `version ${short(value['version'])}, this server reads 1`;
   if (!Number.isSafeInteger(value['seed'])) return 'seed is not an integer';
   if (typeof value['source'] !== 'string' || !SOURCES.has(value['source'])) {
-    return 'source is not one of seed, multilinear, drift, logistic';
+    return `source is not one of ${sourceNames.join(', ')}`;
   }
   if (!isCount(value['sampleOffset']) || !isCount(value['sourceStart'])) {
     return 'sampleOffset and sourceStart must be counts';
@@ -153,7 +155,52 @@ function checkpointProblem(value: unknown): string | null {
     return 'session.learner.params is not a short list of finite numbers';
   }
   if (!isRecord(session['generator'])) return 'session.generator is not an object';
+  const contestants = value['contestants'];
+  return contestants === undefined ? null : contestantsProblem(contestants);
+}
+
+/** Why `value` is not the race a checkpoint keeps, or null; the learners are checked on restore. */
+function contestantsProblem(value: unknown): string | null {
+  if (!isRecord(value)) return 'contestants is not an object';
+  if (!Number.isSafeInteger(value['nextId']) || (value['nextId'] as number) < 1) {
+    return 'contestants.nextId is not a positive integer';
+  }
+  const entrants = value['entrants'];
+  if (!Array.isArray(entrants) || entrants.length > MAX_CONTESTANTS - 1) {
+    return `contestants.entrants is not a list of at most ${MAX_CONTESTANTS - 1}`;
+  }
+  if (!entrants.every(isEntrant)) return 'contestants.entrants has a malformed entrant';
+  const race = value['race'];
+  if (race !== null && !(isRecord(race) && race['format'] === 'adamflow.race')) {
+    return 'contestants.race is neither null nor a race state';
+  }
   return null;
+}
+
+function isEntrant(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { id, name, optimizer, options, colour, diverged, params, steps } = value;
+  return (
+    typeof id === 'string' &&
+    id.length >= 1 &&
+    id.length <= 16 &&
+    typeof name === 'string' &&
+    name.length <= 32 &&
+    (OPTIMIZERS as readonly unknown[]).includes(optimizer) &&
+    isRecord(options) &&
+    Object.keys(options).length <= 16 &&
+    Object.values(options).every(
+      (option) => typeof option === 'number' || typeof option === 'boolean',
+    ) &&
+    Number.isInteger(colour) &&
+    (colour as number) >= 1 &&
+    (colour as number) < MAX_CONTESTANTS &&
+    (diverged === null || isDiverged(diverged)) &&
+    Array.isArray(params) &&
+    params.length <= 64 &&
+    params.every((p) => typeof p === 'number' && Number.isFinite(p)) &&
+    isCount(steps)
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

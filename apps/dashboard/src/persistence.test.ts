@@ -151,6 +151,62 @@ describe('the run survives a restart', () => {
     }
   });
 
+  it('the race is saved with the run and restored: contestants, colours, a diverged one, learners bitwise', async () => {
+    const file = join(await tempDir(), 'run.json');
+    const first = await startDashboardServer({
+      port: 0,
+      rate: 4000,
+      checkpointFile: file,
+      checkpointIntervalMs: 600_000,
+    });
+    const client = await record(first.wsUrl);
+    await command(
+      client,
+      { type: 'add-contestant', optimizer: 'rmsprop', options: { lr: 0.01 } },
+      'a',
+    );
+    await command(client, { type: 'add-contestant', optimizer: 'sgd', options: { lr: 5 } }, 's');
+    await client.next(
+      (m) => m['type'] === 'state-changed' && m['reason'] === 'contestant-diverged',
+    );
+    client.ws.close();
+    const paused = await trainPauseClose(first, 2000);
+    const saved = await readCheckpoint(file);
+    expect(saved.contestants?.entrants.map((entrant) => [entrant.id, entrant.colour])).toEqual([
+      ['c1', 1],
+      ['c2', 2],
+    ]);
+
+    const server = await startDashboardServer({ port: 0, rate: 4000, checkpointFile: file });
+    try {
+      const viewer = await record(server.wsUrl);
+      const snapshot = await viewer.next(isType('snapshot'));
+      const contestants = (snapshot['config'] as { contestants: Message[] }).contestants;
+      expect(contestants).toMatchObject([
+        { id: 'c1', optimizer: 'rmsprop', options: { lr: 0.01 }, colour: 1, diverged: null },
+        { id: 'c2', optimizer: 'sgd', colour: 2, diverged: { code: expect.any(String) } },
+      ]);
+      // The learners continue bitwise (the last loss itself is not part of a learner's state).
+      const where = (m: Message) =>
+        (m['contestants'] as Message[]).map(({ loss: _loss, ...status }) => status);
+      expect(where(snapshot)).toEqual(where(paused));
+      // The next contestant gets a new id, not one of the restored ones.
+      expect(
+        await command(viewer, { type: 'add-contestant', optimizer: 'adam' }, 'next'),
+      ).toMatchObject({ type: 'command-ack' });
+      const added = await viewer.next(
+        (m) => m['type'] === 'state-changed' && m['reason'] === 'add-contestant',
+      );
+      expect((added['config'] as { contestants: Message[] }).contestants.at(-1)).toMatchObject({
+        id: 'c3',
+        colour: 3,
+      });
+      viewer.ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a server killed hard resumes from its last periodic checkpoint, never from a half-written temp file', async () => {
     const dir = await tempDir();
     const file = join(dir, 'run.json');
@@ -286,6 +342,41 @@ describe('the run survives a restart', () => {
     [
       'of another seed (refused by the trainer)',
       () => JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), seed: 7 }),
+    ],
+    [
+      'with too many contestants',
+      () => {
+        const entrant = {
+          id: 'c1',
+          name: 'adam',
+          optimizer: 'adam',
+          options: {},
+          colour: 1,
+          diverged: null,
+          params: [0, 0],
+          steps: 0,
+        };
+        const entrants = Array.from({ length: 8 }, (_, i) => ({ ...entrant, id: `c${i + 1}` }));
+        const contestants = { nextId: 9, entrants, race: null };
+        return JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), contestants });
+      },
+    ],
+    [
+      'with a race that disagrees with its contestants (refused by the trainer)',
+      () => {
+        const entrant = {
+          id: 'c1',
+          name: 'adam',
+          optimizer: 'adam',
+          options: {},
+          colour: 1,
+          diverged: null,
+          params: [0, 0],
+          steps: 0,
+        };
+        const contestants = { nextId: 2, entrants: [entrant], race: null };
+        return JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), contestants });
+      },
     ],
   ];
 

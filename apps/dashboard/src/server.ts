@@ -195,7 +195,14 @@ export async function startDashboardServer(
     snapshotBudget: options.snapshotBudget ?? { capacity: 20, perSecond: 10 },
     commandBudget: options.commandBudget ?? { capacity: 40, perSecond: 20 },
     snapshot: () => snapshotData(),
-    command: (_client, command) => trainer.command(command),
+    // The server has the checkpoint file: it carries out checkpoint and restore itself.
+    command: (_client, command) =>
+      command.type === 'checkpoint' || command.type === 'restore'
+        ? checkpointCommand(command.type).then((problem) => ({
+            ok: problem === null,
+            message: problem,
+          }))
+        : trainer.command(command),
   });
   let seq = 0;
   let cachedSnapshot: { seq: number; data: Buffer } | undefined;
@@ -240,27 +247,40 @@ export async function startDashboardServer(
     undefined,
     from,
   );
-  let saving: Promise<void> | undefined;
-  /** Takes the trainer's checkpoint and writes it; one at a time. */
-  const saveCheckpoint = (): Promise<void> => {
-    if (checkpointFile === undefined) return Promise.resolve();
+  let saving: Promise<string | null> | undefined;
+  /** Takes the trainer's checkpoint and writes it; one at a time. Null once written, else why not. */
+  const saveCheckpoint = (): Promise<string | null> => {
+    if (checkpointFile === undefined) return Promise.resolve('no checkpoint file');
     saving ??= (async () => {
       try {
         const checkpoint = await trainer.checkpoint();
-        if (!checkpoint) return;
+        if (!checkpoint) return 'the trainer has no healthy state to save yet';
         await onFile(() => writeCheckpointFile(checkpointFile, checkpoint));
         checkpointsWritten++;
+        return null;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        log(
-          'checkpoint-write',
-          `could not write the checkpoint: ${code ?? (error as Error)?.message}`,
-        );
+        const why = `could not write the checkpoint: ${code ?? (error as Error)?.message}`;
+        log('checkpoint-write', why);
+        return why;
       } finally {
         saving = undefined;
       }
     })();
     return saving;
+  };
+  let queuedSave: Promise<string | null> | undefined;
+  /**
+   * Writes the run as it is now: after the write under way, if any (it took the run
+   * earlier). Commands that arrive meanwhile share the one queued write.
+   */
+  const saveNow = (): Promise<string | null> => {
+    queuedSave ??= (async () => {
+      await saving;
+      queuedSave = undefined;
+      return saveCheckpoint();
+    })();
+    return queuedSave;
   };
   let saver: ReturnType<typeof setInterval> | undefined;
   const tick = setInterval(() => {
@@ -363,6 +383,22 @@ export async function startDashboardServer(
       cachedSnapshot = { seq, data: Buffer.from(JSON.stringify(snapshot)) };
     }
     return cachedSnapshot.data;
+  }
+
+  /**
+   * `checkpoint` writes the checkpoint file now; `restore` reads it back (in order with
+   * the writes) and sends the run back to it. Resolves with null when done, else why not.
+   */
+  async function checkpointCommand(type: 'checkpoint' | 'restore'): Promise<string | null> {
+    if (checkpointFile === undefined) {
+      return 'this server keeps no checkpoint file (it was started without one)';
+    }
+    if (type === 'checkpoint') return saveNow();
+    const read = await onFile(() => readCheckpointFile(checkpointFile));
+    if (read.kind === 'none') return 'no checkpoint has been written yet; send checkpoint first';
+    if (read.kind === 'invalid') return `the checkpoint file cannot be used (${read.reason})`;
+    const result = await trainer.restore(read.checkpoint);
+    return result.ok ? null : (result.message ?? 'refused');
   }
 
   function stats(): DashboardStats {

@@ -146,3 +146,32 @@ describe('SessionState', () => {
     expect(late.history.step).toHaveLength(50);
   });
 });
+
+describe('SessionState after a restore', () => {
+  it('drops the history and the recent samples, even when the step goes forward', () => {
+    const state = started();
+    const clock = { seq: 0 };
+    for (const step of [10, 20, 30]) state.offer(updateAt(step));
+    tick(state, clock);
+    // A reset after the checkpoint: the step went down to 5, the checkpoint was at 25.
+    state.offer(changeOf('reset', { step: 0 }));
+    tick(state, clock);
+    state.offer(updateAt(5));
+    tick(state, clock);
+    expect(state.snapshot(1, 1, 0).history.step).toEqual([5]);
+    state.offer(changeOf('restore', { step: 25, samples: 25 }));
+    const frames = tick(state, clock);
+    const snapshot = state.snapshot(1, 1, 0);
+    expect(snapshot.history.step).toEqual([]);
+    expect(snapshot.recent).toEqual({ x: [], y: [] });
+    expect(frames.map((frame) => (frame as StateChanged).reason)).toEqual(['restore']);
+  });
+
+  it('a restore merged with other changes in one tick keeps its reason', () => {
+    const state = started();
+    state.offer(changeOf('set-source'));
+    state.offer(changeOf('restore'));
+    state.offer(changeOf('set-rate'));
+    expect(state.take().map((frame) => (frame as StateChanged).reason)).toEqual(['restore']);
+  });
+});

@@ -24,7 +24,12 @@ export interface SessionStateOptions {
 }
 
 // Merged state changes keep the reason that tells clients to clear their history.
-const REASON_RANK: Partial<Record<StateChanged['reason'], number>> = { reset: 1, 'set-source': 2 };
+const REASON_RANK: Partial<Record<StateChanged['reason'], number>> = {
+  reset: 1,
+  'set-source': 2,
+  // Clears the history and the samples, like set-source, and may bring back another source.
+  restore: 3,
+};
 // Frames held between two ticks at most; past it the oldest update goes (the state
 // changes after it carry the whole state) or the last two changes are merged.
 const MAX_PENDING = 8;

@@ -104,6 +104,19 @@ export class TrainerHost {
     });
   }
 
+  /**
+   * Goes back to `from` (between two samples); resolves with whether it did. A checkpoint
+   * the trainer refuses (another seed, a broken session) leaves the run as it was.
+   */
+  restore(from: DashboardCheckpoint): Promise<{ ok: boolean; message: string | null }> {
+    if (this.stopped) return Promise.resolve({ ok: false, message: 'trainer stopped' });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.send({ type: 'restore', id, from });
+    });
+  }
+
   /** The run's checkpoint, taken between two samples; null once stopped or before any session. */
   checkpoint(): Promise<DashboardCheckpoint | null> {
     if (this.stopped) return Promise.resolve(null);

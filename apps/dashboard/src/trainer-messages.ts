@@ -1,5 +1,6 @@
 import type { Command, Config, Diverged, ParamsUpdate, StateChanged } from '@adamflow/protocol';
 import type { SessionCheckpoint } from '@adamflow/stream';
+import type { SavedContestants } from './contestants.js';
 
 /** The run on disk: the session's own checkpoint and what the dashboard keeps around it. */
 export interface DashboardCheckpoint {
@@ -17,6 +18,8 @@ export interface DashboardCheckpoint {
   diverged: Diverged | null;
   /** The last good session state (before the divergence, if any). */
   session: SessionCheckpoint;
+  /** The race beside the run's own optimizer, taken with `session`; absent from older files. */
+  contestants?: SavedContestants;
 }
 
 /** How the trainer starts. */
@@ -36,6 +39,8 @@ export type ToTrainer =
   | { type: 'start'; options: TrainerOptions; from?: DashboardCheckpoint }
   | { type: 'checkpoint'; id: number }
   | { type: 'command'; id: number; command: Command }
+  /** Go back to a checkpoint (the server read and checked it); answered by a command-result. */
+  | { type: 'restore'; id: number; from: DashboardCheckpoint }
   | { type: 'stop' };
 
 /** A frame before its `seq` and `time`, which the server stamps when it broadcasts it. */

@@ -9,25 +9,27 @@ import {
   type Command,
   type Config,
   type Diverged,
+  PRIMARY_CONTESTANT,
   SampleThinner,
   type StateChanged,
 } from '@adamflow/protocol';
 import {
   createGenerator,
-  driftSpec,
-  linearSpec,
-  logisticSpec,
-  multilinearSpec,
+  findSource,
+  modelFor,
   resolveSpec,
   type Sample,
   type SessionCommand,
   type SessionConfig,
   type SessionEvent,
   type SourceSpec,
+  sourceNames,
   type TrainSessionOptions,
   trainSession,
+  trueParams,
 } from '@adamflow/stream';
 import { Subject, type Subscription } from 'rxjs';
+import { Contestants } from './contestants.js';
 import type {
   DashboardCheckpoint,
   FromTrainer,
@@ -36,8 +38,8 @@ import type {
   Unstamped,
 } from './trainer-messages.js';
 
+if (!parentPort) throw new Error('trainer-worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('trainer-worker must run in a worker thread');
 
 // Nice 2: enough that the I/O thread wins the CPU when both want it (p99 broadcast
 // latency), little enough that training keeps most of its speed (bench/results/dashboard.json).
@@ -54,47 +56,30 @@ try {
 const post = (message: FromTrainer) => port.postMessage(message);
 
 type SourceName = Config['source'];
+/** The commands that steer the race beside the primary contestant. */
+type ContestantCommand = Extract<
+  Command,
+  { type: 'add-contestant' | 'remove-contestant' | 'retune-contestant' }
+>;
+/** The commands the session itself takes (the server writes and reads checkpoint files). */
+type RunCommand = Exclude<Command, ContestantCommand | { type: 'checkpoint' | 'restore' }>;
 
+// The protocol's source names are the catalogue's (a cross-package test keeps them so).
 function specFor(name: SourceName, seed: number): SourceSpec {
-  switch (name) {
-    case 'seed':
-      return linearSpec({ seed });
-    case 'multilinear':
-      return multilinearSpec({ seed, weights: [3, -1.5, 0.5], bias: 4, noise: 0.5 });
-    case 'drift':
-      // The seed line, drifting to y = 1 - 2x over ~4000 samples around sample 10 000.
-      return driftSpec({ seed, positions: [10_000], width: 4_000 });
-    case 'logistic':
-      return logisticSpec({ seed, weights: [3], bias: -3 });
-  }
+  const source = findSource(name);
+  if (source === undefined) throw new Error(`no source named ${JSON.stringify(name)}`);
+  return source.spec(seed);
 }
 
 /** The true parameters at sample `position`, intercept first. */
 function truthOf(spec: SourceSpec, position: number): number[] | null {
-  switch (spec.kind) {
-    case 'linear':
-      return [spec.intercept, spec.slope];
-    case 'multilinear':
-    case 'logistic':
-      return [spec.bias, ...spec.weights];
-    case 'drift': {
-      const [a, b] = [spec.concepts[0]!, spec.concepts[1]!];
-      const p = spec.positions[0]!;
-      const share =
-        spec.width === 0
-          ? position >= p
-            ? 1
-            : 0
-          : 1 / (1 + Math.exp((-4 * (position - p)) / spec.width));
-      return [
-        a.bias + share * (b.bias - a.bias),
-        ...a.weights.map((w, j) => w + share * (b.weights[j]! - w)),
-      ];
-    }
-  }
+  return trueParams(spec, position);
 }
 
 let options: TrainerOptions;
+// Samples per second now (null: flat out): the start option until a set-rate changes it,
+// and kept when a new session starts (after a divergence, on restore).
+let rate: number | null = null;
 // Set when the run stopped by itself (a non-finite gradient or parameter): training is
 // paused until a command restarts it, and the state says why.
 let diverged: Diverged | null = null;
@@ -113,6 +98,10 @@ let samples = 0;
 let loss: number | null = null;
 let lossEma: number | null = null;
 let sourceStart = 0;
+// The race beside the primary contestant: offered every sample before the primary learns it.
+const contestants = new Contestants(modelFor('linear', 1), () => state('contestant-diverged'));
+// Set while a checkpoint's session is being subscribed: its run-start keeps the restored race.
+let restoring = false;
 // The scatter's samples since the last params-update, thinned as they are drawn.
 const thinner = new SampleThinner();
 // The sample count of the last params-update: none is sent when nothing is new.
@@ -126,11 +115,12 @@ let reportTimer: ReturnType<typeof setInterval> | undefined;
 // session is gone and its live parameters may be non-finite.
 let lastGood: Pick<
   DashboardCheckpoint,
-  'session' | 'source' | 'sampleOffset' | 'sourceStart'
+  'session' | 'source' | 'sampleOffset' | 'sourceStart' | 'contestants'
 > | null = null;
 
 function onSample(sample: Sample): void {
   thinner.offer(sample.x[0]!, sample.y);
+  contestants.learn(sample, samples + 1);
 }
 
 function toConfig(c: SessionConfig): Config {
@@ -143,6 +133,7 @@ function toConfig(c: SessionConfig): Config {
     batchSize: c.batchSize,
     rate: c.rate,
     paused: c.paused,
+    contestants: contestants.configs(),
   };
 }
 
@@ -158,6 +149,7 @@ function stateFrame(reason: StateChanged['reason']): Unstamped<StateChanged> | u
     step,
     samples,
     diverged,
+    contestants: contestants.statuses(samples),
   };
 }
 
@@ -196,12 +188,17 @@ function onEvent(event: SessionEvent): void {
       params = Float64Array.from(event.params);
       step = event.step;
       samples = event.samples + sampleOffset;
+      // A new session or source: the race starts over on its model.
+      if (!restoring) {
+        contestants.restart(modelFor(event.config.source.kind, event.config.features));
+      }
       return;
     case 'run-reset':
       params = Float64Array.from(event.params);
       step = 0;
       loss = null;
       lossEma = null;
+      contestants.restart();
       return;
     case 'run-paused':
     case 'run-resumed':
@@ -212,6 +209,10 @@ function onEvent(event: SessionEvent): void {
       return;
     case 'optimizer-changed':
       if (config) config = { ...config, optimizer: event.optimizer, lr: event.lr };
+      return;
+    case 'rate-changed':
+      rate = event.rate;
+      if (config) config = { ...config, rate: event.rate };
       return;
     default:
       return;
@@ -259,16 +260,20 @@ function startRun(settings: RunSettings): void {
  * session state that trainSession refuses.
  */
 function restoreRun(from: DashboardCheckpoint): void {
-  const names: SourceName[] = ['seed', 'multilinear', 'drift', 'logistic'];
+  const names: readonly string[] = sourceNames;
   if (from.seed !== options.seed) {
     throw new Error(`it was made with seed ${from.seed}, this server uses ${options.seed}`);
   }
   if (!names.includes(from.source)) throw new Error("its source is not one of this server's");
   const restoredSpec = specFor(from.source, options.seed);
   // The saved generator must be this source's, not an arbitrary (perhaps huge) spec.
-  const expected = JSON.stringify(createGenerator(resolveSpec(restoredSpec)).spec);
-  if (JSON.stringify(from.session.generator.spec) !== expected) {
+  const generator = createGenerator(resolveSpec(restoredSpec));
+  if (JSON.stringify(from.session.generator.spec) !== JSON.stringify(generator.spec)) {
     throw new Error(`its generator is not the ${from.source} source's`);
+  }
+  // The race first: it is rebuilt before anything changes, so a refused one changes nothing.
+  if (from.contestants) {
+    contestants.load(from.contestants, modelFor(restoredSpec.kind, generator.features));
   }
   // Set before subscribing: run-start counts samples from the offset. If the session
   // refuses the checkpoint, the fresh run that follows sets them again.
@@ -276,7 +281,12 @@ function restoreRun(from: DashboardCheckpoint): void {
   sourceStart = from.sourceStart;
   sourceName = from.source;
   spec = restoredSpec;
-  subscribe({ from: from.session, paused: from.paused || from.diverged !== null });
+  restoring = true;
+  try {
+    subscribe({ from: from.session, paused: from.paused || from.diverged !== null });
+  } finally {
+    restoring = false;
+  }
   lastGood = null;
   capture();
   diverged = from.diverged;
@@ -289,7 +299,7 @@ function subscribe(
   // Throws before anything is touched if the options (or the checkpoint) are invalid.
   const session = trainSession({
     ...run,
-    ...(options.rate === null ? {} : { rate: options.rate }),
+    ...(rate === null ? {} : { rate }),
     control,
     output: 'view',
     onSample,
@@ -315,7 +325,13 @@ function capture(): void {
   control.next({ type: 'checkpoint' });
   const event = lastEvent as SessionEvent | undefined;
   if (event?.type === 'checkpoint-created') {
-    lastGood = { session: event.checkpoint, source: sourceName, sampleOffset, sourceStart };
+    lastGood = {
+      session: event.checkpoint,
+      source: sourceName,
+      sampleOffset,
+      sourceStart,
+      contestants: contestants.state(),
+    };
   }
 }
 
@@ -334,8 +350,16 @@ function checkpoint(): DashboardCheckpoint | null {
 }
 
 /** A command while diverged: the setting commands restart the run; pause and resume cannot. */
-function commandWhileDiverged(id: number, command: Command): void {
+function commandWhileDiverged(id: number, command: RunCommand): void {
   const current = config;
+  if (command.type === 'set-rate' && current) {
+    // The pace does not cure a divergence: kept for the restart, the run stays stopped.
+    rate = command.rate;
+    config = { ...current, rate };
+    post({ type: 'command-result', id, ok: true, message: null });
+    state('set-rate');
+    return;
+  }
   if (command.type === 'pause' || command.type === 'resume' || !current || !diverged) {
     post({
       type: 'command-result',
@@ -374,6 +398,7 @@ function report(): void {
   reportedSamples = samples;
   const reported = Array.from(params);
   if (allFinite(reported)) reportedParams = reported;
+  const statuses = contestants.statuses(samples);
   post({
     type: 'params-update',
     step,
@@ -384,10 +409,69 @@ function report(): void {
     samplesPerSecond: config?.paused ? 0 : samplesPerSecond,
     truth: truthOf(spec, samples - sourceStart),
     recent: thinner.take(),
+    contestants: statuses,
   });
 }
 
-function toSessionCommand(command: Command): SessionCommand {
+function isContestantCommand(command: Command): command is ContestantCommand {
+  return (
+    command.type === 'add-contestant' ||
+    command.type === 'remove-contestant' ||
+    command.type === 'retune-contestant'
+  );
+}
+
+/** Applies a race command between two samples; the run goes on (or stays paused) as it was. */
+function contestantCommand(id: number, command: ContestantCommand): void {
+  if (command.type !== 'add-contestant' && command.contestant === PRIMARY_CONTESTANT) {
+    primaryCommand(id, command);
+    return;
+  }
+  try {
+    switch (command.type) {
+      case 'add-contestant':
+        contestants.add({
+          optimizer: command.optimizer,
+          ...(command.options ? { options: command.options } : {}),
+          ...(command.name ? { name: command.name } : {}),
+        });
+        break;
+      case 'remove-contestant':
+        contestants.remove(command.contestant);
+        break;
+      case 'retune-contestant':
+        contestants.retune(command.contestant, command.options);
+        break;
+    }
+  } catch (error) {
+    const text = String((error as Error)?.message ?? error);
+    post({ type: 'command-result', id, ok: false, message: text.slice(0, 240) });
+    return;
+  }
+  post({ type: 'command-result', id, ok: true, message: null });
+  state(command.type);
+}
+
+/** The primary contestant is the run: it is retuned through set-lr and never removed. */
+function primaryCommand(
+  id: number,
+  command: Extract<ContestantCommand, { contestant: string }>,
+): void {
+  const { lr, ...others } = command.type === 'retune-contestant' ? command.options : {};
+  const refusal =
+    command.type === 'remove-contestant'
+      ? "the primary contestant is the run's own optimizer: change it with set-optimizer, it cannot be removed"
+      : lr === undefined || Object.values(others).some((value) => value !== undefined)
+        ? 'the primary contestant is retuned by lr alone; change its optimizer with set-optimizer'
+        : null;
+  if (refusal !== null || lr === undefined) {
+    post({ type: 'command-result', id, ok: false, message: refusal });
+    return;
+  }
+  onMessage({ type: 'command', id, command: { type: 'set-lr', lr } });
+}
+
+function toSessionCommand(command: RunCommand): SessionCommand {
   switch (command.type) {
     case 'pause':
     case 'resume':
@@ -404,13 +488,45 @@ function toSessionCommand(command: Command): SessionCommand {
       };
     case 'set-source':
       return { type: 'set-source', source: specFor(command.source, options.seed) };
+    case 'set-rate':
+      return { type: 'set-rate', rate: command.rate };
   }
 }
 
-port.on('message', (message: ToTrainer) => {
+/** Goes back to a checkpoint on command; one that does not fit leaves the run as it was. */
+function restoreCommand(id: number, from: DashboardCheckpoint): void {
+  const before = { sampleOffset, sourceStart, sourceName, spec };
+  try {
+    restoreRun(from);
+  } catch (error) {
+    ({ sampleOffset, sourceStart, sourceName, spec } = before);
+    const text = String((error as Error)?.message ?? error).slice(0, 200);
+    post({
+      type: 'command-result',
+      id,
+      ok: false,
+      message: `the checkpoint does not fit: ${text}`,
+    });
+    return;
+  }
+  loss = null;
+  lossEma = null;
+  // The samples drawn so far belong to the run left behind.
+  thinner.take();
+  // The sample count went back: the rate is measured afresh from here.
+  rateSamples = samples;
+  rateTime = performance.now();
+  post({ type: 'command-result', id, ok: true, message: null });
+  state('restore');
+}
+
+port.on('message', onMessage);
+
+function onMessage(message: ToTrainer): void {
   switch (message.type) {
     case 'start': {
       options = message.options;
+      rate = options.rate;
       if (message.from) {
         try {
           restoreRun(message.from);
@@ -428,7 +544,19 @@ port.on('message', (message: ToTrainer) => {
     }
     case 'command': {
       const { id, command } = message;
-      if (diverged) return commandWhileDiverged(id, command);
+      if (command.type === 'checkpoint' || command.type === 'restore') {
+        const text = `${command.type} is carried out by the server (it has the file), not the trainer`;
+        post({ type: 'command-result', id, ok: false, message: text });
+        return;
+      }
+      if (isContestantCommand(command)) {
+        contestantCommand(id, command);
+        return;
+      }
+      if (diverged) {
+        commandWhileDiverged(id, command);
+        return;
+      }
       lastEvent = undefined;
       const previousSource = sourceName;
       if (command.type === 'set-source') sourceName = command.source;
@@ -456,10 +584,12 @@ port.on('message', (message: ToTrainer) => {
     case 'checkpoint':
       post({ type: 'checkpoint-result', id: message.id, checkpoint: checkpoint() });
       return;
+    case 'restore':
+      return restoreCommand(message.id, message.from);
     case 'stop':
       if (reportTimer) clearInterval(reportTimer);
       subscription?.unsubscribe();
       port.close();
       return;
   }
-});
+}

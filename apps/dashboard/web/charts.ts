@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { CONTESTANT_COLOURS } from './race-colours.js';
 
 const AXIS = {
   stroke: '#8d99b8',
@@ -9,6 +10,23 @@ const AXIS = {
 const A = '#ff5c7a';
 const B = '#4cc9f0';
 const PALETTE = [A, B, '#ffb703', '#3ddc97', '#b388ff', '#f78c6b'];
+/**
+ * Series kept for the race's contestants besides the primary one, one per colour
+ * (1 to 7): a chart is built once, and a slot without a contestant draws nothing.
+ */
+export const CONTESTANT_SLOTS = CONTESTANT_COLOURS.length - 1;
+
+/** One line per contestant slot, in its colour. */
+function contestantSeries(label: string, width: number, dash?: number[]): uPlot.Series[] {
+  return Array.from({ length: CONTESTANT_SLOTS }, (_, i) => ({
+    label: `${label} ${i + 1}`,
+    stroke: CONTESTANT_COLOURS[i + 1]!,
+    width,
+    ...(dash ? { dash } : {}),
+    points: { show: false },
+    spanGaps: false,
+  }));
+}
 
 /** A chart's height for its width: `ratio` of the width, kept between `min` and `max`. */
 export interface Height {
@@ -76,9 +94,11 @@ export function scatterChart(element: HTMLElement): uPlot {
         spanGaps: true,
       },
       { label: 'fitted', stroke: A, width: 3.5, points: { show: false }, spanGaps: true },
+      ...contestantSeries('contestant', 2.5).map((series) => ({ ...series, spanGaps: true })),
     ],
   };
-  return fitted(new uPlot(opts, [[], [], [], []], element), element, SCATTER_HEIGHT);
+  const data = opts.series.map(() => []) as unknown as uPlot.AlignedData;
+  return fitted(new uPlot(opts, data, element), element, SCATTER_HEIGHT);
 }
 
 /** Loss per step: raw (faint) and smoothed, on a log scale. */
@@ -103,12 +123,17 @@ export function lossChart(element: HTMLElement): uPlot {
       {},
       { label: 'loss', stroke: 'rgba(141,153,184,0.45)', width: 1, points: { show: false } },
       { label: 'smoothed', stroke: '#ffb703', width: 2.5, points: { show: false } },
+      ...contestantSeries('smoothed', 2),
     ],
   };
-  return fitted(new uPlot(opts, [[], [], []], element), element, STRIP_HEIGHT);
+  const data = opts.series.map(() => []) as unknown as uPlot.AlignedData;
+  return fitted(new uPlot(opts, data, element), element, STRIP_HEIGHT);
 }
 
-/** Parameter trajectories, each with its true value as a dashed line. */
+/**
+ * Parameter trajectories, each with its true value as a dashed line; then, per
+ * contestant slot, its `count` trajectories in its colour (thinner).
+ */
 export function paramsChart(element: HTMLElement, count: number): uPlot {
   const series: uPlot.Series[] = [{}];
   for (let j = 0; j < count; j++) {
@@ -129,6 +154,9 @@ export function paramsChart(element: HTMLElement, count: number): uPlot {
       dash: [6, 6],
       points: { show: false },
     });
+  }
+  for (const slot of contestantSeries('contestant', 1.5)) {
+    for (let j = 0; j < count; j++) series.push({ ...slot, label: `${slot.label} p${j}` });
   }
   const opts: uPlot.Options = {
     ...size(element, STRIP_HEIGHT),

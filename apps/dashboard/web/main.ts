@@ -5,11 +5,14 @@ import {
   type Config,
   connect,
   emptySessionView,
+  MAX_RATE,
+  MIN_RATE,
   type ServerMessage,
   type SessionView,
 } from '@adamflow/protocol';
 import type uPlot from 'uplot';
-import { lossChart, paramsChart, scatterChart } from './charts.js';
+import { CONTESTANT_SLOTS, lossChart, paramsChart, scatterChart } from './charts.js';
+import { racePanel } from './race-panel.js';
 import './style.css';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -22,6 +25,8 @@ const LOSS_FLOOR = 1e-3;
 let view: SessionView = emptySessionView();
 let dirty = false;
 let paramsPlot: uPlot | undefined;
+// The parameter count the parameters chart was built for.
+let paramsCount = -1;
 
 const scatter = scatterChart($('scatter'));
 const loss = lossChart($('loss'));
@@ -74,6 +79,10 @@ function react(message: ServerMessage, before: SessionView): void {
       syncControls();
       toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
       return;
+    case 'command-ack':
+      // The other commands show in the state-changed that follows; a checkpoint changes nothing.
+      if (message.command === 'checkpoint') toast('checkpoint saved');
+      return;
     case 'error':
       if (message.code === 'ADAMFLOW_ERR_UNAUTHORIZED') $('token-field').hidden = false;
       toast(message.message, true);
@@ -97,6 +106,18 @@ function describeReason(reason: string): string {
       return `optimizer ${view.config?.optimizer}`;
     case 'diverged':
       return 'the run diverged: training stopped';
+    case 'set-rate':
+      return `pace: ${view.config?.rate === null ? 'flat out' : `${formatRate(view.config?.rate ?? null)} samples`}`;
+    case 'restore':
+      return 'back to the last checkpoint';
+    case 'add-contestant':
+      return 'a contestant joined the race';
+    case 'remove-contestant':
+      return 'a contestant left the race';
+    case 'retune-contestant':
+      return 'a contestant was retuned';
+    case 'contestant-diverged':
+      return 'a contestant diverged and stopped; the race goes on';
     default:
       return `source ${view.config?.source}`;
   }
@@ -105,9 +126,10 @@ function describeReason(reason: string): string {
 function rebuildParamsChart(): void {
   const element = $('params');
   const count = view.params.length;
-  if (paramsPlot && (paramsPlot.series.length - 1) / 2 === count) return;
+  if (paramsPlot && paramsCount === count) return;
   paramsPlot?.destroy();
   paramsPlot = paramsChart(element, count);
+  paramsCount = count;
 }
 
 function syncControls(): void {
@@ -128,6 +150,11 @@ function syncControls(): void {
     lr.value = String(Math.log10(config.lr));
     showLr(config.lr);
   }
+  const rate = $<HTMLInputElement>('rate');
+  if (document.activeElement !== rate) {
+    rate.value = String(config.rate === null ? FLAT_OUT : Math.log10(config.rate));
+    showRate(config.rate);
+  }
   setStatus(runStatus());
   const formula = {
     seed: 'y = 4 + 3x + noise',
@@ -147,6 +174,22 @@ function format(value: number | null | undefined, digits = 4): string {
   const magnitude = Math.abs(value);
   if (magnitude >= 1e5) return value.toExponential(2);
   return value.toFixed(magnitude >= 100 ? Math.min(digits, 2) : digits);
+}
+
+// The pace slider runs over log10(samples per second), MIN_RATE to MAX_RATE; one notch
+// past the top trains flat out.
+const FLAT_OUT = Math.log10(MAX_RATE) + 0.1;
+const rateOf = (position: number): number | null =>
+  position > Math.log10(MAX_RATE) + 1e-9
+    ? null
+    : Math.min(MAX_RATE, Math.max(MIN_RATE, Number((10 ** position).toPrecision(2))));
+const formatRate = (rate: number | null) =>
+  rate === null ? 'flat out' : `${Math.round(rate).toLocaleString('en')}/s`;
+
+function showRate(rate: number | null): void {
+  const text = formatRate(rate);
+  $('rate-value').textContent = text;
+  $('rate').setAttribute('aria-valuetext', text);
 }
 
 /** The slider's value as people read it, shown beside it and announced by screen readers. */
@@ -186,14 +229,56 @@ function draw(): void {
       const z = p[0]! + p[1]! * x;
       return logistic ? 1 / (1 + Math.exp(-z)) : z;
     });
-  scatter.setData([xs, ys, line(truth), line(params)]);
+  // The race: each contestant in the slot of its colour; empty slots draw nothing.
+  const slots = contestantSlots();
+  const none = (length: number) => new Array<null>(length).fill(null);
+  scatter.setData([
+    xs,
+    ys,
+    line(truth),
+    line(params),
+    ...slots.map((id) => (id ? line(statusOf(id)?.params ?? null) : none(xs.length))),
+  ] as uPlot.AlignedData);
+  scatterElement.dataset['contestants'] = slots.filter(Boolean).join(',');
 
-  const floored = (values: number[]) => values.map((value) => Math.max(value, LOSS_FLOOR));
-  loss.setData([history.step, floored(history.loss), floored(history.lossEma)]);
+  const floored = (values: (number | null)[]) =>
+    values.map((value) => (value === null ? null : Math.max(value, LOSS_FLOOR)));
+  const columnsOf = (id: string | null) =>
+    id ? history.contestants.find((columns) => columns.id === id) : undefined;
+  loss.setData([
+    history.step,
+    floored(history.loss),
+    floored(history.lossEma),
+    ...slots.map((id) => floored(columnsOf(id)?.lossEma ?? none(history.step.length))),
+  ] as uPlot.AlignedData);
   if (paramsPlot && history.params.length === params.length) {
     const truths = params.map((_, j) => history.step.map(() => truth?.[j] ?? null));
-    paramsPlot.setData([history.step, ...history.params, ...truths] as uPlot.AlignedData);
+    const trajectories = slots.flatMap((id) =>
+      params.map((_, j) => columnsOf(id)?.params[j] ?? none(history.step.length)),
+    );
+    paramsPlot.setData([
+      history.step,
+      ...history.params,
+      ...truths,
+      ...trajectories,
+    ] as uPlot.AlignedData);
   }
+  race.update(view);
+}
+
+/** The id of the contestant drawn in each chart slot (colours 1 to 7), or null. */
+function contestantSlots(): (string | null)[] {
+  const slots = new Array<string | null>(CONTESTANT_SLOTS).fill(null);
+  for (const contestant of view.config?.contestants ?? []) {
+    if (contestant.colour >= 1 && contestant.colour <= CONTESTANT_SLOTS) {
+      slots[contestant.colour - 1] = contestant.id;
+    }
+  }
+  return slots;
+}
+
+function statusOf(id: string) {
+  return view.contestants.find((status) => status.id === id);
 }
 
 function frame(): void {
@@ -222,6 +307,8 @@ function send(command: Parameters<typeof client.send>[0]): void {
   const token = $<HTMLInputElement>('token').value;
   client.send(token ? ({ ...command, token } as typeof command) : command);
 }
+
+const race = racePanel($('race'), { send });
 
 $('pause').addEventListener('click', () =>
   send({ type: view.config?.paused ? 'resume' : 'pause' }),
@@ -257,6 +344,15 @@ $<HTMLInputElement>('lr').addEventListener('input', (event) => {
 $<HTMLInputElement>('lr').addEventListener('change', (event) => {
   sendLr(Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3)));
 });
+const sendRate = throttled((rate: number | null) => send({ type: 'set-rate', rate }), 300);
+$<HTMLInputElement>('rate').addEventListener('input', (event) => {
+  showRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$<HTMLInputElement>('rate').addEventListener('change', (event) => {
+  sendRate(rateOf(Number((event.target as HTMLInputElement).value)));
+});
+$('save').addEventListener('click', () => send({ type: 'checkpoint' }));
+$('restore').addEventListener('click', () => send({ type: 'restore' }));
 $<HTMLSelectElement>('optimizer').addEventListener('change', (event) => {
   send({
     type: 'set-optimizer',

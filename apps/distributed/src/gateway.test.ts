@@ -286,6 +286,13 @@ describe('adamflow gateway', () => {
       const refused = await answer('source');
       expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
       expect(String(refused?.['message'])).toContain('distributed mode');
+      // The dashboard's newer commands are refused too (a set-rate must not resume the run).
+      for (const type of ['set-rate', 'checkpoint', 'restore']) {
+        send({ type, ...(type === 'set-rate' ? { rate: 10 } : {}), id: type, token: 'right' });
+        const answered = await answer(type);
+        expect(answered).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
+        expect(String(answered?.['message'])).toContain('distributed mode');
+      }
       send({ type: 'set-lr', lr: 0.05, id: 'lr', token: 'right' });
       expect(await answer('lr')).toMatchObject({ type: 'command-ack', command: 'set-lr' });
       await v.until((f) => f.type === 'state-changed' && f['reason'] === 'set-lr');

@@ -107,7 +107,7 @@ describe('command line', () => {
       `trainer: --optimizer must be one of ${optimizerNames.join(', ')}, got "lion"`,
       'trainer: --until must be an integer >= 0, got "1.5"',
       'trainer: --on-held must be one of wait, exit, got "maybe"',
-      'produce: --source must be one of seed, linear, multilinear, logistic, drift, got "csv"',
+      'produce: --source must be one of seed, multilinear, drift, logistic, linear, got "csv"',
       'produce: --samples must be an integer >= 0, got ""',
       expect.stringMatching(/^produce: Unknown option '--until'/),
       'gateway: --port must be an integer in 0..65535, got "70000"',

@@ -2,11 +2,11 @@ import { parseArgs } from 'node:util';
 import { type OptimizerName, optimizerNames } from '@adamflow/core';
 import {
   defaultLr,
-  driftSpec,
-  linearSpec,
-  logisticSpec,
-  multilinearSpec,
+  findSource,
   type SourceSpec,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
 } from '@adamflow/stream';
 import { SESSION_PATTERN } from './session-names.js';
 
@@ -16,8 +16,8 @@ export class UsageError extends Error {}
 /** The commands. */
 export const COMMANDS = ['produce', 'trainer', 'worker', 'gateway', 'inspect'] as const;
 
-/** Sources: `seed` is the seed's line, the same stream as `pnpm train --source linear`. */
-export const SOURCES = ['seed', 'linear', 'multilinear', 'logistic', 'drift'] as const;
+/** Sources: the catalogue's names, then its aliases (`linear` is `seed`, as in `pnpm train`). */
+export const SOURCES: readonly string[] = [...sourceNames, ...Object.keys(sourceAliases)];
 
 export const USAGE = `Usage: adamflow <command> [options]   (every command: --nats URL, or ADAMFLOW_NATS_URL)
 
@@ -40,8 +40,14 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            serves the dashboard for any session: http://H:P/?session=NAME (env:
            ADAMFLOW_CONTROL_TOKEN for commands, ADAMFLOW_ALLOWED_ORIGINS)
 
-Sources: ${SOURCES.join(' | ')} (default seed: y = 4 + 3x + N(0, 1), as pnpm train's linear).
-Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
+Sources (default seed, the same streams as pnpm train's --source):
+${sourceCatalogue.map((source) => `  ${source.name.padEnd(12)} ${source.description}\n`).join('')}${Object.entries(
+  sourceAliases,
+)
+  .map(([alias, name]) => `  ${alias.padEnd(12)} another name for ${name}\n`)
+  .join(
+    '',
+  )}Optimizers: ${optimizerNames.join(' | ')} (default adam; default lr as pnpm train's: 0.01, 0.001 for sgd, 0.1 for adagrad, 1 for adadelta).
 `;
 
 /** Options every command shares. */
@@ -200,13 +206,8 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     case 'produce': {
       const seed = read.integer('seed', 42, Number.MIN_SAFE_INTEGER);
       const source = read.choice('source', SOURCES, 'seed');
-      const spec = {
-        seed: () => linearSpec({ seed }),
-        linear: () => linearSpec({ seed }),
-        multilinear: () => multilinearSpec({ seed }),
-        logistic: () => logisticSpec({ seed }),
-        drift: () => driftSpec({ seed, positions: [50_000], width: 2_000 }),
-      }[source]();
+      // choice() accepted it, so the catalogue has it.
+      const spec = findSource(source)!.spec(seed);
       return {
         command: name,
         ...common,

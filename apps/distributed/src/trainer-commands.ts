@@ -19,16 +19,24 @@ export interface CommandReply {
 export const MAX_COMMAND_BYTES = 4096;
 
 /**
- * Why the distributed trainer refuses `set-source`: the source is what was produced
- * into the session, and the stream is the run's input. The commands that change
- * training (`set-lr`, `set-optimizer`, `reset`) are recorded in the session's
- * command log at an input position before they apply (see `command-log.ts`), so a
- * restarted trainer replays them bitwise; `pause` and `resume` change only when
- * samples are learned, never what is learned.
+ * Why the distributed trainer refuses some commands. The ones that change training
+ * (`set-lr`, `set-optimizer`, `reset`) are accepted: they are recorded in the
+ * session's command log at an input position before they apply (see
+ * `command-log.ts`), so a restarted trainer replays them bitwise; `pause` and
+ * `resume` change only when samples are learned, never what is learned. The source
+ * is what was produced into the session, the pace is the producer's, the trainer
+ * writes its checkpoints by itself, and a restore from a page would be recorded
+ * nowhere a restarted trainer reads: those are refused rather than lost.
  */
 export const REFUSED_IN_DISTRIBUTED_MODE: Readonly<Record<string, string>> = Object.freeze({
   'set-source':
     'not available in the distributed mode (the source is what was produced into the session); produce another session',
+  'set-rate':
+    'not available in the distributed mode (the trainer learns the samples as fast as they are produced); pace the producer instead',
+  checkpoint:
+    'not available in the distributed mode (the trainer checkpoints to the session by itself); see --checkpoint-samples and --checkpoint-ms',
+  restore:
+    'not available in the distributed mode (a restarted trainer must replay bitwise); train another session',
 });
 
 /** The queue group trainers answer in: one request reaches one trainer. */

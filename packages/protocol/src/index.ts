@@ -16,11 +16,16 @@ export { connect } from './client.js';
 export { ClientError, ClientErrorCode } from './client-error.js';
 // Versions and codes
 export { CloseCode, ErrorCode, PROTOCOL_VERSION } from './codes.js';
+export type { Standing } from './leaderboard.js';
+export { leaderboardOf } from './leaderboard.js';
 export type {
   ClientMessage,
   Command,
   CommandAck,
   Config,
+  ContestantConfig,
+  ContestantOptions,
+  ContestantStatus,
   Diverged,
   ErrorMessage,
   ParamsUpdate,
@@ -33,10 +38,15 @@ export type {
 export {
   CLIENT_TYPES,
   ClientMessageSchema,
+  ContestantOptionsSchema,
   DivergedSchema,
   MAX_CLIENT_DEPTH,
+  MAX_CONTESTANTS,
   MAX_ERROR_LENGTH,
+  MAX_RATE,
+  MIN_RATE,
   OPTIMIZERS,
+  PRIMARY_CONTESTANT,
   parseClientFrame,
   parseClientMessage,
   parseServerMessage,
@@ -46,5 +56,10 @@ export {
 } from './messages.js';
 // Samples and the session view
 export { MAX_RECENT_PER_UPDATE, SampleThinner } from './sample-thinner.js';
-export type { SessionView, SessionViewLimits, ViewHistory } from './session-view.js';
+export type {
+  ContestantHistory,
+  SessionView,
+  SessionViewLimits,
+  ViewHistory,
+} from './session-view.js';
 export { applyServerMessage, emptySessionView, snapshotOfView } from './session-view.js';

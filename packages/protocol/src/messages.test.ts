@@ -3,6 +3,8 @@ import {
   CLIENT_TYPES,
   MAX_CLIENT_DEPTH,
   MAX_ERROR_LENGTH,
+  MAX_RATE,
+  MIN_RATE,
   parseClientFrame,
   parseClientMessage,
   parseServerMessage,
@@ -18,6 +20,17 @@ describe('parseClientMessage', () => {
     [{ type: 'set-optimizer', optimizer: 'sgd', lr: 0.05 }],
     [{ type: 'set-source', source: 'drift' }],
     [{ type: 'snapshot-request' }],
+    [{ type: 'add-contestant', optimizer: 'rmsprop' }],
+    [
+      {
+        type: 'add-contestant',
+        optimizer: 'sgd',
+        options: { lr: 0.01, momentum: 0.9, nesterov: true },
+        name: 'SGD+m',
+      },
+    ],
+    [{ type: 'remove-contestant', contestant: 'c1' }],
+    [{ type: 'retune-contestant', contestant: 'primary', options: { lr: 0.5 } }],
   ])('accepts %j', (message) => {
     expect(parseClientMessage(message)).toEqual({ ok: true, value: message });
   });
@@ -37,6 +50,19 @@ describe('parseClientMessage', () => {
     [{ type: 'set-source', source: 1 }, 'ADAMFLOW_ERR_INVALID_FIELD'],
     [{ type: 'pause', id: 'x'.repeat(65) }, 'ADAMFLOW_ERR_INVALID_FIELD'],
     [{ type: 'pause', surplus: 1 }, 'ADAMFLOW_ERR_INVALID_FIELD'],
+    [
+      { type: 'add-contestant', optimizer: 'adam', options: { beta2: 1 } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
+    [
+      { type: 'add-contestant', optimizer: 'adam', options: { lr: Number.POSITIVE_INFINITY } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
+    [{ type: 'remove-contestant', contestant: '' }, 'ADAMFLOW_ERR_INVALID_FIELD'],
+    [
+      { type: 'retune-contestant', contestant: 'c1', options: { nesterov: 1 } },
+      'ADAMFLOW_ERR_INVALID_FIELD',
+    ],
   ])('refuses %j with %s', (message, code) => {
     const result = parseClientMessage(message);
     expect(result.ok).toBe(false);
@@ -44,6 +70,13 @@ describe('parseClientMessage', () => {
       expect(result.code).toBe(code);
       expect(result.message.length).toBeGreaterThan(10);
     }
+  });
+
+  it('tells a missing field from a surplus one', () => {
+    const missing = parseClientMessage({ type: 'remove-contestant' });
+    expect(!missing.ok && missing.message).toBe('remove-contestant: field contestant is required');
+    const surplus = parseClientMessage({ type: 'remove-contestant', contestant: 'c1', all: true });
+    expect(!surplus.ok && surplus.message).toMatch(/field all is not part of this message/);
   });
 
   it('names the field and the known types in its messages', () => {
@@ -145,5 +178,68 @@ describe('parseServerMessage', () => {
       }),
     ).toBeDefined();
     expect(parseServerMessage({ type: 'command-ack', id: 'a', command: 'pause' })).toBeDefined();
+  });
+});
+
+describe('set-rate, checkpoint and restore', () => {
+  it.each([
+    [{ type: 'set-rate', rate: MIN_RATE }],
+    [{ type: 'set-rate', rate: 250.5 }],
+    [{ type: 'set-rate', rate: MAX_RATE, id: 'r', token: 't' }],
+    [{ type: 'set-rate', rate: null }],
+    [{ type: 'checkpoint' }],
+    [{ type: 'checkpoint', id: 'c', token: 't' }],
+    [{ type: 'restore' }],
+    [{ type: 'restore', id: 'r', token: 't' }],
+  ])('accepts %j', (message) => {
+    expect(parseClientMessage(message)).toEqual({ ok: true, value: message });
+  });
+
+  it.each([
+    [{ type: 'set-rate' }, /^set-rate: field rate is required$/],
+    [{ type: 'set-rate', rate: 0 }, /rate: expected .* from 1 to 100000, or null .*, got 0$/],
+    [{ type: 'set-rate', rate: -5 }, /got -5$/],
+    [
+      { type: 'set-rate', rate: MAX_RATE + 1 },
+      /from 1 to 100000, or null to train flat out, got 100001$/,
+    ],
+    [{ type: 'set-rate', rate: Number.POSITIVE_INFINITY }, /got Infinity$/],
+    [{ type: 'set-rate', rate: Number.NaN }, /got NaN$/],
+    [{ type: 'set-rate', rate: '100' }, /got "100"$/],
+    [{ type: 'set-rate', rate: 100, lr: 1 }, /field lr is not part of this message; remove it/],
+    [{ type: 'checkpoint', path: '/etc/passwd' }, /checkpoint: field path is not part of/],
+    [{ type: 'restore', from: {} }, /restore: field from is not part of/],
+  ])('refuses %j, saying what to send', (message, said) => {
+    const result = parseClientMessage(message);
+    expect(result).toMatchObject({ ok: false, code: 'ADAMFLOW_ERR_INVALID_FIELD' });
+    expect(!result.ok && result.message).toMatch(said);
+  });
+
+  it('the new types are listed, and a state-changed may say set-rate or restore', () => {
+    expect(CLIENT_TYPES).toEqual(expect.arrayContaining(['set-rate', 'checkpoint', 'restore']));
+    const changed = {
+      type: 'state-changed',
+      seq: 1,
+      time: 1,
+      config: {
+        source: 'seed',
+        model: 'linear-regression',
+        features: 1,
+        optimizer: 'adam',
+        lr: 0.01,
+        batchSize: 1,
+        rate: 250,
+        paused: false,
+      },
+      truth: [4, 3],
+      params: [1, 2],
+      step: 5,
+      samples: 5,
+      diverged: null,
+    };
+    for (const reason of ['set-rate', 'restore']) {
+      expect(parseServerMessage({ ...changed, reason }), reason).toBeDefined();
+    }
+    expect(parseServerMessage({ ...changed, reason: 'checkpoint' })).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { sourceNames } from '@adamflow/stream/catalogue';
 import * as v from 'valibot';
 
 // Client -> server ---------------------------------------------------------------
@@ -23,8 +24,59 @@ export const OPTIMIZERS = [
   'adagrad',
   'adadelta',
 ] as const;
-/** The sources a client can choose. */
-export const SOURCES = ['seed', 'multilinear', 'drift', 'logistic'] as const;
+/**
+ * The sources a client can choose: the names of `@adamflow/stream`'s source catalogue,
+ * in its order (from its dependency-free `catalogue` subpath: no RxJS, no core).
+ */
+export const SOURCES = sourceNames;
+
+/** Fewest training samples per second `set-rate` accepts. */
+export const MIN_RATE = 1;
+/** Most training samples per second `set-rate` accepts (`null` trains flat out instead). */
+export const MAX_RATE = 100_000;
+
+/** `set-rate`: samples per second in [{@link MIN_RATE}, {@link MAX_RATE}], or null for flat out. */
+const SetRateSchema = v.strictObject({
+  type: v.literal('set-rate'),
+  rate: v.nullable(v.pipe(v.number(), v.finite(), v.minValue(MIN_RATE), v.maxValue(MAX_RATE))),
+  ...base,
+});
+/** `checkpoint`: write the run's checkpoint file now. */
+const CheckpointSchema = v.strictObject({ type: v.literal('checkpoint'), ...base });
+/** `restore`: go back to the checkpoint last written. */
+const RestoreSchema = v.strictObject({ type: v.literal('restore'), ...base });
+
+// What an out-of-range value of these fields should have been, for people (valibot's
+// own `expected` says only `>=1` or `<=100000`).
+const FIELD_HINTS: Record<string, string> = {
+  'set-rate.rate': `a number of samples per second from ${MIN_RATE} to ${MAX_RATE}, or null to train flat out`,
+};
+/** Contestants in a race at most, the primary one (the run's own optimizer) included. */
+export const MAX_CONTESTANTS = 8;
+/** The id of the primary contestant: the run's own optimizer, steered by `set-lr` and `set-optimizer`. */
+export const PRIMARY_CONTESTANT = 'primary';
+
+const unit = v.pipe(v.number(), v.finite(), v.minValue(0), v.ltValue(1));
+/**
+ * A contestant's optimizer options, by the paper's names. Each is optional and checked
+ * for range here; whether the optimizer takes it (e.g. `momentum` for SGD and RMSProp,
+ * `rho` for Adadelta) the trainer checks, refusing the command if not.
+ */
+export const ContestantOptionsSchema = v.strictObject({
+  lr: v.optional(lr),
+  beta1: v.optional(unit),
+  beta2: v.optional(unit),
+  eps: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1))),
+  weightDecay: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1))),
+  momentum: v.optional(unit),
+  dampening: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1))),
+  nesterov: v.optional(v.boolean()),
+  alpha: v.optional(unit),
+  centered: v.optional(v.boolean()),
+  rho: v.optional(unit),
+});
+export type ContestantOptions = v.InferOutput<typeof ContestantOptionsSchema>;
+const contestantId = v.pipe(v.string(), v.minLength(1), v.maxLength(16));
 
 /** Validator of every client message (strict: unknown fields are refused). */
 export const ClientMessageSchema = v.variant('type', [
@@ -45,6 +97,25 @@ export const ClientMessageSchema = v.variant('type', [
   }),
   v.strictObject({ type: v.literal('set-source'), source: v.picklist(SOURCES), ...base }),
   v.strictObject({ type: v.literal('snapshot-request'), ...base }),
+  SetRateSchema,
+  CheckpointSchema,
+  RestoreSchema,
+  v.strictObject({
+    type: v.literal('add-contestant'),
+    optimizer: v.picklist(OPTIMIZERS),
+    /** Over the optimizer's demo options; omitted, the demo options as they are. */
+    options: v.optional(ContestantOptionsSchema),
+    /** A label for people; default the optimizer's name. */
+    name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(32))),
+    ...base,
+  }),
+  v.strictObject({ type: v.literal('remove-contestant'), contestant: contestantId, ...base }),
+  v.strictObject({
+    type: v.literal('retune-contestant'),
+    contestant: contestantId,
+    options: ContestantOptionsSchema,
+    ...base,
+  }),
 ]);
 
 /** Any message a client may send. */
@@ -60,25 +131,18 @@ export const CLIENT_TYPES = [
   'set-optimizer',
   'set-source',
   'snapshot-request',
+  'set-rate',
+  'checkpoint',
+  'restore',
+  'add-contestant',
+  'remove-contestant',
+  'retune-contestant',
 ] as const;
 
 // Server -> client ---------------------------------------------------------------
 
 const finiteOrNull = v.nullable(v.number());
 const numbers = v.array(v.number());
-
-/** The run's configuration. */
-export const ConfigSchema = v.object({
-  source: v.picklist(SOURCES),
-  model: v.picklist(['linear-regression', 'logistic-regression']),
-  features: v.number(),
-  optimizer: v.picklist(OPTIMIZERS),
-  lr: v.number(),
-  batchSize: v.number(),
-  rate: v.nullable(v.number()),
-  paused: v.boolean(),
-});
-export type Config = v.InferOutput<typeof ConfigSchema>;
 
 const RecentSchema = v.object({ x: numbers, y: numbers });
 
@@ -98,6 +162,50 @@ export const DivergedSchema = v.object({
   samples: v.number(),
 });
 export type Diverged = v.InferOutput<typeof DivergedSchema>;
+
+/** A contestant of the race: who it is and how it is tuned. */
+export const ContestantConfigSchema = v.object({
+  /** Stable while it races (`c1`, `c2`, ...; never `primary`). */
+  id: v.string(),
+  name: v.string(),
+  optimizer: v.picklist(OPTIMIZERS),
+  /** The options it was entered or last re-tuned with, over its optimizer's demo options. */
+  options: ContestantOptionsSchema,
+  /** Its colour on the page: 1 to 7 (0 is the primary contestant's). */
+  colour: v.number(),
+  /** Set when this contestant diverged: it stopped, the others race on; retune, remove or reset. */
+  diverged: v.nullable(DivergedSchema),
+});
+export type ContestantConfig = v.InferOutput<typeof ContestantConfigSchema>;
+
+/** Where a contestant is now (in `params-update`, `state-changed` and `snapshot`). */
+export const ContestantStatusSchema = v.object({
+  id: v.string(),
+  /** Its parameters, intercept first (the last finite ones if it diverged). */
+  params: numbers,
+  /** Its last prequential loss and their debiased EMA (the rolling loss it is ranked by). */
+  loss: finiteOrNull,
+  lossEma: finiteOrNull,
+  /** Its optimizer steps since it entered (or was reset). */
+  steps: v.number(),
+});
+export type ContestantStatus = v.InferOutput<typeof ContestantStatusSchema>;
+const contestantStatuses = v.optional(v.array(ContestantStatusSchema));
+
+/** The run's configuration. */
+export const ConfigSchema = v.object({
+  source: v.picklist(SOURCES),
+  model: v.picklist(['linear-regression', 'logistic-regression']),
+  features: v.number(),
+  optimizer: v.picklist(OPTIMIZERS),
+  lr: v.number(),
+  batchSize: v.number(),
+  rate: v.nullable(v.number()),
+  paused: v.boolean(),
+  /** The race beside the primary contestant (the run's own optimizer); absent or empty when there is none. */
+  contestants: v.optional(v.array(ContestantConfigSchema)),
+});
+export type Config = v.InferOutput<typeof ConfigSchema>;
 
 /** Sent once on connect and on `snapshot-request`: everything needed to draw. */
 export const SnapshotSchema = v.object({
@@ -124,12 +232,24 @@ export const SnapshotSchema = v.object({
     stride: v.optional(v.number()),
     /** Points offered since the history was cleared (absent from older servers). */
     offered: v.optional(v.number()),
+    /** Each contestant's rolling loss and parameters at the same points (null before it entered). */
+    contestants: v.optional(
+      v.array(
+        v.object({
+          id: v.string(),
+          lossEma: v.array(v.nullable(v.number())),
+          params: v.array(v.array(v.nullable(v.number()))),
+        }),
+      ),
+    ),
   }),
   /** Recent samples for the scatter (first feature and target). */
   recent: RecentSchema,
   clients: v.number(),
   /** Set when training stopped because the run diverged; null while it is healthy. */
   diverged: v.nullable(DivergedSchema),
+  /** Where each contestant of `config.contestants` is. */
+  contestants: contestantStatuses,
   /**
    * Which history `seq` counts in, when the server can resume: a client that reconnects
    * with `?seq=S&epoch=E` (the last it saw) gets exactly the frames after `S`, or a
@@ -155,6 +275,8 @@ export const ParamsUpdateSchema = v.object({
   truth: v.nullable(numbers),
   /** Samples drawn since the previous update (at most 32, evenly thinned, 4 decimals). */
   recent: RecentSchema,
+  /** Where each contestant of `config.contestants` is. */
+  contestants: contestantStatuses,
 });
 export type ParamsUpdate = v.InferOutput<typeof ParamsUpdateSchema>;
 
@@ -167,6 +289,13 @@ export const STATE_REASONS = [
   'set-optimizer',
   'set-source',
   'diverged',
+  'set-rate',
+  'restore',
+  'add-contestant',
+  'remove-contestant',
+  'retune-contestant',
+  /** A contestant (not the primary) diverged: it stopped, the run goes on. */
+  'contestant-diverged',
 ] as const;
 
 /** Broadcast after accepted commands and when training diverges: the resulting state. */
@@ -186,6 +315,8 @@ export const StateChangedSchema = v.object({
   samples: v.number(),
   /** Set when training stopped because the run diverged; null while it is healthy. */
   diverged: v.nullable(DivergedSchema),
+  /** Where each contestant of `config.contestants` is. */
+  contestants: contestantStatuses,
 });
 export type StateChanged = v.InferOutput<typeof StateChangedSchema>;
 
@@ -305,8 +436,14 @@ export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
   const id = Object.hasOwn(input, 'id') ? (input as { id?: unknown }).id : undefined;
   const issue = result.issues[0];
   const path = issue?.path?.map((p) => describeKey(p.key)).join('.') || '(message)';
-  const expected = issue?.expected ? `expected ${clip(issue.expected, 120)}` : 'invalid';
-  const unknownKey = issue?.type === 'strict_object' || issue?.expected === 'never';
+  const hint = FIELD_HINTS[`${type}.${path}`];
+  const expected = hint
+    ? `expected ${hint}`
+    : issue?.expected
+      ? `expected ${clip(issue.expected, 120)}`
+      : 'invalid';
+  // A strict object reports a missing key and a surplus one alike; only a surplus one has input.
+  const unknownKey = issue?.expected === 'never' && issue.input !== undefined;
   return {
     ok: false,
     code: 'ADAMFLOW_ERR_INVALID_FIELD',

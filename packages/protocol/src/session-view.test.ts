@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { leaderboardOf } from './leaderboard.js';
 import type { Config, ParamsUpdate, Snapshot, StateChanged } from './messages.js';
 import { parseServerMessage } from './messages.js';
 import { applyServerMessage, emptySessionView, snapshotOfView } from './session-view.js';
@@ -97,6 +98,18 @@ describe('applyServerMessage', () => {
     expect(sourced.recent).toEqual({ x: [], y: [] });
   });
 
+  it('starts the history and the scatter over after a restore, even when the step goes forward', () => {
+    const running = fold([change('reset'), update(1), update(2)]);
+    const restored = applyServerMessage(running, change('restore', { step: 25, samples: 25 }));
+    expect(restored.history.step).toEqual([]);
+    expect(restored.lossEma).toBeNull();
+    expect(restored.recent).toEqual({ x: [], y: [] });
+    expect(restored.step).toBe(25);
+    const paced = applyServerMessage(running, change('set-rate', { step: 2, samples: 2 }));
+    expect(paced.history.step).toEqual([1, 2]);
+    expect(paced.recent.x).toEqual([1, 2]);
+  });
+
   it('bounds the history (evenly downsampled) and the scatter window', () => {
     const frames = [change('reset'), ...Array.from({ length: 100 }, (_, i) => update(i + 1))];
     const view = fold(frames, { historyLimit: 10, recentLimit: 7 });
@@ -144,5 +157,101 @@ describe('applyServerMessage', () => {
     expect(() => snapshotOfView(emptySessionView(), { seq: 0, time: 0, clients: 0 })).toThrow(
       /no configuration/,
     );
+  });
+});
+
+describe('the race in the view', () => {
+  const race = {
+    ...config,
+    contestants: [
+      {
+        id: 'c1',
+        name: 'sgd',
+        optimizer: 'sgd' as const,
+        options: { lr: 0.01 },
+        colour: 1,
+        diverged: null,
+      },
+      {
+        id: 'c2',
+        name: 'rmsprop',
+        optimizer: 'rmsprop' as const,
+        options: { lr: 0.01 },
+        colour: 2,
+        diverged: null,
+      },
+    ],
+  };
+  const status = (id: string, lossEma: number | null, steps = 1) => ({
+    id,
+    params: [lossEma ?? 0, 1],
+    loss: lossEma,
+    lossEma,
+    steps,
+  });
+
+  it("keeps each contestant's columns beside the history, null before it entered", () => {
+    const view = fold([
+      change('reset', { config: { ...race, contestants: [race.contestants[0]!] } }),
+      update(1, { contestants: [status('c1', 5)] }),
+      change('add-contestant', { config: race, step: 1, samples: 1 }),
+      update(2, { contestants: [status('c1', 4), status('c2', 3)] }),
+    ]);
+    expect(view.history.contestants).toEqual([
+      {
+        id: 'c1',
+        lossEma: [5, 4],
+        params: [
+          [5, 4],
+          [1, 1],
+        ],
+      },
+      {
+        id: 'c2',
+        lossEma: [null, 3],
+        params: [
+          [null, 3],
+          [null, 1],
+        ],
+      },
+    ]);
+    const removed = applyServerMessage(
+      applyServerMessage(
+        view,
+        change('remove-contestant', {
+          config: { ...race, contestants: [race.contestants[1]!] },
+          step: 2,
+          samples: 2,
+          contestants: [status('c2', 3)],
+        }),
+      ),
+      update(3, { contestants: [status('c2', 2)] }),
+    );
+    expect(removed.history.contestants.map((columns) => columns.id)).toEqual(['c2']);
+    const snapshot = snapshotOfView(removed, { seq: 1, time: 1, clients: 1 });
+    expect(parseServerMessage(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
+  });
+
+  it('ranks by rolling loss, diverged and unscored last, ties in entry order', () => {
+    const diverged = {
+      code: 'ADAMFLOW_ERR_NON_FINITE_GRADIENT',
+      message: 'm',
+      step: 3,
+      samples: 3,
+    };
+    const withDiverged = {
+      ...race,
+      contestants: [race.contestants[0]!, { ...race.contestants[1]!, diverged }],
+    };
+    const view = fold([
+      change('reset', { config: withDiverged }),
+      update(1, { lossEma: 2, contestants: [status('c1', 0.5), status('c2', 0.1)] }),
+    ]);
+    expect(leaderboardOf(view).map((row) => [row.rank, row.id, row.lossEma])).toEqual([
+      [1, 'c1', 0.5],
+      [2, 'primary', 2],
+      [3, 'c2', null],
+    ]);
+    expect(leaderboardOf(emptySessionView())).toEqual([]);
   });
 });

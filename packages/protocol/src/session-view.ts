@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from './codes.js';
 import type {
   Config,
+  ContestantStatus,
   Diverged,
   ParamsUpdate,
   ServerMessage,
@@ -18,6 +19,15 @@ export interface ViewHistory {
   stride: number;
   /** Points offered since the history was last cleared. */
   offered: number;
+  /** Each contestant's rolling loss and parameters at the same points (null before it entered). */
+  contestants: ContestantHistory[];
+}
+
+/** One contestant's columns in a {@link ViewHistory}, aligned with its `step` column. */
+export interface ContestantHistory {
+  id: string;
+  lossEma: (number | null)[];
+  params: (number | null)[][];
 }
 
 /**
@@ -38,6 +48,8 @@ export interface SessionView {
   loss: number | null;
   lossEma: number | null;
   diverged: Diverged | null;
+  /** Where each contestant of `config.contestants` is (the primary one is the fields above). */
+  contestants: ContestantStatus[];
   history: ViewHistory;
   /** The latest samples for the scatter, oldest first (at most `recentLimit`). */
   recent: { x: number[]; y: number[] };
@@ -59,7 +71,14 @@ export interface SessionViewLimits {
 const DEFAULT_HISTORY = 1000;
 const DEFAULT_RECENT = 400;
 // The reasons after which a client starts its history over.
-const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set(['reset', 'set-source']);
+const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set([
+  'reset',
+  'set-source',
+  'restore',
+]);
+// The reasons after which the samples belong to another run: a new source, or a
+// checkpoint gone back to (which may have had another source).
+const NEW_DATA_REASONS: ReadonlySet<StateChanged['reason']> = new Set(['set-source', 'restore']);
 
 /**
  * The view before any frame: no configuration, nothing drawn.
@@ -82,6 +101,7 @@ export function emptySessionView(): SessionView {
     loss: null,
     lossEma: null,
     diverged: null,
+    contestants: [],
     history: emptyHistory(0),
     recent: { x: [], y: [] },
     seq: 0,
@@ -95,7 +115,8 @@ export function emptySessionView(): SessionView {
  * state, pure (no I/O, the input view is never changed), shared by the server, the
  * page and any relay. A `snapshot` replaces the view; a `params-update` moves it on
  * (a history point, the new samples); a `state-changed` sets the configuration and,
- * after `reset`, `set-source` or a step count that went down, starts the history over.
+ * after `reset`, `set-source`, `restore` or a step count that went down, starts the
+ * history over (after `set-source` and `restore`, the recent samples too).
  * Acknowledgements and errors leave it as it is (the same object is returned).
  *
  * @param view - the view so far.
@@ -166,10 +187,12 @@ export function snapshotOfView(
       params: history.params,
       stride: history.stride,
       offered: history.offered,
+      contestants: history.contestants,
     },
     recent: view.recent,
     clients: stamp.clients,
     diverged: view.diverged,
+    contestants: view.contestants,
   };
 }
 
@@ -186,6 +209,7 @@ function fromSnapshot(snapshot: Snapshot, limits: SessionViewLimits): SessionVie
     loss: snapshot.loss,
     lossEma: snapshot.lossEma,
     diverged: snapshot.diverged,
+    contestants: snapshot.contestants ?? [],
     history: {
       step: history.step,
       loss: history.loss,
@@ -197,6 +221,7 @@ function fromSnapshot(snapshot: Snapshot, limits: SessionViewLimits): SessionVie
           : snapshot.params.map(() => history.step.map(() => Number.NaN)),
       stride: history.stride ?? 1,
       offered: history.offered ?? history.step.length,
+      contestants: history.contestants ?? [],
     },
     recent: {
       x: snapshot.recent.x.slice(-recentLimit),
@@ -217,14 +242,12 @@ function applyUpdate(
   // (in memory, before serializing) gets its frame ignored rather than drawn.
   if (!update.params.every(Number.isFinite)) return view;
   const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
+  const contestants = update.contestants ?? view.contestants;
   const history =
     update.loss !== null && update.lossEma !== null
       ? addPoint(
           view.history,
-          update.step,
-          update.loss,
-          update.lossEma,
-          update.params,
+          { ...update, loss: update.loss, lossEma: update.lossEma, contestants },
           limits.historyLimit ?? DEFAULT_HISTORY,
         )
       : view.history;
@@ -237,6 +260,7 @@ function applyUpdate(
     samplesPerSecond: update.samplesPerSecond,
     loss: update.loss,
     lossEma: update.lossEma,
+    contestants,
     history,
     recent: {
       x: appendWindow(view.recent.x, update.recent.x, recentLimit),
@@ -259,10 +283,11 @@ function applyStateChanged(view: SessionView, change: StateChanged): SessionView
     // Nothing is trained while paused: no rate to show.
     samplesPerSecond: change.config.paused ? 0 : view.samplesPerSecond,
     diverged: change.diverged,
+    contestants: change.contestants ?? [],
     ...(restarted
       ? { loss: null, lossEma: null, history: emptyHistory(change.params.length) }
       : {}),
-    ...(change.reason === 'set-source' ? { recent: { x: [], y: [] } } : {}),
+    ...(NEW_DATA_REASONS.has(change.reason) ? { recent: { x: [], y: [] } } : {}),
     seq: change.seq,
     time: change.time,
   };
@@ -276,7 +301,17 @@ function emptyHistory(parameters: number): ViewHistory {
     params: Array.from({ length: parameters }, () => []),
     stride: 1,
     offered: 0,
+    contestants: [],
   };
+}
+
+/** A history point: the primary contestant's numbers and every other contestant's. */
+interface Point {
+  step: number;
+  loss: number;
+  lossEma: number;
+  params: number[];
+  contestants: ContestantStatus[];
 }
 
 /**
@@ -284,27 +319,33 @@ function emptyHistory(parameters: number): ViewHistory {
  * full, every other point goes and the stride doubles, so it always spans the whole
  * run at roughly even spacing.
  */
-function addPoint(
-  history: ViewHistory,
-  step: number,
-  loss: number,
-  lossEma: number,
-  params: number[],
-  limit: number,
-): ViewHistory {
+function addPoint(history: ViewHistory, point: Point, limit: number): ViewHistory {
   // A new parameter count (another source) starts the history over.
-  const base = history.params.length === params.length ? history : emptyHistory(params.length);
+  const base =
+    history.params.length === point.params.length ? history : emptyHistory(point.params.length);
   if (base.offered % base.stride !== 0) return { ...base, offered: base.offered + 1 };
+  const length = base.step.length;
   let next: ViewHistory = {
-    step: [...base.step, step],
-    loss: [...base.loss, loss],
-    lossEma: [...base.lossEma, lossEma],
-    params: base.params.map((column, j) => [...column, params[j]!]),
+    step: [...base.step, point.step],
+    loss: [...base.loss, point.loss],
+    lossEma: [...base.lossEma, point.lossEma],
+    params: base.params.map((column, j) => [...column, point.params[j]!]),
     stride: base.stride,
     offered: base.offered + 1,
+    // The contestants of this point; one that just entered has nothing before it.
+    contestants: point.contestants.map((status) => {
+      const kept = base.contestants.find((columns) => columns.id === status.id);
+      const before = (column: (number | null)[] | undefined) =>
+        column?.length === length ? column : new Array<null>(length).fill(null);
+      return {
+        id: status.id,
+        lossEma: [...before(kept?.lossEma), status.lossEma],
+        params: point.params.map((_, j) => [...before(kept?.params[j]), status.params[j] ?? null]),
+      };
+    }),
   };
   if (next.step.length >= limit) {
-    const even = (_: number, i: number) => i % 2 === 0;
+    const even = <T>(_: T, i: number) => i % 2 === 0;
     next = {
       step: next.step.filter(even),
       loss: next.loss.filter(even),
@@ -312,6 +353,11 @@ function addPoint(
       params: next.params.map((column) => column.filter(even)),
       stride: next.stride * 2,
       offered: next.offered,
+      contestants: next.contestants.map((columns) => ({
+        id: columns.id,
+        lossEma: columns.lossEma.filter(even),
+        params: columns.params.map((column) => column.filter(even)),
+      })),
     };
   }
   return next;

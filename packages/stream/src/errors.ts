@@ -22,7 +22,11 @@ export type StreamErrorCode =
   /** Training diverged: the parameters or the loss stopped being finite numbers. */
   | 'ADAMFLOW_ERR_DIVERGED'
   /** A data file changed since the position a resume starts from was taken. */
-  | 'ADAMFLOW_ERR_SOURCE_CHANGED';
+  | 'ADAMFLOW_ERR_SOURCE_CHANGED'
+  /** A checkpoint, or a resume from one, was asked of a stream that cannot say where it stands (no `position()`). */
+  | 'ADAMFLOW_ERR_SOURCE_NOT_RESUMABLE'
+  /** An Observable pushed more samples ahead of a session than it may hold (`maxBuffered`). */
+  | 'ADAMFLOW_ERR_BUFFER_OVERFLOW';
 
 /** Where in the data a {@link StreamError} happened, when it is about a row. */
 export interface ErrorLocation {

@@ -40,6 +40,15 @@ export {
   multilinearSource,
   sampleSource,
 } from './sources.js';
+export type { CataloguedSource, SourceName } from './source-catalogue.js';
+export {
+  DRIFT_CHANGE,
+  findSource,
+  sourceAliases,
+  sourceCatalogue,
+  sourceNames,
+  trueParams,
+} from './source-catalogue.js';
 export type { RandomState } from './random.js';
 export { Random } from './random.js';
 export type { PumpOptions } from './pump.js';
@@ -160,8 +169,14 @@ export type {
   SessionConfig,
   SessionEvent,
   SessionPosition,
+  StreamSessionCheckpoint,
+  StreamSessionConfig,
+  StreamSessionEvent,
+  StreamSessionOptions,
+  StreamSourceInfo,
   TrainSessionOptions,
 } from './train-session.js';
+export type { SampleStream } from './session-feed.js';
 export { trainSession } from './train-session.js';
 
 // Errors

@@ -110,7 +110,10 @@ describe('README examples that start with an import, compiled against src', () =
         compilerOptions: {
           noEmit: true,
           types: ['node'],
-          paths: { '@adamflow/stream': ['../../src/index.ts'] },
+          paths: {
+            '@adamflow/stream': ['../../src/index.ts'],
+            '@adamflow/stream/catalogue': ['../../src/source-catalogue.ts'],
+          },
         },
         files,
       }),
