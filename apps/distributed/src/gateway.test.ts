@@ -266,8 +266,8 @@ describe('adamflow gateway', () => {
         code: 'ADAMFLOW_ERR_UNAUTHORIZED',
       });
       // The trainer may still be taking its lease: a refusal then says so, and a retry gets through.
-      let paused = await (send({ type: 'pause', id: 'pause-1', token: 'right' }),
-      answer('pause-1'));
+      send({ type: 'pause', id: 'pause-1', token: 'right' });
+      let paused = await answer('pause-1');
       for (let attempt = 2; paused?.type === 'error' && attempt < 60; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         const id = `pause-${attempt}`;
