@@ -585,7 +585,8 @@ function onMessage(message: ToTrainer): void {
       post({ type: 'checkpoint-result', id: message.id, checkpoint: checkpoint() });
       return;
     case 'restore':
-      return restoreCommand(message.id, message.from);
+      restoreCommand(message.id, message.from);
+      return;
     case 'stop':
       if (reportTimer) clearInterval(reportTimer);
       subscription?.unsubscribe();
