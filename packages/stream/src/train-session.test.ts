@@ -256,7 +256,7 @@ describe('trainSession on a stream of your own', () => {
     ]);
     expect(checkpoint!.samples).toBeGreaterThan(0);
     expect(checkpoint!.samples).toBeLessThan(N);
-    expect(checkpoint!.position).toEqual({ rows: checkpoint!.samples });
+    expect(checkpoint!.position).toMatchObject({ rows: checkpoint!.samples });
     const resumed = await lastValueFrom(
       trainSession({
         source: csv(checkpoint!.position),
