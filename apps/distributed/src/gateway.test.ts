@@ -287,8 +287,21 @@ describe('adamflow gateway', () => {
       expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
       expect(String(refused?.['message'])).toContain('distributed mode');
       // The dashboard's newer commands are refused too (a set-rate must not resume the run).
-      for (const type of ['set-rate', 'checkpoint', 'restore']) {
-        send({ type, ...(type === 'set-rate' ? { rate: 10 } : {}), id: type, token: 'right' });
+      const fields: Record<string, object> = {
+        'set-rate': { rate: 10 },
+        'add-contestant': { optimizer: 'sgd' },
+        'remove-contestant': { contestant: 'c1' },
+        'retune-contestant': { contestant: 'c1', options: { lr: 0.1 } },
+      };
+      for (const type of [
+        'set-rate',
+        'checkpoint',
+        'restore',
+        'add-contestant',
+        'remove-contestant',
+        'retune-contestant',
+      ]) {
+        send({ type, ...fields[type], id: type, token: 'right' });
         const answered = await answer(type);
         expect(answered).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
         expect(String(answered?.['message'])).toContain('distributed mode');

@@ -18,6 +18,10 @@ export interface CommandReply {
 /** The largest command request a trainer reads (a command is a few dozen bytes). */
 export const MAX_COMMAND_BYTES = 4096;
 
+// A session trains one learner from its stream; a race would be state no log records.
+const RACE_REFUSAL =
+  'not available in the distributed mode (a session trains one optimizer); race optimizers in the dashboard, or train one session per optimizer';
+
 /**
  * Why the distributed trainer refuses some commands. The ones that change training
  * (`set-lr`, `set-optimizer`, `reset`) are accepted: they are recorded in the
@@ -37,6 +41,9 @@ export const REFUSED_IN_DISTRIBUTED_MODE: Readonly<Record<string, string>> = Obj
     'not available in the distributed mode (the trainer checkpoints to the session by itself); see --checkpoint-samples and --checkpoint-ms',
   restore:
     'not available in the distributed mode (a restarted trainer must replay bitwise); train another session',
+  'add-contestant': RACE_REFUSAL,
+  'remove-contestant': RACE_REFUSAL,
+  'retune-contestant': RACE_REFUSAL,
 });
 
 /** The queue group trainers answer in: one request reaches one trainer. */
