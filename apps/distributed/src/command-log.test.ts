@@ -50,14 +50,43 @@ async function commandLog(session: string): Promise<CommandLogEntry[]> {
   return entries;
 }
 
+/**
+ * Asks until a trainer answers: a restarted trainer that resumed at the very position the
+ * test waits for reports that checkpoint (its claim) before it subscribes to commands.
+ * Bounded (30 s); only "nobody is subscribed" is asked again.
+ */
+async function answered<T>(ask: () => Promise<T | 'no trainer'>): Promise<T> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const reply = await ask();
+    if (reply !== 'no trainer') return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no trainer answered commands within 30 s');
+}
+
 /** Sends a raw request to the session's trainer, as a gateway would forward it. */
-async function request(session: string, body: unknown): Promise<{ ok: boolean; message?: string }> {
-  const reply = await nats.nc.request(
-    sessionNames(session).commandsSubject,
-    encoder.encode(JSON.stringify(body)),
-    { timeout: 10_000 },
-  );
-  return JSON.parse(decoder.decode(reply.data)) as { ok: boolean; message?: string };
+function request(session: string, body: unknown): Promise<{ ok: boolean; message?: string }> {
+  return answered(async () => {
+    try {
+      const reply = await nats.nc.request(
+        sessionNames(session).commandsSubject,
+        encoder.encode(JSON.stringify(body)),
+        { timeout: 10_000 },
+      );
+      return JSON.parse(decoder.decode(reply.data)) as { ok: boolean; message?: string };
+    } catch (error) {
+      if (String((error as Error)?.message).includes('no responders')) return 'no trainer';
+      throw error;
+    }
+  });
+}
+
+/** `sendCommand` as the gateway calls it, asked again while no trainer is subscribed. */
+function sendAnswered(session: string, body: Command): Promise<{ ok: boolean; message?: string }> {
+  return answered(async () => {
+    const reply = await sendCommand(nats.nc, sessionNames(session), body, 10_000);
+    return !reply.ok && /no trainer is running/.test(reply.message ?? '') ? 'no trainer' : reply;
+  });
 }
 
 describe('CommandLog', () => {
@@ -123,7 +152,7 @@ describe('viewers commands in the distributed mode', () => {
         refusals.push(await request(session, { type: 'set-source', source: 'drift' }));
         refusals.push(await request(session, { type: 'set-optimizer', optimizer: 'nope' }));
       }
-      replies.push(await sendCommand(nats.nc, sessionNames(session), command, 10_000));
+      replies.push(await sendAnswered(session, command));
       if (kill === 'after-ack') {
         // Most likely before any checkpoint holds the command: the restart replays it.
         trainer.child.kill('SIGKILL');
