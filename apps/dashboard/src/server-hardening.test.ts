@@ -457,8 +457,10 @@ describe('dashboard server: limits across connections', () => {
       const applied = after.commandsApplied - before.commandsApplied;
       expect(served).toBeLessThanOrEqual(20 + 10 * during.seconds);
       expect(applied).toBeLessThanOrEqual(40 + 20 * during.seconds);
-      // State changes are merged: at most one per broadcast tick (30 Hz).
-      expect(during.medianStateGap).toBeGreaterThanOrEqual(1000 / 32);
+      // State changes are merged: at most one per broadcast tick (30 Hz, 33 ms apart). A
+      // loaded machine runs a late tick and then an on-time one closer together, so the
+      // bound is half a tick; one state change per applied command would be far closer.
+      expect(during.medianStateGap).toBeGreaterThanOrEqual(1000 / 60);
       // So a viewer keeps most of its updates: unprotected it got 0.3/s of 30/s (and
       // 110 state changes/s).
       expect(during.updates).toBeGreaterThan(baseline.updates / 4);
