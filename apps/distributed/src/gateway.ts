@@ -73,6 +73,12 @@ export interface GatewayOptions {
   webRoot?: string;
   /** Where to log; lines are cut and rate limited per kind. Default nowhere. */
   log?: (line: string) => void;
+  /**
+   * For tests only: a deliberately broken gateway that ignores a viewer's resume
+   * position and starts it at the live edge without a snapshot (a silent gap), so a
+   * test can show its gap checker catches one. Never set it otherwise.
+   */
+  brokenResumeForTests?: boolean;
 }
 
 /** Live counters, for tests and `/healthz`. */
@@ -312,7 +318,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const feed = await pending;
     if (feed === undefined) return refuseUpgrade(socket, 404, 'Not Found');
     const plan: ResumePlan | undefined =
-      query.seq === undefined ? undefined : await feed.resume(query.seq, query.epoch ?? '');
+      query.seq === undefined
+        ? undefined
+        : options.brokenResumeForTests
+          ? { kind: 'replay', frames: [] }
+          : await feed.resume(query.seq, query.epoch ?? '');
     if (shuttingDown || socket.destroyed) {
       socket.destroy();
       return;
