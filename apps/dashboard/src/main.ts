@@ -14,6 +14,17 @@ function checkpointFromEnv(text: string | undefined): string | undefined {
   return resolve(text === undefined || text === '' ? DEFAULT_CHECKPOINT : text);
 }
 
+function intervalFromEnv(text: string | undefined): number {
+  if (text === undefined || text === '') return 5000;
+  const ms = Number(text);
+  if (!(Number.isInteger(ms) && ms >= 100 && ms <= 86_400_000)) {
+    throw new RangeError(
+      `ADAMFLOW_CHECKPOINT_MS must be a whole number of milliseconds from 100 to 86400000, got ${JSON.stringify(text)}`,
+    );
+  }
+  return ms;
+}
+
 function freshFromEnv(text: string | undefined): boolean {
   if (text === undefined || text === '' || text === '0') return false;
   if (text === '1') return true;
@@ -61,6 +72,7 @@ try {
     allowedOrigins: (process.env['ADAMFLOW_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean),
     checkpointFile: checkpointFromEnv(process.env['ADAMFLOW_CHECKPOINT']),
     fresh: freshFromEnv(process.env['ADAMFLOW_FRESH']),
+    checkpointIntervalMs: intervalFromEnv(process.env['ADAMFLOW_CHECKPOINT_MS']),
     log: (line) => console.error(`[adamflow] ${line}`),
   });
   console.log(`adamflow dashboard: ${server.url}  (WebSocket ${server.wsUrl})`);

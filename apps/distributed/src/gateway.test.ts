@@ -184,10 +184,11 @@ describe('adamflow gateway', () => {
     // Stop reading: the kernel's buffers fill, then the gateway's send buffer.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const fast = await Promise.all(range(1, 3).map(() => viewer(at, 'session=slow')));
-    // 120 frames of ~100 KB: far more than the socket buffers of the slow one hold.
-    await publish('slow', 1, 120, 5000);
-    await Promise.all(fast.map((v) => v.until((f) => f.seq === 120)));
-    for (const v of fast) expect(seqs(v.frames)).toEqual(range(1, 120));
+    // 300 frames of ~100 KB: far more than the slow one's socket buffers hold (loopback's
+    // autotuned buffers can take several MB each way, which 120 frames barely passed).
+    await publish('slow', 1, 300, 5000);
+    await Promise.all(fast.map((v) => v.until((f) => f.seq === 300)));
+    for (const v of fast) expect(seqs(v.frames)).toEqual(range(1, 300));
     expect(at.stats().skippedFrames).toBeGreaterThan(0);
     slow.ws.terminate();
   });
