@@ -22,6 +22,53 @@ export interface ClientRegistryOptions {
   log: (kind: string, line: string) => void;
 }
 
+/** The per-connection and per-address limits a server takes, each optional (see {@link registryOptions}). */
+export interface ConnectionLimits {
+  highWaterMark?: number;
+  stuckTimeoutMs?: number;
+  heartbeatMs?: number;
+  rateLimit?: RateLimit;
+  maxConnectionsPerAddress?: number;
+  connectRate?: RateLimit;
+  tokenGuesses?: RateLimit;
+}
+
+/**
+ * A registry's options from a server's optional limits, with the defaults every server
+ * shares (the dashboard and the gateway alike): 256 KiB high-water mark, 10 s stuck
+ * timeout and heartbeat, 20 messages burst at 10/s per connection, 64 connections and
+ * 16 new ones a second (burst 64) per address, 10 wrong tokens then 1/s per address.
+ *
+ * @param limits - the server's options; absent fields take the defaults.
+ * @param maxClients - open connections in all.
+ * @param log - where to log, by kind.
+ * @returns the options for {@link ClientRegistry}.
+ * @example
+ * ```ts
+ * const registry = new ClientRegistry(registryOptions({ heartbeatMs: 5000 }, 1024, log), onMessage);
+ * ```
+ */
+export function registryOptions(
+  limits: ConnectionLimits,
+  maxClients: number,
+  log: (kind: string, line: string) => void,
+): ClientRegistryOptions {
+  return {
+    highWaterMark: limits.highWaterMark ?? 256 * 1024,
+    stuckTimeoutMs: limits.stuckTimeoutMs ?? 10_000,
+    heartbeatMs: limits.heartbeatMs ?? 10_000,
+    rateLimit: limits.rateLimit ?? { capacity: 20, perSecond: 10 },
+    maxClients,
+    addresses: {
+      connections: limits.maxConnectionsPerAddress ?? 64,
+      connects: limits.connectRate ?? { capacity: 64, perSecond: 16 },
+      tokenChecks: limits.tokenGuesses ?? { capacity: 10, perSecond: 1 },
+      addresses: 10_000,
+    },
+    log,
+  };
+}
+
 /** One connected client. */
 export interface Client {
   readonly ws: WebSocket;

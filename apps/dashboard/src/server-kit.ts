@@ -27,8 +27,10 @@ export {
   type Client,
   ClientRegistry,
   type ClientRegistryOptions,
+  type ConnectionLimits,
   type Refusal,
   type RegistryStats,
+  registryOptions,
 } from './client-registry.js';
 export { ControlToken, MAX_TOKEN_LENGTH, type TokenRefusal } from './control-token.js';
 // HTTP

@@ -9,7 +9,7 @@ import { allowedOrigins } from './allowed-origins.js';
 import { BoundedLog, peerText } from './bounded-log.js';
 import { readCheckpointFile, setCheckpointAside, writeCheckpointFile } from './checkpoint-file.js';
 import { ClientMessages } from './client-messages.js';
-import { ClientRegistry } from './client-registry.js';
+import { ClientRegistry, registryOptions } from './client-registry.js';
 import { ControlToken } from './control-token.js';
 import { answerRequest, type PageContext, refuseUpgrade, respond } from './http-answers.js';
 import type { RateLimit } from './rate-limiter.js';
@@ -173,20 +173,7 @@ export async function startDashboardServer(
     ...(options.recentLimit === undefined ? {} : { recentLimit: options.recentLimit }),
   });
   const registry = new ClientRegistry(
-    {
-      highWaterMark: options.highWaterMark ?? 256 * 1024,
-      stuckTimeoutMs: options.stuckTimeoutMs ?? 10_000,
-      heartbeatMs: options.heartbeatMs ?? 10_000,
-      rateLimit: options.rateLimit ?? { capacity: 20, perSecond: 10 },
-      maxClients,
-      addresses: {
-        connections: options.maxConnectionsPerAddress ?? 64,
-        connects: options.connectRate ?? { capacity: 64, perSecond: 16 },
-        tokenChecks: options.tokenGuesses ?? { capacity: 10, perSecond: 1 },
-        addresses: 10_000,
-      },
-      log,
-    },
+    registryOptions(options, maxClients, log),
     (client, data, isBinary) => messages.handle(client, data, isBinary),
   );
   const messages = new ClientMessages({

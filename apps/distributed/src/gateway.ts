@@ -16,6 +16,7 @@ import {
   type RateLimit,
   type RegistryStats,
   refuseUpgrade,
+  registryOptions,
   respond,
 } from '@adamflow/dashboard/server-kit';
 import { CloseCode } from '@adamflow/protocol';
@@ -148,20 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const idleMs = options.idleMs ?? 30_000;
   const counters = { resumed: 0, resets: 0, skippedMessages: 0 };
   const registry = new ClientRegistry(
-    {
-      highWaterMark,
-      stuckTimeoutMs: options.stuckTimeoutMs ?? 10_000,
-      heartbeatMs: options.heartbeatMs ?? 10_000,
-      rateLimit: options.rateLimit ?? { capacity: 20, perSecond: 10 },
-      maxClients,
-      addresses: {
-        connections: options.maxConnectionsPerAddress ?? 64,
-        connects: options.connectRate ?? { capacity: 64, perSecond: 16 },
-        tokenChecks: options.tokenGuesses ?? { capacity: 10, perSecond: 1 },
-        addresses: 10_000,
-      },
-      log,
-    },
+    registryOptions(options, maxClients, log),
     (client, data, isBinary) => messages.handle(client, data, isBinary),
   );
   const feeds = new Map<
