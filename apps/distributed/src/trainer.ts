@@ -323,6 +323,7 @@ async function trainHeld(
       }
     }
     if (fatal) throw fatal;
+    if (learner.samples >= until && offset === 0) await updates.last(sequence, learner);
     await save(false);
     emit({ event: 'done', samples: learner.samples, step: learner.steps });
     return { samples: learner.samples, step: learner.steps, params: Array.from(learner.params) };
