@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DashboardServer, DashboardServerOptions } from './server.js';
+import type { DashboardServerOptions } from './server.js';
 import {
   command,
   isType,
@@ -18,11 +18,8 @@ import {
   stateChanged,
   updateBeyond,
 } from './test-client.js';
+import { withServer } from './test-server.js';
 import type { DashboardCheckpoint } from './trainer-messages.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
 
 const dirs: string[] = [];
 async function tempFile(): Promise<string> {
@@ -34,24 +31,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `body` against a server started with `options`, and closes the server after. */
-async function withServer(
-  options: DashboardServerOptions,
-  body: (server: DashboardServer) => Promise<void>,
-): Promise<void> {
-  // A long interval: only the commands (and close) write the file.
-  const server = await startDashboardServer({
-    port: 0,
-    rate: 4000,
-    checkpointIntervalMs: 600_000,
-    ...options,
-  });
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
-}
+/** A server for `body` whose checkpoint file only the commands (and close) write. */
+const withRun = (options: DashboardServerOptions, body: Parameters<typeof withServer>[1]) =>
+  withServer({ checkpointIntervalMs: 600_000, ...options }, body);
 
 const readCheckpoint = async (file: string) =>
   JSON.parse(await readFile(file, 'utf8')) as DashboardCheckpoint;
@@ -92,7 +74,7 @@ const REJECTED = { type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' } as con
 describe('checkpoint and restore', () => {
   it('checkpoint writes the file before its ack; restore goes back to it exactly', async () => {
     const file = await tempFile();
-    await withServer({ checkpointFile: file }, async (server) => {
+    await withRun({ checkpointFile: file }, async (server) => {
       const actor = await record(server.wsUrl);
       const watcher = await record(server.wsUrl);
       await actor.next(updateBeyond(1000));
@@ -133,7 +115,7 @@ describe('checkpoint and restore', () => {
 
   it('restore brings a diverged run back to the last healthy checkpoint', async () => {
     const file = await tempFile();
-    await withServer({ checkpointFile: file }, async (server) => {
+    await withRun({ checkpointFile: file }, async (server) => {
       const client = await record(server.wsUrl);
       const saved = await checkpointPast(client, 500, file);
       await command(client, { type: 'set-optimizer', optimizer: 'sgd', lr: 1 }, 'o');
@@ -151,7 +133,7 @@ describe('checkpoint and restore', () => {
   });
 
   it('refuses with a reason: no file kept, nothing written yet, a file that cannot be used', async () => {
-    await withServer({}, async (none) => {
+    await withRun({}, async (none) => {
       const client = await record(none.wsUrl);
       for (const type of ['checkpoint', 'restore']) {
         expect(await command(client, { type }, type)).toMatchObject({
@@ -163,7 +145,7 @@ describe('checkpoint and restore', () => {
     });
 
     const file = await tempFile();
-    await withServer({ checkpointFile: file, fresh: true }, async (server) => {
+    await withRun({ checkpointFile: file, fresh: true }, async (server) => {
       const client = await record(server.wsUrl);
       expect(await command(client, { type: 'restore' }, 'r1')).toMatchObject({
         ...REJECTED,
@@ -180,7 +162,7 @@ describe('checkpoint and restore', () => {
 
   it('a checkpoint the trainer refuses leaves the run exactly as it was', async () => {
     const file = await tempFile();
-    await withServer({ checkpointFile: file }, async (server) => {
+    await withRun({ checkpointFile: file }, async (server) => {
       const client = await record(server.wsUrl);
       // Passes the file's checks, but the session inside has three parameters for a
       // two-parameter model; were its offset taken, the sample count would jump by 1e9.
@@ -214,7 +196,7 @@ describe('checkpoint and restore', () => {
 
   it('with a control token, both need it: no file written, no run moved without it', async () => {
     const file = await tempFile();
-    await withServer({ checkpointFile: file, token: 's3cret' }, async (server) => {
+    await withRun({ checkpointFile: file, token: 's3cret' }, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(updateBeyond(300));
       expect(await command(client, { type: 'checkpoint' }, 'c1')).toMatchObject({
@@ -244,7 +226,7 @@ describe('checkpoint and restore', () => {
   it('both count against the command budget; checkpoints asked for at once share writes', async () => {
     const file = await tempFile();
     const budget = { capacity: 6, perSecond: 0.01 };
-    await withServer({ checkpointFile: file, commandBudget: budget }, async (server) => {
+    await withRun({ checkpointFile: file, commandBudget: budget }, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(updateBeyond(300));
       const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];

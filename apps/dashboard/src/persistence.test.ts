@@ -17,11 +17,8 @@ import {
   stateChanged,
   updateBeyond,
 } from './test-client.js';
+import { startTestServer as start } from './test-server.js';
 import type { DashboardCheckpoint } from './trainer-messages.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -32,9 +29,6 @@ async function tempDir(): Promise<string> {
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-const start = (options: DashboardServerOptions) =>
-  startDashboardServer({ port: 0, rate: 4000, ...options });
 
 /** A server whose log lines are kept, with a way to wait for one. */
 async function serverWithLog(options: DashboardServerOptions) {
