@@ -2,18 +2,17 @@
 // the controls never cover a chart, no number is cut, the loss chart's log axis draws a
 // few grid lines and not a band of them, and every control can be reached, seen focused,
 // named and worked with the keyboard alone.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DashboardBrowser,
+  saveScreenshot,
+  startDashboardBrowser,
+} from './testing/dashboard-browser.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', 'test-results');
-const main = createRequire(import.meta.url).resolve('@adamflow/dashboard/main');
 const WIDTHS = [
   { width: 390, height: 844 },
   { width: 1440, height: 900 },
@@ -34,13 +33,8 @@ const CHARTS = ['scatter', 'loss', 'params'];
 // The run's checkpoint file, for the save and restore buttons: in a directory of its own,
 // removed afterwards, and never read at start (ADAMFLOW_FRESH).
 const checkpointDir = mkdtempSync(join(tmpdir(), 'adamflow-page-'));
-let server: ChildProcess;
-let url: string;
-let browser: Browser;
+let dashboard: DashboardBrowser;
 const pages = new Map<number, Page>();
-const consoleErrors: string[] = [];
-// Every `error` frame the server sent to any page.
-const errorFrames: string[] = [];
 // The step of every state-changed after a restore that the server sent to any page.
 const restoredSteps: number[] = [];
 
@@ -101,52 +95,25 @@ function recordCanvasSegments(): void {
 }
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ADAMFLOW_RATE: '3000',
-      ADAMFLOW_CHECKPOINT: join(checkpointDir, 'run.json'),
-      ADAMFLOW_FRESH: '1',
-      // Only the Save button writes the file, so Restore goes back to exactly that one.
-      ADAMFLOW_CHECKPOINT_MS: '3600000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      const match = /adamflow dashboard: (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`dashboard exited with ${code}: ${output}`)));
-    setTimeout(() => reject(new Error(`dashboard did not print its URL: ${output}`)), 60_000);
-  });
-  browser = await chromium.launch({
-    executablePath: process.env['ADAMFLOW_CHROMIUM'] ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  dashboard = await startDashboardBrowser({
+    ADAMFLOW_RATE: '3000',
+    ADAMFLOW_CHECKPOINT: join(checkpointDir, 'run.json'),
+    ADAMFLOW_FRESH: '1',
+    // Only the Save button writes the file, so Restore goes back to exactly that one.
+    ADAMFLOW_CHECKPOINT_MS: '3600000',
   });
   for (const viewport of WIDTHS) {
-    const page = await browser.newPage({ viewport });
-    // These bounds only catch a hang: the browser, the server and its trainer share two cores.
-    page.setDefaultTimeout(60_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    const page = await dashboard.openPage(viewport);
     page.on('websocket', (socket) =>
       socket.on('framereceived', ({ payload }) => {
         const text = String(payload);
-        if (text.includes('"type":"error"')) errorFrames.push(text);
         if (text.includes('"reason":"restore"')) {
           restoredSteps.push((JSON.parse(text) as { step: number }).step);
         }
       }),
     );
     await page.addInitScript(recordCanvasSegments);
-    await page.goto(url);
+    await page.goto(dashboard.url);
     await page.waitForSelector('body[data-status="live"]');
     pages.set(viewport.width, page);
   }
@@ -157,13 +124,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
+  try {
+    await dashboard?.close();
+  } finally {
+    rmSync(checkpointDir, { recursive: true, force: true });
   }
-  rmSync(checkpointDir, { recursive: true, force: true });
 });
 
 /** Runs `check` on the page at each width and returns what it found, keyed by width. */
@@ -368,7 +333,7 @@ describe('the page at 390 px and 1440 px', () => {
     const page = pages.get(390)!;
     const stepNow = () =>
       page.$eval('#scatter', (el) => Number((el as HTMLElement).dataset['step']));
-    errorFrames.length = 0;
+    dashboard.errorFrames.length = 0;
 
     await page.focus('#pause');
     await page.keyboard.press('Space');
@@ -453,17 +418,14 @@ describe('the page at 390 px and 1440 px', () => {
     expect(await page.inputValue('#token')).toBe('');
     await showTokenField(page, false);
 
-    expect(errorFrames).toEqual([]);
+    expect(dashboard.errorFrames).toEqual([]);
   });
 
   it('saves a screenshot at each width as a test artifact, with no errors in the console', async () => {
-    mkdirSync(artifacts, { recursive: true });
     await atEachWidth(async (page) => {
       await page.evaluate(() => window.scrollTo(0, 0));
-      const path = join(artifacts, `dashboard-${page.viewportSize()!.width}.png`);
-      await page.screenshot({ path, fullPage: true });
-      console.log(`[e2e] screenshot: ${path}`);
+      await saveScreenshot(page, `dashboard-${page.viewportSize()!.width}.png`);
     });
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 });

@@ -1,66 +1,25 @@
 // End to end: the dashboard's own start command (dist/main.js, PORT=0), Debian's
 // Chromium driven by playwright-core, the page converging, its controls working.
 // scripts/prepare-browser.mjs (run by `pnpm test`) installs Chromium when it is missing.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DashboardBrowser,
+  saveScreenshot,
+  startDashboardBrowser,
+} from './testing/dashboard-browser.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', 'test-results');
-const main = createRequire(import.meta.url).resolve('@adamflow/dashboard/main');
-let server: ChildProcess;
-let url: string;
-let browser: Browser;
+let dashboard: DashboardBrowser;
 let page: Page;
-const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [main], {
-    // A run of its own: no checkpoint file read at start or left behind.
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ADAMFLOW_RATE: '3000',
-      ADAMFLOW_CHECKPOINT: 'none',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      const match = /adamflow dashboard: (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`dashboard exited with ${code}: ${output}`)));
-    setTimeout(() => reject(new Error(`dashboard did not print its URL: ${output}`)), 60_000);
-  });
-  browser = await chromium.launch({
-    executablePath: process.env['ADAMFLOW_CHROMIUM'] ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  // Every wait below is for an event on the page; these bounds only catch a hang. On a
-  // busy machine the browser, the server and its trainer share two cores.
-  page.setDefaultTimeout(60_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  // A run of its own: no checkpoint file read at start or left behind.
+  dashboard = await startDashboardBrowser({ ADAMFLOW_RATE: '3000', ADAMFLOW_CHECKPOINT: 'none' });
+  page = await dashboard.openPage({ width: 1440, height: 1000 });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await dashboard?.close();
 });
 
 /** Waits until the page's fitted line is within 0.3 of y = 4 + 3x. */
@@ -86,7 +45,7 @@ const fitted = () =>
 
 describe('the dashboard in a real browser', () => {
   it('loads, goes live, and the fitted line converges towards y = 4 + 3x', async () => {
-    await page.goto(url);
+    await page.goto(dashboard.url);
     await page.waitForSelector('body[data-status="live"]');
     await converged();
     const line = await fitted();
@@ -175,17 +134,12 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('saves a screenshot as a test artifact, with no errors in the console', async () => {
-    mkdirSync(artifacts, { recursive: true });
-    const path = join(artifacts, 'dashboard.png');
     await page.waitForTimeout(1500);
-    await page.screenshot({ path, fullPage: true });
-    console.log(`[e2e] screenshot: ${path}`);
-    expect(consoleErrors).toEqual([]);
+    await saveScreenshot(page, 'dashboard.png');
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 
   it('the server shuts down cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await dashboard.stopServer()).toBe(0);
   });
 });

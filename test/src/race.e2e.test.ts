@@ -2,73 +2,28 @@
 // and removed from the page by keyboard and by their accessible names, their lines on
 // the scatter and their rows on the leaderboard coming and going, and the one-click
 // race of the classics in which Adam pulls ahead.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BROWSER_WAIT_MS,
+  type DashboardBrowser,
+  saveScreenshot,
+  startDashboardBrowser,
+} from './testing/dashboard-browser.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', 'test-results');
-const main = createRequire(import.meta.url).resolve('@adamflow/dashboard/main');
-let server: ChildProcess;
-let browser: Browser;
+let dashboard: DashboardBrowser;
 let page: Page;
-const consoleErrors: string[] = [];
-const errorFrames: string[] = [];
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [main], {
-    // A run of its own: no checkpoint file read at start or left behind.
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ADAMFLOW_RATE: '2000',
-      ADAMFLOW_CHECKPOINT: 'none',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      const match = /adamflow dashboard: (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`dashboard exited with ${code}: ${output}`)));
-    setTimeout(() => reject(new Error(`dashboard did not print its URL: ${output}`)), 60_000);
-  });
-  browser = await chromium.launch({
-    executablePath: process.env['ADAMFLOW_CHROMIUM'] ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-  // These bounds only catch a hang: the browser, the server and its trainer share two cores.
-  page.setDefaultTimeout(60_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
-  page.on('websocket', (socket) =>
-    socket.on('framereceived', ({ payload }) => {
-      const text = String(payload);
-      if (text.includes('"type":"error"')) errorFrames.push(text);
-    }),
-  );
-  await page.goto(url);
+  // A run of its own: no checkpoint file read at start or left behind.
+  dashboard = await startDashboardBrowser({ ADAMFLOW_RATE: '2000', ADAMFLOW_CHECKPOINT: 'none' });
+  page = await dashboard.openPage({ width: 1440, height: 1100 });
+  await page.goto(dashboard.url);
   await page.waitForSelector('body[data-status="live"]');
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await dashboard?.close();
 });
 
 /** The leaderboard as shown: [contestant id, name] in rank order. */
@@ -179,9 +134,9 @@ describe('the race on the page', () => {
   });
 
   it('at 390 px the race fits the width, and Tab reaches each of its controls with a visible ring', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    phone.setDefaultTimeout(60_000);
-    phone.on('pageerror', (error) => consoleErrors.push(error.message));
+    const phone = await dashboard.browser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.setDefaultTimeout(BROWSER_WAIT_MS);
+    phone.on('pageerror', (error) => dashboard.consoleErrors.push(error.message));
     try {
       await phone.goto(page.url());
       await phone.waitForSelector('#leaderboard tr[data-contestant="c4"]');
@@ -224,11 +179,8 @@ describe('the race on the page', () => {
   });
 
   it('saves a screenshot of the race as a test artifact, with no errors in the console', async () => {
-    mkdirSync(artifacts, { recursive: true });
-    const path = join(artifacts, 'dashboard-race.png');
-    await page.screenshot({ path, fullPage: true });
-    console.log(`[e2e] screenshot: ${path}`);
-    expect(consoleErrors).toEqual([]);
-    expect(errorFrames).toEqual([]);
+    await saveScreenshot(page, 'dashboard-race.png');
+    expect(dashboard.consoleErrors).toEqual([]);
+    expect(dashboard.errorFrames).toEqual([]);
   });
 });

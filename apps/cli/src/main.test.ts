@@ -15,27 +15,35 @@ const main = new URL('../dist/main.js', import.meta.url).pathname;
 const predict = new URL('../dist/predict.js', import.meta.url).pathname;
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+const runPredict = (...args: string[]) =>
+  spawnSync(process.execPath, [predict, ...args], { encoding: 'utf8' });
+/** Trains on the CSV file `data`, predicting its column `target`. */
+const train = (data: string, target: string, ...args: string[]) =>
+  run('--data', data, '--target', target, ...args);
 // River's Phishing dataset (packages/stream/fixtures/README.md says where it comes from).
 const PHISHING = new URL('../../../packages/stream/fixtures/phishing.csv.gz', import.meta.url)
   .pathname;
 const dir = mkdtempSync(join(tmpdir(), 'adamflow-cli-'));
-const RIVER = [
+
+/**
+ * River's Phishing pipeline, StandardScaler | LogisticRegression(optimizer), its intercept
+ * stepped by SGD(0.01), reporting `metrics` as JSON.
+ */
+const river = (optimizer: string[], metrics: string, data = PHISHING) => [
+  ...['--data', data, '--target', 'is_phishing', '--model', 'logistic', '--scale', 'standard'],
+  ...optimizer,
+  ...['--intercept-lr', '0.01', '--metrics', metrics, '--json'],
+];
+const SGD = (lr: string) => ['--optimizer', 'sgd', '--lr', lr];
+const RIVER = river(SGD('0.1'), 'accuracy');
+/** What --resume needs besides the checkpoint: the data, the target, --json. */
+const resumeArgs = (data: string, checkpoint: string) => [
   '--data',
-  PHISHING,
+  data,
   '--target',
   'is_phishing',
-  '--model',
-  'logistic',
-  '--scale',
-  'standard',
-  '--optimizer',
-  'sgd',
-  '--lr',
-  '0.1',
-  '--intercept-lr',
-  '0.01',
-  '--metrics',
-  'accuracy',
+  '--resume',
+  checkpoint,
   '--json',
 ];
 interface DataOutput {
@@ -45,70 +53,61 @@ interface DataOutput {
   metrics: Record<string, number>;
 }
 const json = (result: { stdout: string }) => JSON.parse(result.stdout) as DataOutput;
+const percent = (value: number | undefined) => (value! * 100).toFixed(2);
 
 describe('adamflow-train --data (progressive validation on a CSV file)', () => {
-  it("reproduces River's Phishing figure: StandardScaler | LogisticRegression(SGD(0.1)), Accuracy 88.96%", () => {
-    const result = run(...RIVER);
-    expect(result.status).toBe(0);
-    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(1);
-    const out = json(result);
-    expect(out.samples).toBe(1250);
-    expect(out.params).toHaveLength(10);
-    expect((out.metrics['accuracy']! * 100).toFixed(2)).toBe('88.96');
-  });
-
-  it("River's other Phishing figures: ROCAUC 95.07% (10 thresholds), RMSProp F1 87.24%, AdaDelta F1 80.56%", () => {
-    const river = (...args: string[]) => {
-      const result = run(...RIVER.slice(0, 8), '--intercept-lr', '0.01', '--json', ...args);
+  // River's RMSProp: its decay and eps, the eps inside the square root.
+  const RIVER_RMSPROP = 'alpha=0.9,eps=1e-8,epsPlacement=inside-sqrt';
+  const RIVER_ADADELTA = 'rho=0.95,eps=1e-8';
+  const figures = [
+    { name: 'SGD(0.1)', metric: 'accuracy', figure: '88.96', optimizer: SGD('0.1') },
+    { name: 'SGD(0.01)', metric: 'rocauc-binned', figure: '95.07', optimizer: SGD('0.01') },
+    {
+      name: 'RMSProp(0.1)',
+      metric: 'f1',
+      figure: '87.24',
+      optimizer: ['--optimizer', 'rmsprop', '--lr', '0.1', '--optimizer-options', RIVER_RMSPROP],
+    },
+    {
+      name: 'AdaDelta(1)',
+      metric: 'f1',
+      figure: '80.56',
+      optimizer: ['--optimizer', 'adadelta', '--lr', '1', '--optimizer-options', RIVER_ADADELTA],
+    },
+  ];
+  for (const { name, metric, figure, optimizer } of figures) {
+    it(`reproduces River's Phishing figure: StandardScaler | LogisticRegression(${name}), ${metric} ${figure}%`, () => {
+      const result = run(...river(optimizer, metric));
       expect(result.status).toBe(0);
-      return json(result).metrics;
-    };
-    const auc = river('--optimizer', 'sgd', '--lr', '0.01', '--metrics', 'rocauc-binned,rocauc');
-    expect((auc['rocauc-binned']! * 100).toFixed(2)).toBe('95.07');
-    // The exact area is another number: River's figure is the 10-threshold approximation.
-    expect((auc['rocauc']! * 100).toFixed(2)).not.toBe('95.07');
-    const rmsprop = river(
-      ...['--optimizer', 'rmsprop', '--lr', '0.1', '--metrics', 'f1'],
-      ...['--optimizer-options', 'alpha=0.9,eps=1e-8,epsPlacement=inside-sqrt'],
-    );
-    expect((rmsprop['f1']! * 100).toFixed(2)).toBe('87.24');
-    const adadelta = river(
-      ...['--optimizer', 'adadelta', '--lr', '1', '--metrics', 'f1'],
-      ...['--optimizer-options', 'rho=0.95,eps=1e-8'],
-    );
-    expect((adadelta['f1']! * 100).toFixed(2)).toBe('80.56');
+      expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+      const out = json(result);
+      expect(out.samples).toBe(1250);
+      expect(out.params).toHaveLength(10);
+      expect(percent(out.metrics[metric])).toBe(figure);
+    });
+  }
+
+  it("River's ROCAUC figure is the 10-threshold approximation: the exact area is another number", () => {
+    const { metrics } = json(run(...river(SGD('0.01'), 'rocauc-binned,rocauc')));
+    expect(percent(metrics['rocauc-binned'])).toBe('95.07');
+    expect(percent(metrics['rocauc'])).not.toBe('95.07');
   });
 
   it('without --intercept-lr one optimizer steps every parameter (another result)', () => {
     const args = RIVER.filter(
       (a, i) => a !== '--intercept-lr' && RIVER[i - 1] !== '--intercept-lr',
     );
+    expect(args).toHaveLength(RIVER.length - 2);
     const out = json(run(...args));
     expect(out.params).not.toEqual(json(run(...RIVER)).params);
   });
 
   it('stop with --limit and --checkpoint, go on with --resume: bitwise the uninterrupted run', () => {
+    const args = river(SGD('0.1'), 'accuracy,logloss,rocauc');
     const checkpoint = join(dir, 'run.json');
-    const whole = json(run(...RIVER, '--metrics', 'accuracy,logloss,rocauc'));
-    const part = run(
-      ...RIVER,
-      '--metrics',
-      'accuracy,logloss,rocauc',
-      '--limit',
-      '517',
-      '--checkpoint',
-      checkpoint,
-    );
-    expect(json(part).samples).toBe(517);
-    const rest = run(
-      '--data',
-      PHISHING,
-      '--target',
-      'is_phishing',
-      '--resume',
-      checkpoint,
-      '--json',
-    );
+    const whole = json(run(...args));
+    expect(json(run(...args, '--limit', '517', '--checkpoint', checkpoint)).samples).toBe(517);
+    const rest = run(...resumeArgs(PHISHING, checkpoint));
     expect(rest.stderr).toBe('');
     expect(json(rest)).toEqual(whole);
   });
@@ -116,14 +115,10 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
   it("on a plain CSV, --resume opens the file at the checkpoint's byte; a changed file is refused", () => {
     const plain = join(dir, 'phishing.csv');
     writeFileSync(plain, gunzipSync(readFileSync(PHISHING)));
-    const args = (...more: string[]) => [
-      ...RIVER.map((a) => (a === PHISHING ? plain : a)),
-      ...['--metrics', 'accuracy,logloss,rocauc'],
-      ...more,
-    ];
-    const whole = json(run(...args()));
+    const args = river(SGD('0.1'), 'accuracy,logloss,rocauc', plain);
+    const whole = json(run(...args));
     const checkpoint = join(dir, 'plain.json');
-    expect(json(run(...args('--limit', '801', '--checkpoint', checkpoint))).samples).toBe(801);
+    expect(json(run(...args, '--limit', '801', '--checkpoint', checkpoint)).samples).toBe(801);
     const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
       position: { rows: number; byte: number };
     };
@@ -133,12 +128,11 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
     let offset = 0;
     for (let i = 0; i < 802; i++) offset = text.indexOf('\n', offset) + 1;
     expect(saved.position.byte).toBe(offset);
-    const resume = ['--data', plain, '--target', 'is_phishing', '--resume', checkpoint, '--json'];
-    const rest = run(...resume);
+    const rest = run(...resumeArgs(plain, checkpoint));
     expect(rest.stderr).toBe('');
     expect(json(rest)).toEqual(whole);
     appendFileSync(plain, text.slice(offset, text.indexOf('\n', offset) + 1));
-    const changed = run(...resume);
+    const changed = run(...resumeArgs(plain, checkpoint));
     expect(changed.status).toBe(1);
     expect(changed.stdout).toBe('');
     expect(changed.stderr).toMatch(/changed \(size \d+ -> \d+ bytes.*ADAMFLOW_ERR_SOURCE_CHANGED/s);
@@ -147,13 +141,7 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
   it('adamflow-predict restores a checkpoint and predicts each row without learning', () => {
     const checkpoint = join(dir, 'model.json');
     run(...RIVER, '--checkpoint', checkpoint);
-    const result = spawnSync(
-      process.execPath,
-      [predict, '--model', checkpoint, '--data', PHISHING, '--json'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const result = runPredict('--model', checkpoint, '--data', PHISHING, '--json');
     expect(result.status).toBe(0);
     const lines = result.stdout
       .split('\n')
@@ -161,24 +149,20 @@ describe('adamflow-train --data (progressive validation on a CSV file)', () => {
       .map((l) => JSON.parse(l) as { prediction: number; probability: number });
     expect(lines).toHaveLength(1250);
     expect(lines.every((l) => l.prediction === (l.probability > 0.5 ? 1 : 0))).toBe(true);
-    const again = spawnSync(
-      process.execPath,
-      [predict, '--model', checkpoint, '--data', PHISHING, '--json'],
-      { encoding: 'utf8' },
-    );
+    const again = runPredict('--model', checkpoint, '--data', PHISHING, '--json');
     expect(again.stdout).toBe(result.stdout);
   });
 
   it('a bad row stops with its code, line and column; --skip-bad-rows skips and counts it', () => {
     const file = join(dir, 'bad.csv');
     writeFileSync(file, 'x,y\n1,2\n2,oops\n3,6\n');
-    const bad = run('--data', file, '--target', 'y', '--json');
+    const bad = train(file, 'y', '--json');
     expect(bad.status).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toContain(
       'CSV line 3, column "y": expected a number, got "oops" (ADAMFLOW_ERR_ROW_VALUE)',
     );
-    const skipped = run('--data', file, '--target', 'y', '--json', '--skip-bad-rows');
+    const skipped = train(file, 'y', '--json', '--skip-bad-rows');
     expect(JSON.parse(skipped.stdout)).toMatchObject({ samples: 2, skipped: 1 });
   });
 
@@ -281,26 +265,28 @@ function sine(name: string, rows: number): string {
   });
 }
 
+const SOFTMAX_3 = ['--model', 'softmax', '--classes', '3'];
+/** A 3-class MLP classifier with one hidden layer `width` wide. */
+const mlpClasses = (width: string) => [
+  '--model',
+  'mlp',
+  '--task',
+  'classification',
+  '--classes',
+  '3',
+  '--hidden',
+  width,
+];
+
 const predictRows = (...args: string[]) =>
-  spawnSync(process.execPath, [predict, ...args, '--json'], { encoding: 'utf8' })
+  runPredict(...args, '--json')
     .stdout.split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { prediction: number | string; probability?: number[] });
 
 describe('adamflow-train --data --model softmax | poisson | mlp', () => {
   it('softmax learns three separable classes with string labels', () => {
-    const data = colours('colours.csv', 3000);
-    const result = run(
-      '--data',
-      data,
-      '--target',
-      'colour',
-      '--model',
-      'softmax',
-      '--classes',
-      '3',
-      '--json',
-    );
+    const result = train(colours('colours.csv', 3000), 'colour', ...SOFTMAX_3, '--json');
     expect(result.status).toBe(0);
     const out = json(result);
     expect(out.samples).toBe(3000);
@@ -313,17 +299,7 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
 
   it('a label past --classes K stops the run with a coded message', () => {
     const data = colours('four-colours.csv', 200, 'violet');
-    const result = run(
-      '--data',
-      data,
-      '--target',
-      'colour',
-      '--model',
-      'softmax',
-      '--classes',
-      '3',
-      '--json',
-    );
+    const result = train(data, 'colour', ...SOFTMAX_3, '--json');
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(
@@ -333,14 +309,14 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
 
   it('poisson: a negative count stops the run naming its line and column; --skip-bad-rows skips it', () => {
     const data = csv('negative-count.csv', 'x,n', 5, (i) => `${i},${i === 2 ? -3 : i}`);
-    const args = ['--data', data, '--target', 'n', '--model', 'poisson', '--json'];
-    const stopped = run(...args);
+    const args = [data, 'n', '--model', 'poisson', '--json'] as const;
+    const stopped = train(...args);
     expect(stopped.status).toBe(1);
     expect(stopped.stdout).toBe('');
     expect(stopped.stderr).toContain(
       'CSV line 4, column "n": expected a count, a finite number >= 0, got "-3"',
     );
-    const skipped = run(...args, '--skip-bad-rows');
+    const skipped = train(...args, '--skip-bad-rows');
     expect(skipped.status).toBe(0);
     expect([json(skipped).samples, json(skipped).skipped]).toEqual([4, 1]);
   });
@@ -359,19 +335,7 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
       for (let c = p; u > c; c += p) p *= rate / ++k;
       return `${x1},${x2},${k}`;
     });
-    const result = run(
-      '--data',
-      data,
-      '--target',
-      'count',
-      '--model',
-      'poisson',
-      '--optimizer',
-      'sgd',
-      '--lr',
-      '0.003',
-      '--json',
-    );
+    const result = train(data, 'count', '--model', 'poisson', ...SGD('0.003'), '--json');
     expect(result.status).toBe(0);
     const out = json(result);
     expect(Object.keys(out.metrics)).toEqual(['mae', 'rmse']);
@@ -382,9 +346,7 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
   it("mlp regression of sin(3x) beats linear regression's MSE by far", () => {
     const data = sine('sine.csv', 4000);
     const mse = (...model: string[]) =>
-      json(run('--data', data, '--target', 'y', ...model, '--metrics', 'mse', '--json')).metrics[
-        'mse'
-      ]!;
+      json(train(data, 'y', ...model, '--metrics', 'mse', '--json')).metrics['mse']!;
     const linear = mse('--model', 'linear');
     const net = mse('--model', 'mlp', '--hidden', '16', '--activation', 'tanh', '--seed', '5');
     expect(net).toBeLessThan(linear / 2);
@@ -393,19 +355,7 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
   it('mlp --seed: the same seed gives the same run, another another', () => {
     const data = sine('sine-seed.csv', 300);
     const out = (seed: string) =>
-      run(
-        '--data',
-        data,
-        '--target',
-        'y',
-        '--model',
-        'mlp',
-        '--hidden',
-        '4',
-        '--seed',
-        seed,
-        '--json',
-      ).stdout;
+      train(data, 'y', '--model', 'mlp', '--hidden', '4', '--seed', seed, '--json').stdout;
     expect(out('7')).toBe(out('7'));
     expect(out('8')).not.toBe(out('7'));
   });
@@ -413,18 +363,9 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
   it('mlp checkpoint, then adamflow-predict: regression values and K-class labels', () => {
     const data = sine('sine-model.csv', 4000);
     const regression = join(dir, 'mlp-regression.json');
-    const trained = run(
-      '--data',
-      data,
-      '--target',
-      'y',
-      '--model',
-      'mlp',
-      '--hidden',
-      '16',
-      '--checkpoint',
-      regression,
-      '--json',
+    const trained = train(
+      ...[data, 'y', '--model', 'mlp', '--hidden', '16'],
+      ...['--checkpoint', regression, '--json'],
     );
     expect(trained.status).toBe(0);
     const points = csv('points.csv', 'x', 50, (i) => String(-0.98 + 0.04 * i));
@@ -437,22 +378,9 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
 
     const colourData = colours('colours-mlp.csv', 3000);
     const classifier = join(dir, 'mlp-classes.json');
-    const fit = run(
-      '--data',
-      colourData,
-      '--target',
-      'colour',
-      '--model',
-      'mlp',
-      '--task',
-      'classification',
-      '--classes',
-      '3',
-      '--hidden',
-      '8',
-      '--checkpoint',
-      classifier,
-      '--json',
+    const fit = train(
+      ...[colourData, 'colour', ...mlpClasses('8')],
+      ...['--checkpoint', classifier, '--json'],
     );
     expect(json(fit).metrics['accuracy']).toBeGreaterThan(0.95);
     const labels = predictRows('--model', classifier, '--data', colourData);
@@ -468,21 +396,10 @@ describe('adamflow-train --data --model softmax | poisson | mlp', () => {
 
   it('a K-class mlp stopped and resumed is bitwise the uninterrupted run (labels kept)', () => {
     const data = colours('colours-resume.csv', 3000);
-    const model = ['--model', 'mlp', '--task', 'classification', '--classes', '3', '--hidden', '4'];
-    const whole = run('--data', data, '--target', 'colour', ...model, '--json').stdout;
+    const whole = train(data, 'colour', ...mlpClasses('4'), '--json').stdout;
     const checkpoint = join(dir, 'mlp-part.json');
-    run(
-      '--data',
-      data,
-      '--target',
-      'colour',
-      ...model,
-      '--limit',
-      '1234',
-      '--checkpoint',
-      checkpoint,
-    );
-    const rest = run('--data', data, '--target', 'colour', '--resume', checkpoint, '--json');
+    train(data, 'colour', ...mlpClasses('4'), '--limit', '1234', '--checkpoint', checkpoint);
+    const rest = train(data, 'colour', '--resume', checkpoint, '--json');
     expect(rest.stderr).toBe('');
     expect(rest.stdout).toBe(whole);
   });

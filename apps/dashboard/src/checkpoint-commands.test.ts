@@ -7,17 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DashboardServerOptions } from './server.js';
-import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
+import {
+  command,
+  isType,
+  MESSAGE_TIMEOUT_MS,
+  type Message,
+  type Recorder,
+  record,
+  snapshot,
+  stateChanged,
+  updateBeyond,
+} from './test-client.js';
+import { withServer } from './test-server.js';
 import type { DashboardCheckpoint } from './trainer-messages.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-type Message = Record<string, unknown>;
-const isType = (type: string) => (m: Message) => m['type'] === type;
-const updateBeyond = (samples: number) => (m: Message) =>
-  m['type'] === 'params-update' && (m['samples'] as number) > samples;
 
 const dirs: string[] = [];
 async function tempFile(): Promise<string> {
@@ -29,23 +31,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-// A long interval: only the commands (and close) write the file.
-const start = (options: DashboardServerOptions) =>
-  startDashboardServer({ port: 0, rate: 4000, checkpointIntervalMs: 600_000, ...options });
-
-/** Asks for a snapshot (which carries no id) and resolves with it. */
-async function snapshot(client: Recorder): Promise<Message> {
-  const mark = client.messages.length;
-  client.send({ type: 'snapshot-request' });
-  return client.next(isType('snapshot'), MESSAGE_TIMEOUT_MS, mark);
-}
-
-/** Sends `message` with `id` and resolves with the answer that echoes the id. */
-async function command(client: Recorder, message: Message, id: string): Promise<Message> {
-  const mark = client.messages.length;
-  client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS, mark);
-}
+/** A server for `body` whose checkpoint file only the commands (and close) write. */
+const withRun = (options: DashboardServerOptions, body: Parameters<typeof withServer>[1]) =>
+  withServer({ checkpointIntervalMs: 600_000, ...options }, body);
 
 const readCheckpoint = async (file: string) =>
   JSON.parse(await readFile(file, 'utf8')) as DashboardCheckpoint;
@@ -56,11 +44,37 @@ const exists = (file: string) =>
     () => false,
   );
 
+/** Trains past `samples`, has `client` ask for a checkpoint, and returns what it wrote. */
+async function checkpointPast(
+  client: Recorder,
+  samples: number,
+  file: string,
+): Promise<DashboardCheckpoint> {
+  await client.next(updateBeyond(samples));
+  await command(client, { type: 'checkpoint' }, 'c');
+  return readCheckpoint(file);
+}
+
+/**
+ * Has `actor` send restore; resolves with its answer, the state-changed it caused as
+ * `watcher` received it, and where in `watcher`'s messages the restore began.
+ */
+async function restore(
+  actor: Recorder,
+  watcher = actor,
+): Promise<{ answer: Message; restored: Message; mark: number }> {
+  const mark = watcher.messages.length;
+  const answer = await command(actor, { type: 'restore' }, 'r');
+  const restored = await watcher.next(stateChanged('restore'), MESSAGE_TIMEOUT_MS, mark);
+  return { answer, restored, mark };
+}
+
+const REJECTED = { type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' } as const;
+
 describe('checkpoint and restore', () => {
   it('checkpoint writes the file before its ack; restore goes back to it exactly', async () => {
     const file = await tempFile();
-    const server = await start({ checkpointFile: file });
-    try {
+    await withRun({ checkpointFile: file }, async (server) => {
       const actor = await record(server.wsUrl);
       const watcher = await record(server.wsUrl);
       await actor.next(updateBeyond(1000));
@@ -77,16 +91,8 @@ describe('checkpoint and restore', () => {
       // Move on, and change a setting the checkpoint holds.
       await actor.next(updateBeyond(samplesOf(saved) + 2000));
       await command(actor, { type: 'set-lr', lr: 0.002 }, 'l');
-      const mark = watcher.messages.length;
-      expect(await command(actor, { type: 'restore' }, 'r')).toMatchObject({
-        type: 'command-ack',
-        command: 'restore',
-      });
-      const restored = await watcher.next(
-        (m) => m['type'] === 'state-changed' && m['reason'] === 'restore',
-        MESSAGE_TIMEOUT_MS,
-        mark,
-      );
+      const { answer, restored, mark } = await restore(actor, watcher);
+      expect(answer).toMatchObject({ type: 'command-ack', command: 'restore' });
       expect({
         samples: restored['samples'],
         step: restored['step'],
@@ -104,30 +110,18 @@ describe('checkpoint and restore', () => {
       await watcher.next(updateBeyond(samplesOf(saved)), MESSAGE_TIMEOUT_MS, mark);
       actor.ws.close();
       watcher.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('restore brings a diverged run back to the last healthy checkpoint', async () => {
     const file = await tempFile();
-    const server = await start({ checkpointFile: file });
-    try {
+    await withRun({ checkpointFile: file }, async (server) => {
       const client = await record(server.wsUrl);
-      await client.next(updateBeyond(500));
-      await command(client, { type: 'checkpoint' }, 'c');
-      const saved = await readCheckpoint(file);
+      const saved = await checkpointPast(client, 500, file);
       await command(client, { type: 'set-optimizer', optimizer: 'sgd', lr: 1 }, 'o');
-      await client.next((m) => m['type'] === 'state-changed' && m['reason'] === 'diverged');
-      const mark = client.messages.length;
-      expect(await command(client, { type: 'restore' }, 'r')).toMatchObject({
-        type: 'command-ack',
-      });
-      const restored = await client.next(
-        (m) => m['type'] === 'state-changed' && m['reason'] === 'restore',
-        MESSAGE_TIMEOUT_MS,
-        mark,
-      );
+      await client.next(stateChanged('diverged'));
+      const { answer, restored, mark } = await restore(client);
+      expect(answer).toMatchObject({ type: 'command-ack' });
       expect(restored).toMatchObject({
         diverged: null,
         samples: samplesOf(saved),
@@ -135,71 +129,54 @@ describe('checkpoint and restore', () => {
       });
       await client.next(updateBeyond(samplesOf(saved)), MESSAGE_TIMEOUT_MS, mark);
       client.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('refuses with a reason: no file kept, nothing written yet, a file that cannot be used', async () => {
-    const none = await start({});
-    try {
+    await withRun({}, async (none) => {
       const client = await record(none.wsUrl);
       for (const type of ['checkpoint', 'restore']) {
         expect(await command(client, { type }, type)).toMatchObject({
-          type: 'error',
-          code: 'ADAMFLOW_ERR_COMMAND_REJECTED',
+          ...REJECTED,
           message: `${type}: this server keeps no checkpoint file (it was started without one)`,
         });
       }
       client.ws.close();
-    } finally {
-      await none.close();
-    }
+    });
 
     const file = await tempFile();
-    const server = await start({ checkpointFile: file, fresh: true });
-    try {
+    await withRun({ checkpointFile: file, fresh: true }, async (server) => {
       const client = await record(server.wsUrl);
       expect(await command(client, { type: 'restore' }, 'r1')).toMatchObject({
-        type: 'error',
-        code: 'ADAMFLOW_ERR_COMMAND_REJECTED',
+        ...REJECTED,
         message: 'restore: no checkpoint has been written yet; send checkpoint first',
       });
       await writeFile(file, '{"format":"adamflow.dashboard-checkpoint","vers');
       expect(await command(client, { type: 'restore' }, 'r2')).toMatchObject({
-        code: 'ADAMFLOW_ERR_COMMAND_REJECTED',
+        ...REJECTED,
         message: 'restore: the checkpoint file cannot be used (not JSON (truncated?))',
       });
       client.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('a checkpoint the trainer refuses leaves the run exactly as it was', async () => {
     const file = await tempFile();
-    const server = await start({ checkpointFile: file });
-    try {
+    await withRun({ checkpointFile: file }, async (server) => {
       const client = await record(server.wsUrl);
-      await client.next(updateBeyond(500));
-      await command(client, { type: 'checkpoint' }, 'c');
       // Passes the file's checks, but the session inside has three parameters for a
       // two-parameter model; were its offset taken, the sample count would jump by 1e9.
-      const spoiled = await readCheckpoint(file);
+      const spoiled = await checkpointPast(client, 500, file);
       spoiled.sampleOffset = 1e9;
       spoiled.session.learner.params = [1, 2, 3];
       await writeFile(file, JSON.stringify(spoiled));
       const paused = client.messages.length;
       await command(client, { type: 'pause' }, 'p');
       // A snapshot is the run as broadcast: wait until the pause has gone out.
-      await client.next(
-        (m) => m['type'] === 'state-changed' && m['reason'] === 'pause',
-        MESSAGE_TIMEOUT_MS,
-        paused,
-      );
+      await client.next(stateChanged('pause'), MESSAGE_TIMEOUT_MS, paused);
       const before = await snapshot(client);
       const refused = await command(client, { type: 'restore' }, 'r');
-      expect(refused).toMatchObject({ type: 'error', code: 'ADAMFLOW_ERR_COMMAND_REJECTED' });
+      expect(refused).toMatchObject(REJECTED);
       expect(refused['message']).toMatch(/^restore: the checkpoint does not fit: .*params/);
       const after = await snapshot(client);
       const keep = ({ samples, step, params, config, diverged }: Message) => ({
@@ -214,15 +191,12 @@ describe('checkpoint and restore', () => {
       const update = await client.next(updateBeyond(before['samples'] as number));
       expect(update['samples'] as number).toBeLessThan(1e8);
       client.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('with a control token, both need it: no file written, no run moved without it', async () => {
     const file = await tempFile();
-    const server = await start({ checkpointFile: file, token: 's3cret' });
-    try {
+    await withRun({ checkpointFile: file, token: 's3cret' }, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(updateBeyond(300));
       expect(await command(client, { type: 'checkpoint' }, 'c1')).toMatchObject({
@@ -246,18 +220,13 @@ describe('checkpoint and restore', () => {
         type: 'command-ack',
       });
       client.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('both count against the command budget; checkpoints asked for at once share writes', async () => {
     const file = await tempFile();
-    const server = await start({
-      checkpointFile: file,
-      commandBudget: { capacity: 6, perSecond: 0.01 },
-    });
-    try {
+    const budget = { capacity: 6, perSecond: 0.01 };
+    await withRun({ checkpointFile: file, commandBudget: budget }, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(updateBeyond(300));
       const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
@@ -271,8 +240,6 @@ describe('checkpoint and restore', () => {
         code: 'ADAMFLOW_ERR_RATE_LIMITED',
       });
       client.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

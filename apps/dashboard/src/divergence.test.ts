@@ -3,32 +3,16 @@
 // and reset, set-lr, set-optimizer bring it back. Real server, real clients.
 import { parseServerMessage } from '@adamflow/protocol';
 import { describe, expect, it } from 'vitest';
-import type { DashboardServer } from './server.js';
-import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-type Message = Record<string, unknown>;
-const isType = (type: string) => (m: Message) => m['type'] === type;
-const stateWith = (reason: string) => (m: Message) =>
-  m['type'] === 'state-changed' && m['reason'] === reason;
-
-async function withServer(run: (server: DashboardServer) => Promise<void>): Promise<void> {
-  const server = await startDashboardServer({ port: 0, rate: 4000 });
-  try {
-    await run(server);
-  } finally {
-    await server.close();
-  }
-}
-
-/** Sends a command and waits for its acknowledgement (or error). */
-async function command(client: Recorder, message: Message, id: string): Promise<Message> {
-  client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS);
-}
+import {
+  command,
+  isType,
+  MESSAGE_TIMEOUT_MS,
+  type Message,
+  type Recorder,
+  record,
+  stateChanged,
+} from './test-client.js';
+import { withServer } from './test-server.js';
 
 /** Drives the run into divergence and returns the `diverged` state-changed. */
 async function diverge(client: Recorder, setup: [Message, string][]): Promise<Message> {
@@ -36,7 +20,7 @@ async function diverge(client: Recorder, setup: [Message, string][]): Promise<Me
   for (const [message, id] of setup) {
     expect(await command(client, message, id), id).toMatchObject({ type: 'command-ack' });
   }
-  return client.next(stateWith('diverged'), 30_000, mark);
+  return client.next(stateChanged('diverged'), 30_000, mark);
 }
 
 const invalid = (messages: Message[]) =>
@@ -46,7 +30,7 @@ const invalid = (messages: Message[]) =>
 
 describe('a diverging run', () => {
   it('SGD at lr 1 on the seed line: paused with a diverged state, valid frames, a valid snapshot for a new page, and reset restarts it', async () => {
-    await withServer(async (server) => {
+    await withServer({}, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(isType('snapshot'));
       const state = await diverge(client, [
@@ -76,7 +60,7 @@ describe('a diverging run', () => {
       expect(await command(client, { type: 'reset' }, 'reset')).toMatchObject({
         type: 'command-ack',
       });
-      const restarted = await fresh.next(stateWith('reset'), MESSAGE_TIMEOUT_MS, mark);
+      const restarted = await fresh.next(stateChanged('reset'), MESSAGE_TIMEOUT_MS, mark);
       expect(restarted).toMatchObject({
         diverged: null,
         step: 0,
@@ -92,7 +76,7 @@ describe('a diverging run', () => {
   });
 
   it('SGD at lr 0.3 on the 3-feature source diverges; set-lr restarts it at the new rate', async () => {
-    await withServer(async (server) => {
+    await withServer({}, async (server) => {
       const client = await record(server.wsUrl);
       await diverge(client, [
         [{ type: 'set-source', source: 'multilinear' }, 'source'],
@@ -102,7 +86,7 @@ describe('a diverging run', () => {
       expect(await command(client, { type: 'set-lr', lr: 0.005 }, 'lr')).toMatchObject({
         type: 'command-ack',
       });
-      expect(await client.next(stateWith('set-lr'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
+      expect(await client.next(stateChanged('set-lr'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
         diverged: null,
         step: 0,
         config: { paused: false, lr: 0.005, optimizer: 'sgd', source: 'multilinear' },
@@ -114,7 +98,7 @@ describe('a diverging run', () => {
   });
 
   it('SGD at lr 10 on the drift source diverges; set-optimizer restarts it', async () => {
-    await withServer(async (server) => {
+    await withServer({}, async (server) => {
       const client = await record(server.wsUrl);
       await diverge(client, [
         [{ type: 'set-source', source: 'drift' }, 'source'],
@@ -124,12 +108,12 @@ describe('a diverging run', () => {
       expect(
         await command(client, { type: 'set-optimizer', optimizer: 'adam', lr: 0.01 }, 'adam'),
       ).toMatchObject({ type: 'command-ack' });
-      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
-        {
-          diverged: null,
-          config: { paused: false, lr: 0.01, optimizer: 'adam', source: 'drift' },
-        },
-      );
+      expect(
+        await client.next(stateChanged('set-optimizer'), MESSAGE_TIMEOUT_MS, mark),
+      ).toMatchObject({
+        diverged: null,
+        config: { paused: false, lr: 0.01, optimizer: 'adam', source: 'drift' },
+      });
       await client.next(isType('params-update'), MESSAGE_TIMEOUT_MS, mark);
       expect(invalid(client.messages)).toEqual([]);
       client.ws.close();
@@ -139,12 +123,12 @@ describe('a diverging run', () => {
 
 describe('paused runs and optimizer changes', () => {
   it('sends no params-update while paused, and updates again after resume', async () => {
-    await withServer(async (server) => {
+    await withServer({}, async (server) => {
       const client = await record(server.wsUrl);
       await client.next(isType('params-update'));
       const mark = client.messages.length;
       await command(client, { type: 'pause' }, 'pause');
-      await client.next(stateWith('pause'), MESSAGE_TIMEOUT_MS, mark);
+      await client.next(stateChanged('pause'), MESSAGE_TIMEOUT_MS, mark);
       const quiet = client.messages.length;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(client.messages.slice(quiet).filter(isType('params-update'))).toEqual([]);
@@ -156,23 +140,23 @@ describe('paused runs and optimizer changes', () => {
   });
 
   it('set-optimizer keeps the current learning rate unless the command gives one', async () => {
-    await withServer(async (server) => {
+    await withServer({}, async (server) => {
       const client = await record(server.wsUrl);
       await command(client, { type: 'set-lr', lr: 0.05 }, 'lr');
       let mark = client.messages.length;
       await command(client, { type: 'set-optimizer', optimizer: 'rmsprop' }, 'rmsprop');
-      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
-        {
-          config: { optimizer: 'rmsprop', lr: 0.05 },
-        },
-      );
+      expect(
+        await client.next(stateChanged('set-optimizer'), MESSAGE_TIMEOUT_MS, mark),
+      ).toMatchObject({
+        config: { optimizer: 'rmsprop', lr: 0.05 },
+      });
       mark = client.messages.length;
       await command(client, { type: 'set-optimizer', optimizer: 'adam', lr: 0.002 }, 'adam');
-      expect(await client.next(stateWith('set-optimizer'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject(
-        {
-          config: { optimizer: 'adam', lr: 0.002 },
-        },
-      );
+      expect(
+        await client.next(stateChanged('set-optimizer'), MESSAGE_TIMEOUT_MS, mark),
+      ).toMatchObject({
+        config: { optimizer: 'adam', lr: 0.002 },
+      });
       client.ws.close();
     });
   });

@@ -8,17 +8,17 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardServer, DashboardServerOptions } from './server.js';
 import { startServerProcess } from './server-process.js';
-import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
+import {
+  command,
+  isType,
+  MESSAGE_TIMEOUT_MS,
+  type Message,
+  record,
+  stateChanged,
+  updateBeyond,
+} from './test-client.js';
+import { startTestServer as start } from './test-server.js';
 import type { DashboardCheckpoint } from './trainer-messages.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-type Message = Record<string, unknown>;
-const isType = (type: string) => (m: Message) => m['type'] === type;
-const updateBeyond = (samples: number) => (m: Message) =>
-  m['type'] === 'params-update' && (m['samples'] as number) > samples;
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -34,9 +34,7 @@ afterEach(async () => {
 async function serverWithLog(options: DashboardServerOptions) {
   const lines: string[] = [];
   const waiters = new Set<() => void>();
-  const server = await startDashboardServer({
-    port: 0,
-    rate: 4000,
+  const server = await start({
     ...options,
     log: (line) => {
       lines.push(line);
@@ -62,9 +60,23 @@ async function serverWithLog(options: DashboardServerOptions) {
   return { server, lines, line };
 }
 
-async function command(client: Recorder, message: Message, id: string): Promise<Message> {
-  client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS);
+type LoggedServer = Awaited<ReturnType<typeof serverWithLog>>;
+
+/**
+ * Runs `body` against a server started with `options` whose log is kept, closes the
+ * server, and returns everything it logged (closing included).
+ */
+async function withLoggedServer(
+  options: DashboardServerOptions,
+  body: (server: LoggedServer) => Promise<void>,
+): Promise<string[]> {
+  const logged = await serverWithLog(options);
+  try {
+    await body(logged);
+  } finally {
+    await logged.server.close();
+  }
+  return logged.lines;
 }
 
 /** Trains past `samples`, pauses, and closes; returns the state at the pause. */
@@ -73,14 +85,16 @@ async function trainPauseClose(server: DashboardServer, samples: number): Promis
   await client.next(updateBeyond(samples));
   const mark = client.messages.length;
   expect(await command(client, { type: 'pause' }, 'p')).toMatchObject({ type: 'command-ack' });
-  const paused = await client.next(
-    (m) => m['type'] === 'state-changed' && m['reason'] === 'pause',
-    MESSAGE_TIMEOUT_MS,
-    mark,
-  );
+  const paused = await client.next(stateChanged('pause'), MESSAGE_TIMEOUT_MS, mark);
   client.ws.close();
   await server.close();
   return paused;
+}
+
+/** Connects a viewer, and resolves with the snapshot it is greeted with and the viewer. */
+async function greeted(server: DashboardServer) {
+  const viewer = await record(server.wsUrl);
+  return { viewer, snapshot: await viewer.next(isType('snapshot')) };
 }
 
 const readCheckpoint = async (file: string) =>
@@ -96,25 +110,34 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
   }
 }
 
+/** A contestant as a checkpoint holds it, for the spoilt files below. */
+const ENTRANT = {
+  id: 'c1',
+  name: 'adam',
+  optimizer: 'adam',
+  options: {},
+  colour: 1,
+  diverged: null,
+  params: [0, 0],
+  steps: 0,
+};
+
 describe('the run survives a restart', () => {
   // One real checkpoint, made once, that the other tests copy or spoil.
   let valid = '';
   beforeAll(async () => {
     const file = join(await tempDir(), 'run.json');
-    const server = await startDashboardServer({ port: 0, rate: 4000, checkpointFile: file });
-    await trainPauseClose(server, 1000);
+    await trainPauseClose(await start({ checkpointFile: file }), 1000);
     valid = await readFile(file, 'utf8');
   });
+  /** The valid checkpoint with `change` made to it, as a file's text. */
+  const changed = (change: (c: DashboardCheckpoint) => object) =>
+    JSON.stringify(change(JSON.parse(valid) as DashboardCheckpoint));
 
   it('a graceful stop saves the run; a new server resumes it bitwise, then trains on', async () => {
     const file = join(await tempDir(), 'run.json');
     // A long interval: only the save on close can have written the file.
-    const first = await startDashboardServer({
-      port: 0,
-      rate: 4000,
-      checkpointFile: file,
-      checkpointIntervalMs: 600_000,
-    });
+    const first = await start({ checkpointFile: file, checkpointIntervalMs: 600_000 });
     const paused = await trainPauseClose(first, 1500);
     const saved = await readCheckpoint(file);
     expect(saved).toMatchObject({ paused: true, diverged: null, source: 'seed' });
@@ -122,13 +145,11 @@ describe('the run survives a restart', () => {
     expect(saved.session.learner.steps).toBe(paused['step']);
     expect(saved.session.learner.params).toEqual(paused['params']);
 
-    const { server, line } = await serverWithLog({ checkpointFile: file });
-    try {
+    await withLoggedServer({ checkpointFile: file }, async ({ server, line }) => {
       expect(await line(/resumed from the checkpoint/)).toContain(
         `at sample ${paused['samples']}, step ${paused['step']} (paused)`,
       );
-      const client = await record(server.wsUrl);
-      const snapshot = await client.next(isType('snapshot'));
+      const { viewer, snapshot } = await greeted(server);
       expect({
         step: snapshot['step'],
         samples: snapshot['samples'],
@@ -140,25 +161,18 @@ describe('the run survives a restart', () => {
         params: paused['params'],
         paused: true,
       });
-      expect(await command(client, { type: 'resume' }, 'r')).toMatchObject({
+      expect(await command(viewer, { type: 'resume' }, 'r')).toMatchObject({
         type: 'command-ack',
       });
-      const update = await client.next(updateBeyond(paused['samples'] as number));
+      const update = await viewer.next(updateBeyond(paused['samples'] as number));
       expect(update['step'] as number).toBeGreaterThan(paused['step'] as number);
-      client.ws.close();
-    } finally {
-      await server.close();
-    }
+      viewer.ws.close();
+    });
   });
 
   it('the race is saved with the run and restored: contestants, colours, a diverged one, learners bitwise', async () => {
     const file = join(await tempDir(), 'run.json');
-    const first = await startDashboardServer({
-      port: 0,
-      rate: 4000,
-      checkpointFile: file,
-      checkpointIntervalMs: 600_000,
-    });
+    const first = await start({ checkpointFile: file, checkpointIntervalMs: 600_000 });
     const client = await record(first.wsUrl);
     await command(
       client,
@@ -166,9 +180,7 @@ describe('the run survives a restart', () => {
       'a',
     );
     await command(client, { type: 'add-contestant', optimizer: 'sgd', options: { lr: 5 } }, 's');
-    await client.next(
-      (m) => m['type'] === 'state-changed' && m['reason'] === 'contestant-diverged',
-    );
+    await client.next(stateChanged('contestant-diverged'));
     client.ws.close();
     const paused = await trainPauseClose(first, 2000);
     const saved = await readCheckpoint(file);
@@ -177,10 +189,8 @@ describe('the run survives a restart', () => {
       ['c2', 2],
     ]);
 
-    const server = await startDashboardServer({ port: 0, rate: 4000, checkpointFile: file });
-    try {
-      const viewer = await record(server.wsUrl);
-      const snapshot = await viewer.next(isType('snapshot'));
+    await withLoggedServer({ checkpointFile: file }, async ({ server }) => {
+      const { viewer, snapshot } = await greeted(server);
       const contestants = (snapshot['config'] as { contestants: Message[] }).contestants;
       expect(contestants).toMatchObject([
         { id: 'c1', optimizer: 'rmsprop', options: { lr: 0.01 }, colour: 1, diverged: null },
@@ -194,17 +204,13 @@ describe('the run survives a restart', () => {
       expect(
         await command(viewer, { type: 'add-contestant', optimizer: 'adam' }, 'next'),
       ).toMatchObject({ type: 'command-ack' });
-      const added = await viewer.next(
-        (m) => m['type'] === 'state-changed' && m['reason'] === 'add-contestant',
-      );
+      const added = await viewer.next(stateChanged('add-contestant'));
       expect((added['config'] as { contestants: Message[] }).contestants.at(-1)).toMatchObject({
         id: 'c3',
         colour: 3,
       });
       viewer.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('a server killed hard resumes from its last periodic checkpoint, never from a half-written temp file', async () => {
@@ -239,18 +245,14 @@ describe('the run survives a restart', () => {
     // A crash between writing the temp file and renaming it leaves this behind.
     await writeFile(`${file}.tmp`, '{"format":"adamflow.dashboard-checkpoint","version":1,"se');
 
-    const { server, line, lines } = await serverWithLog({ checkpointFile: file });
-    try {
+    const lines = await withLoggedServer({ checkpointFile: file }, async ({ server, line }) => {
       expect(await line(/resumed from the checkpoint/)).toContain(
         `at sample ${samplesOf(last)}, step ${last.session.learner.steps}`,
       );
-      const client = await record(server.wsUrl);
-      const snapshot = await client.next(isType('snapshot'));
+      const { viewer, snapshot } = await greeted(server);
       expect(snapshot['samples'] as number).toBeGreaterThanOrEqual(samplesOf(last));
-      client.ws.close();
-    } finally {
-      await server.close();
-    }
+      viewer.ws.close();
+    });
     expect(lines.filter((l) => /not restored/.test(l))).toEqual([]);
     // The next write replaced the stray temp file; nothing was set aside.
     expect((await readdir(dir)).sort()).toEqual(['run.json']);
@@ -258,54 +260,41 @@ describe('the run survives a restart', () => {
 
   it('a diverged run is restored diverged (paused at its last healthy state); reset restarts it', async () => {
     const file = join(await tempDir(), 'run.json');
-    const first = await startDashboardServer({ port: 0, rate: 4000, checkpointFile: file });
+    const first = await start({ checkpointFile: file });
     const client = await record(first.wsUrl);
     await client.next(isType('snapshot'));
     const mark = client.messages.length;
     await command(client, { type: 'set-optimizer', optimizer: 'sgd', lr: 1 }, 'sgd');
-    const diverged = await client.next(
-      (m) => m['type'] === 'state-changed' && m['reason'] === 'diverged',
-      30_000,
-      mark,
-    );
+    const diverged = await client.next(stateChanged('diverged'), 30_000, mark);
     client.ws.close();
     await first.close();
     const saved = await readCheckpoint(file);
     expect(saved.diverged).toEqual(diverged['diverged']);
     expect(saved.session.learner.params.every(Number.isFinite)).toBe(true);
 
-    const { server, line } = await serverWithLog({ checkpointFile: file });
-    try {
+    await withLoggedServer({ checkpointFile: file }, async ({ server, line }) => {
       expect(await line(/resumed from the checkpoint/)).toContain('(diverged, paused)');
-      const viewer = await record(server.wsUrl);
-      const snapshot = await viewer.next(isType('snapshot'));
+      const { viewer, snapshot } = await greeted(server);
       expect(snapshot['diverged']).toEqual(diverged['diverged']);
       expect((snapshot['config'] as Message)['paused']).toBe(true);
       expect(await command(viewer, { type: 'resume' }, 'r')).toMatchObject({ type: 'error' });
       expect(await command(viewer, { type: 'reset' }, 'x')).toMatchObject({ type: 'command-ack' });
       await viewer.next(updateBeyond(snapshot['samples'] as number));
       viewer.ws.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('a fresh start ignores the checkpoint, and later overwrites it', async () => {
     const file = join(await tempDir(), 'run.json');
     await writeFile(file, valid);
     const before = samplesOf(JSON.parse(valid) as DashboardCheckpoint);
-    const { server, lines } = await serverWithLog({ checkpointFile: file, fresh: true, rate: 50 });
-    let samples: number;
-    try {
-      const client = await record(server.wsUrl);
-      const snapshot = await client.next(isType('snapshot'));
-      samples = snapshot['samples'] as number;
-      expect(samples).toBeLessThan(before);
+    const options = { checkpointFile: file, fresh: true, rate: 50 };
+    const lines = await withLoggedServer(options, async ({ server }) => {
+      const { viewer, snapshot } = await greeted(server);
+      expect(snapshot['samples'] as number).toBeLessThan(before);
       expect(await readFile(file, 'utf8')).toBe(valid);
-      client.ws.close();
-    } finally {
-      await server.close();
-    }
+      viewer.ws.close();
+    });
     expect(lines.filter((l) => /checkpoint/.test(l))).toEqual([]);
     expect(samplesOf(await readCheckpoint(file))).toBeLessThan(before);
   });
@@ -323,60 +312,31 @@ describe('the run survives a restart', () => {
     ['of wrong types', () => valid.replace('"paused":true', '"paused":"yes"')],
     [
       'with non-numeric parameters',
-      () => {
-        const c = JSON.parse(valid) as DashboardCheckpoint;
-        return JSON.stringify({
+      () =>
+        changed((c) => ({
           ...c,
           session: { ...c.session, learner: { ...c.session.learner, params: ['x', {}] } },
-        });
-      },
+        })),
     ],
     [
       'with a foreign generator (refused by the trainer)',
-      () => {
-        const c = JSON.parse(valid) as DashboardCheckpoint;
-        const generator = { ...c.session.generator, spec: { kind: 'linear', slope: 1e9 } };
-        return JSON.stringify({ ...c, session: { ...c.session, generator } });
-      },
+      () =>
+        changed((c) => {
+          const generator = { ...c.session.generator, spec: { kind: 'linear', slope: 1e9 } };
+          return { ...c, session: { ...c.session, generator } };
+        }),
     ],
-    [
-      'of another seed (refused by the trainer)',
-      () => JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), seed: 7 }),
-    ],
+    ['of another seed (refused by the trainer)', () => changed((c) => ({ ...c, seed: 7 }))],
     [
       'with too many contestants',
       () => {
-        const entrant = {
-          id: 'c1',
-          name: 'adam',
-          optimizer: 'adam',
-          options: {},
-          colour: 1,
-          diverged: null,
-          params: [0, 0],
-          steps: 0,
-        };
-        const entrants = Array.from({ length: 8 }, (_, i) => ({ ...entrant, id: `c${i + 1}` }));
-        const contestants = { nextId: 9, entrants, race: null };
-        return JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), contestants });
+        const entrants = Array.from({ length: 8 }, (_, i) => ({ ...ENTRANT, id: `c${i + 1}` }));
+        return changed((c) => ({ ...c, contestants: { nextId: 9, entrants, race: null } }));
       },
     ],
     [
       'with a race that disagrees with its contestants (refused by the trainer)',
-      () => {
-        const entrant = {
-          id: 'c1',
-          name: 'adam',
-          optimizer: 'adam',
-          options: {},
-          colour: 1,
-          diverged: null,
-          params: [0, 0],
-          steps: 0,
-        };
-        const contestants = { nextId: 2, entrants: [entrant], race: null };
-        return JSON.stringify({ ...(JSON.parse(valid) as DashboardCheckpoint), contestants });
-      },
+      () => changed((c) => ({ ...c, contestants: { nextId: 2, entrants: [ENTRANT], race: null } })),
     ],
   ];
 
@@ -387,20 +347,16 @@ describe('the run survives a restart', () => {
       const file = join(dir, 'run.json');
       const content = make();
       await writeFile(file, content);
-      const { server, line, lines } = await serverWithLog({ checkpointFile: file, rate: 50 });
-      try {
-        await line(/checkpoint not restored/);
-        const client = await record(server.wsUrl);
-        const snapshot = await client.next(isType('snapshot'));
+      const lines = await withLoggedServer({ checkpointFile: file, rate: 50 }, async (logged) => {
+        await logged.line(/checkpoint not restored/);
+        const { viewer, snapshot } = await greeted(logged.server);
         expect(snapshot['samples'] as number).toBeLessThan(1000);
-        await client.next(updateBeyond(snapshot['samples'] as number));
-        client.ws.close();
+        await viewer.next(updateBeyond(snapshot['samples'] as number));
+        viewer.ws.close();
         const aside = (await readdir(dir)).filter((name) => name.startsWith('run.json.corrupt-'));
         expect(aside).toHaveLength(1);
         expect(await readFile(join(dir, aside[0]!), 'utf8')).toBe(content);
-      } finally {
-        await server.close();
-      }
+      });
       const notes = lines.filter((l) => /checkpoint/.test(l));
       expect(notes).toHaveLength(1);
       expect(notes[0]!.length).toBeLessThanOrEqual(240);

@@ -10,34 +10,18 @@ import {
 } from '@adamflow/protocol';
 import { describe, expect, it } from 'vitest';
 import type { DashboardServer, DashboardServerOptions } from './server.js';
-import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
+import {
+  command,
+  isType,
+  MESSAGE_TIMEOUT_MS,
+  type Message,
+  record,
+  stateChanged,
+} from './test-client.js';
+import { withServer as withTestServer } from './test-server.js';
 
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-type Message = Record<string, unknown>;
-const isType = (type: string) => (m: Message) => m['type'] === type;
-const stateWith = (reason: string) => (m: Message) =>
-  m['type'] === 'state-changed' && m['reason'] === reason;
-
-async function withServer(
-  options: DashboardServerOptions,
-  run: (server: DashboardServer) => Promise<void>,
-): Promise<void> {
-  const server = await startDashboardServer({ port: 0, rate: 2000, ...options });
-  try {
-    await run(server);
-  } finally {
-    await server.close();
-  }
-}
-
-/** Sends a command and waits for its answer (command-ack or error). */
-async function command(client: Recorder, message: Message, id: string): Promise<Message> {
-  client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS);
-}
+const withServer = (options: DashboardServerOptions, body: (s: DashboardServer) => Promise<void>) =>
+  withTestServer({ rate: 2000, ...options }, body);
 
 const invalid = (messages: Message[]) =>
   messages
@@ -69,7 +53,7 @@ describe('race commands', () => {
       }
       const change = await watcher.next(
         (m) =>
-          stateWith('add-contestant')(m) &&
+          stateChanged('add-contestant')(m) &&
           ((m['config'] as { contestants: unknown[] }).contestants?.length ?? 0) === 2,
       );
       expect((change['config'] as { contestants: unknown[] }).contestants).toMatchObject([
@@ -106,7 +90,7 @@ describe('race commands', () => {
           'retune',
         ),
       ).toMatchObject({ type: 'command-ack' });
-      const retuned = await watcher.next(stateWith('retune-contestant'));
+      const retuned = await watcher.next(stateChanged('retune-contestant'));
       expect((retuned['config'] as { contestants: unknown[] }).contestants[0]).toMatchObject({
         id: 'c1',
         options: { lr: 0.002, momentum: 0.9 },
@@ -114,7 +98,7 @@ describe('race commands', () => {
       expect(
         await command(client, { type: 'remove-contestant', contestant: 'c1' }, 'remove'),
       ).toMatchObject({ type: 'command-ack' });
-      const removed = await watcher.next(stateWith('remove-contestant'));
+      const removed = await watcher.next(stateChanged('remove-contestant'));
       expect((removed['config'] as { contestants: { id: string }[] }).contestants).toEqual([
         expect.objectContaining({ id: 'c2' }),
       ]);
@@ -201,7 +185,7 @@ describe('race commands', () => {
       ).toBeLessThanOrEqual(7);
       const last = await client.next(
         (m) =>
-          stateWith('add-contestant')(m) &&
+          stateChanged('add-contestant')(m) &&
           (m['config'] as { contestants: unknown[] }).contestants.length === 7,
       );
       expect(last).toBeDefined();
@@ -219,7 +203,7 @@ describe('race commands', () => {
         'lr',
       );
       expect(answer).toMatchObject({ type: 'command-ack', command: 'retune-contestant' });
-      expect(await client.next(stateWith('set-lr'))).toMatchObject({ config: { lr: 0.05 } });
+      expect(await client.next(stateChanged('set-lr'))).toMatchObject({ config: { lr: 0.05 } });
       client.ws.close();
     });
   });
@@ -233,7 +217,7 @@ describe('race commands', () => {
         'a',
       );
       await command(client, { type: 'add-contestant', optimizer: 'sgd', options: { lr: 5 } }, 's');
-      const change = await client.next(stateWith('contestant-diverged'));
+      const change = await client.next(stateChanged('contestant-diverged'));
       expect(change).toMatchObject({ diverged: null, config: { paused: false } });
       const [adam, sgd] = (change['config'] as { contestants: Message[] }).contestants;
       expect(adam).toMatchObject({ id: 'c1', diverged: null });
@@ -263,7 +247,7 @@ describe('race commands', () => {
         { type: 'retune-contestant', contestant: 'c2', options: { lr: 0.01 } },
         'retune',
       );
-      const back = await client.next(stateWith('retune-contestant'));
+      const back = await client.next(stateChanged('retune-contestant'));
       expect((back['config'] as { contestants: Message[] }).contestants[1]).toMatchObject({
         diverged: null,
         options: { lr: 0.01 },

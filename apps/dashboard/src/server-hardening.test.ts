@@ -9,15 +9,10 @@ import { parseServerMessage } from '@adamflow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardServerOptions } from './server.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
-import { record } from './test-client.js';
+import { isType, record } from './test-client.js';
+import { startTestServer } from './test-server.js';
 
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-const start = (options: DashboardServerOptions = {}) =>
-  startDashboardServer({ port: 0, rate: 2000, ...options });
-const isType = (type: string) => (m: Record<string, unknown>) => m['type'] === type;
+const start = (options: DashboardServerOptions = {}) => startTestServer({ rate: 2000, ...options });
 
 /** Opens a TCP connection to the server. */
 function open(port: number): Promise<Socket> {

@@ -5,15 +5,10 @@ import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DashboardServer, DashboardServerOptions } from './server.js';
-import { MESSAGE_TIMEOUT_MS, record } from './test-client.js';
+import { isType, MESSAGE_TIMEOUT_MS, record } from './test-client.js';
+import { startTestServer } from './test-server.js';
 
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-const start = (options: DashboardServerOptions = {}) =>
-  startDashboardServer({ port: 0, rate: 2000, ...options });
-const isType = (type: string) => (m: Record<string, unknown>) => m['type'] === type;
+const start = (options: DashboardServerOptions = {}) => startTestServer({ rate: 2000, ...options });
 
 describe('dashboard server', () => {
   let server: DashboardServer;

@@ -2,33 +2,17 @@
 // acknowledged and broadcast, validated with a message that says what to send,
 // token-protected, and kept through a divergence and the restart after it.
 import { describe, expect, it } from 'vitest';
-import type { DashboardServerOptions } from './server.js';
-import { MESSAGE_TIMEOUT_MS, type Recorder, record } from './test-client.js';
-
-const { startDashboardServer } = (await import(
-  new URL('../dist/server.js', import.meta.url).href
-)) as typeof import('./server.js');
-
-type Message = Record<string, unknown>;
-const isType = (type: string) => (m: Message) => m['type'] === type;
-const changed = (reason: string) => (m: Message) =>
-  m['type'] === 'state-changed' && m['reason'] === reason;
-
-const start = (options: DashboardServerOptions = {}) =>
-  startDashboardServer({ port: 0, rate: 4000, ...options });
-
-/** Asks for a snapshot (which carries no id) and resolves with it. */
-async function snapshot(client: Recorder): Promise<Message> {
-  const mark = client.messages.length;
-  client.send({ type: 'snapshot-request' });
-  return client.next(isType('snapshot'), MESSAGE_TIMEOUT_MS, mark);
-}
-
-async function command(client: Recorder, message: Message, id: string): Promise<Message> {
-  const mark = client.messages.length;
-  client.send({ ...message, id });
-  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS, mark);
-}
+import {
+  command,
+  isType,
+  MESSAGE_TIMEOUT_MS,
+  type Message,
+  type Recorder,
+  record,
+  snapshot,
+  stateChanged,
+} from './test-client.js';
+import { startTestServer as start } from './test-server.js';
 
 /**
  * Samples per second over at least `ms` of the server's own clock (the updates' `time`
@@ -61,14 +45,14 @@ describe('set-rate', () => {
         id: 'slow',
         command: 'set-rate',
       });
-      expect(await watcher.next(changed('set-rate'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
+      expect(await watcher.next(stateChanged('set-rate'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
         config: { rate: 200, paused: false },
       });
       const slow = await measuredRate(watcher, watcher.messages.length, 2000);
 
       mark = watcher.messages.length;
       await command(actor, { type: 'set-rate', rate: null }, 'fast');
-      expect(await watcher.next(changed('set-rate'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
+      expect(await watcher.next(stateChanged('set-rate'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
         config: { rate: null },
       });
       const fast = await measuredRate(watcher, watcher.messages.length, 1000);
@@ -139,12 +123,12 @@ describe('set-rate', () => {
     try {
       const client = await record(server.wsUrl);
       await command(client, { type: 'set-optimizer', optimizer: 'sgd', lr: 1 }, 'o');
-      const diverged = await client.next(changed('diverged'));
+      const diverged = await client.next(stateChanged('diverged'));
       let mark = client.messages.length;
       expect(await command(client, { type: 'set-rate', rate: 300 }, 'r')).toMatchObject({
         type: 'command-ack',
       });
-      const paced = await client.next(changed('set-rate'), MESSAGE_TIMEOUT_MS, mark);
+      const paced = await client.next(stateChanged('set-rate'), MESSAGE_TIMEOUT_MS, mark);
       expect(paced).toMatchObject({
         config: { rate: 300, paused: true },
         diverged: diverged['diverged'],
@@ -152,7 +136,7 @@ describe('set-rate', () => {
       });
       mark = client.messages.length;
       await command(client, { type: 'set-lr', lr: 0.01 }, 'l');
-      expect(await client.next(changed('set-lr'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
+      expect(await client.next(stateChanged('set-lr'), MESSAGE_TIMEOUT_MS, mark)).toMatchObject({
         config: { rate: 300, paused: false },
         diverged: null,
       });

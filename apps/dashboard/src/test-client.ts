@@ -7,6 +7,9 @@ import WebSocket from 'ws';
  */
 export const MESSAGE_TIMEOUT_MS = 60_000;
 
+/** A message as the server sent it, parsed but not checked. */
+export type Message = Record<string, unknown>;
+
 export interface Recorder {
   ws: WebSocket;
   messages: Record<string, unknown>[];
@@ -67,4 +70,72 @@ export function record(url: string, options: WebSocket.ClientOptions = {}): Prom
     );
     ws.once('error', reject);
   });
+}
+
+/**
+ * Matches a message of `type`.
+ *
+ * @example
+ * ```ts
+ * const snapshot = await client.next(isType('snapshot'));
+ * ```
+ */
+export const isType =
+  (type: string) =>
+  (m: Message): boolean =>
+    m['type'] === type;
+
+/**
+ * Matches the `state-changed` broadcast for `reason` (`pause`, `restore`, `diverged`...).
+ *
+ * @example
+ * ```ts
+ * await client.next(stateChanged('pause'));
+ * ```
+ */
+export const stateChanged =
+  (reason: string) =>
+  (m: Message): boolean =>
+    m['type'] === 'state-changed' && m['reason'] === reason;
+
+/**
+ * Matches a `params-update` past `samples` samples: the run has trained that far.
+ *
+ * @example
+ * ```ts
+ * await client.next(updateBeyond(1000));
+ * ```
+ */
+export const updateBeyond =
+  (samples: number) =>
+  (m: Message): boolean =>
+    m['type'] === 'params-update' && (m['samples'] as number) > samples;
+
+/**
+ * Sends `message` with `id` and resolves with the answer that echoes the id (a
+ * `command-ack` or an `error`), looking only at what arrives after the send.
+ *
+ * @example
+ * ```ts
+ * expect(await command(client, { type: 'pause' }, 'p')).toMatchObject({ type: 'command-ack' });
+ * ```
+ */
+export function command(client: Recorder, message: Message, id: string): Promise<Message> {
+  const mark = client.messages.length;
+  client.send({ ...message, id });
+  return client.next((m) => m['id'] === id, MESSAGE_TIMEOUT_MS, mark);
+}
+
+/**
+ * Asks for a snapshot (which carries no id) and resolves with it.
+ *
+ * @example
+ * ```ts
+ * const { samples } = await snapshot(client);
+ * ```
+ */
+export function snapshot(client: Recorder): Promise<Message> {
+  const mark = client.messages.length;
+  client.send({ type: 'snapshot-request' });
+  return client.next(isType('snapshot'), MESSAGE_TIMEOUT_MS, mark);
 }

@@ -24,20 +24,4 @@ describe('RAdam', () => {
     for (const t of [6, 7]) expect(moves[t - 1]).toBeCloseTo(lr * rect(t), 8);
     expect(rect(6)).toBeLessThan(0.1);
   });
-
-  it('decoupled weight decay multiplies params by 1 - lr * weightDecay, as AdamW', () => {
-    const lr = 0.05;
-    const weightDecay = 0.3;
-    const opt = new RAdam(new Float64Array([1, -2]), {
-      lr,
-      weightDecay,
-      decoupledWeightDecay: true,
-    });
-    const expected = [1, -2];
-    for (let t = 0; t < 20; t++) {
-      opt.step([0, 0]);
-      for (let i = 0; i < 2; i++) expected[i] = expected[i]! * (1 - lr * weightDecay);
-    }
-    expect(Array.from(opt.params)).toEqual(expected);
-  });
 });

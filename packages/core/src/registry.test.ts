@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AdamflowError,
+  createOptimizer,
   type Optimizer,
   optimizerNames,
   optimizers,
@@ -322,5 +323,26 @@ describe.each(optimizerNames)('registry: %s', (name) => {
       second.step(g.slice(4));
     }
     expect(Array.from(grouped.params)).toEqual([...first.params, ...second.params]);
+  });
+});
+
+// The optimizers with PyTorch's `decoupled_weight_decay` flag.
+describe.each(['nadam', 'radam'] as const)('decoupled weight decay: %s', (name) => {
+  it('multiplies params by 1 - lr * weightDecay, as AdamW; coupled (L2) decay is another trajectory', () => {
+    // With a zero gradient the moments stay 0 and only the decay moves params.
+    const lr = 0.05;
+    const weightDecay = 0.3;
+    const options = { lr, weightDecay, decoupledWeightDecay: true };
+    const opt = createOptimizer(name, new Float64Array([1, -2]), options);
+    const expected = [1, -2];
+    for (let t = 0; t < 20; t++) {
+      opt.step([0, 0]);
+      for (let i = 0; i < 2; i++) expected[i] = expected[i]! * (1 - lr * weightDecay);
+    }
+    expect(Array.from(opt.params)).toEqual(expected);
+    // Coupled (L2) decay feeds the gradient instead: a different trajectory.
+    const coupled = createOptimizer(name, new Float64Array([1, -2]), { lr, weightDecay });
+    for (let t = 0; t < 20; t++) coupled.step([0, 0]);
+    expect(coupled.params[0]).not.toBeCloseTo(expected[0]!, 3);
   });
 });

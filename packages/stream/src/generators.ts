@@ -1,3 +1,4 @@
+import { blendConcepts } from './drift-blend.js';
 import { StreamError } from './errors.js';
 import { Random, type RandomState } from './random.js';
 
@@ -422,21 +423,9 @@ class DriftGenerator extends Generator<DriftSpec> {
 
   protected draw(out: Float64Array, offset: number, position: number): number {
     const { concepts, positions, width, noise, xMin } = this.spec;
-    const features = this.features;
     const w = this.w;
-    let bias = concepts[0]!.bias;
-    for (let j = 0; j < features; j++) w[j] = concepts[0]!.weights[j]!;
-    for (let k = 0; k < positions.length; k++) {
-      const p = positions[k]!;
-      const share =
-        width === 0 ? (position >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (position - p)) / width));
-      if (share === 0) continue;
-      const next = concepts[k + 1]!;
-      bias += share * (next.bias - bias);
-      for (let j = 0; j < features; j++) w[j]! += share * (next.weights[j]! - w[j]!);
-    }
-    let y = bias;
-    for (let j = 0; j < features; j++) {
+    let y = blendConcepts(concepts, positions, width, position, w);
+    for (let j = 0; j < this.features; j++) {
       const xj = xMin + this.span * this.random.uniform();
       out[offset + j] = xj;
       y += w[j]! * xj;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createGenerator, type SourceSpec } from './generators.js';
+import { createGenerator, driftSpec, type SourceSpec } from './generators.js';
 import {
   DRIFT_CHANGE,
   findSource,
@@ -102,6 +102,27 @@ describe('the source catalogue', () => {
       [4, 3],
       [1, -2],
     ]);
+  });
+
+  it("trueParams is the drift generator's line at each position, bitwise, through two gradual changes", () => {
+    const spec = driftSpec({
+      noise: 0,
+      concepts: [
+        { bias: 4, weights: [3, -1] },
+        { bias: 1, weights: [-2, 0.5] },
+        { bias: -3, weights: [0.25, 2] },
+      ],
+      positions: [30, 70],
+      width: 25,
+    });
+    const generator = createGenerator(spec);
+    const misses: string[] = [];
+    for (let position = 0; position < 120; position++) {
+      const { x, y } = generator.next();
+      const z = line(trueParams(spec, position), x);
+      if (z !== y) misses.push(`${position}: ${z} != ${y}`);
+    }
+    expect(misses).toEqual([]);
   });
 
   it('imports nothing but its own modules (the protocol uses it: no RxJS, no core)', () => {

@@ -1,7 +1,9 @@
 // The one list of named synthetic sources. The CLI, the dashboard, the protocol and
 // the distributed trainer all take their names, descriptions and specs from here.
-// This module imports nothing but the generators (no RxJS, no core), so that the
-// protocol can use it from the `@adamflow/stream/catalogue` subpath and stay light.
+// This module imports nothing but the generators and their drift blend (no RxJS, no
+// core), so that the protocol can use it from the `@adamflow/stream/catalogue` subpath
+// and stay light.
+import { blendConcepts } from './drift-blend.js';
 import {
   driftSpec,
   linearSpec,
@@ -149,31 +151,12 @@ export function trueParams(spec: SourceSpec, position: number): number[] {
     case 'multilinear':
     case 'logistic':
       return [spec.bias, ...spec.weights];
-    case 'drift':
-      return driftParams(spec.concepts, spec.positions, spec.width, position);
+    case 'drift': {
+      const weights = new Array<number>(spec.concepts[0]!.weights.length);
+      const bias = blendConcepts(spec.concepts, spec.positions, spec.width, position, weights);
+      return [bias, ...weights];
+    }
   }
-}
-
-// The same blend, in the same order of operations, as the drift generator's draw.
-function driftParams(
-  concepts: readonly { bias: number; weights: readonly number[] }[],
-  positions: readonly number[],
-  width: number,
-  position: number,
-): number[] {
-  let bias = concepts[0]!.bias;
-  const weights = [...concepts[0]!.weights];
-  for (let k = 0; k < positions.length; k++) {
-    const p = positions[k]!;
-    const share =
-      width === 0 ? (position >= p ? 1 : 0) : 1 / (1 + Math.exp((-4 * (position - p)) / width));
-    if (share === 0) continue;
-    const next = concepts[k + 1]!;
-    bias += share * (next.bias - bias);
-    for (let j = 0; j < weights.length; j++)
-      weights[j]! += share * (next.weights[j]! - weights[j]!);
-  }
-  return [bias, ...weights];
 }
 
 function preset(
