@@ -38,6 +38,12 @@ const STUCK_MS = 250;
 const CUT_SLACK_MS = 3000;
 // Generous: the bounds only catch a hang on a busy machine.
 const WAIT_MS = 30_000;
+// The others' p99 with the slow viewer may exceed their p99 without it by this much, or
+// double it. Each phase lasts seconds, so its p99 is about its worst frame: one stall of
+// a busy 2-core machine (up to ~100 ms seen at load 6-9, in either phase) sets it. What
+// this must catch costs far more: a gateway that fed a cut viewer snapshot after
+// snapshot (a resume that ignored its position) took the others' p99 to 1.2 s.
+const P99_SLACK_MS = 100;
 
 let server: NatsServerHandle;
 let nats: NatsContext;
@@ -331,6 +337,6 @@ describe('a slow viewer', () => {
     // The check comes before a send, so a client's buffer passes the mark by one frame at most.
     expect(run.stats.maxBufferedAmount).toBeLessThanOrEqual(HIGH_WATER_MARK + frameBytes + 16);
     expect(run.stats.resumed + run.stats.resets).toBe(1);
-    expect(p99Slow).toBeLessThanOrEqual(Math.max(2 * p99Base, p99Base + 25));
+    expect(p99Slow).toBeLessThanOrEqual(Math.max(2 * p99Base, p99Base + P99_SLACK_MS));
   });
 });
