@@ -25,13 +25,17 @@ const PARAMS = 1000;
 const INTERVAL_MS = 20;
 const BASELINE_FRAMES = 100;
 // Frames published after the slow viewer is back and caught up: the second half of the
-// baseline, so that the baseline brackets the slow phase on a machine whose load drifts.
+// baseline, so that the baseline brackets the slow phase. Latency drifts up over a run
+// without any slow viewer: the gateway's view keeps a history of every parameter, and
+// each frame costs more as it grows (with 1000 parameters, from ~10 ms to ~80 ms median
+// over 600 frames at load 7).
 const AFTER_FRAMES = 100;
 // The most frames a run publishes: a gateway that never cuts ends the run here.
 const MAX_FRAMES = 600;
-// A resume replays at most a high-water mark of frames: this one holds ~50 of them, more
-// than are missed between the first skipped frame and the reconnect.
-const HIGH_WATER_MARK = 1024 * 1024;
+// A resume replays at most a high-water mark of frames: this one holds ~100 of them (2 s),
+// several times what is missed between the first skipped frame and the reconnect (a
+// reset would send a snapshot of the whole history, megabytes at this frame size).
+const HIGH_WATER_MARK = 2 * 1024 * 1024;
 const STUCK_MS = 250;
 // The cut comes on the first broadcast after STUCK_MS above the mark; a busy machine
 // may run that broadcast late (a starved event loop, a GC pause), so the bound is loose.
@@ -245,7 +249,7 @@ async function slowViewerRun(session: string, options: Partial<GatewayOptions>) 
     let back = false;
     let backAfter = Number.POSITIVE_INFINITY;
     if (cuts.length > 0) {
-      // It reconnects by itself; once it has caught up, a few more frames go out live.
+      // It reconnects by itself; once it has caught up, the baseline's second half.
       back = await waitFor(
         () => sockets.length > 1 && sockets[1]!.seen.length > 0 && slowLast >= publisher.last,
       );
@@ -302,7 +306,9 @@ describe('a slow viewer', () => {
     const frameBytes = Math.max(...run.ordinary.flat().map((f) => f.bytes));
     const cutAfter = (run.cutAt ?? Number.NaN) - (run.stuckAt ?? Number.NaN);
     console.log(
-      `slow viewer: p99 ${p99Base.toFixed(1)} ms without it (${base.length} frames), ` +
+      `slow viewer: p99 ${p99Base.toFixed(1)} ms without it (${base.length} frames; before ` +
+        `${p99(latency((seq) => seq > 10 && seq <= run.joinedAfter)).toFixed(1)}, after ` +
+        `${p99(latency((seq) => seq > run.backAfter)).toFixed(1)}), ` +
         `${p99Slow.toFixed(1)} ms while slow or resuming (${slow.length}); cut ${cutAfter.toFixed(0)} ms after ` +
         `its first skipped frame; frames ${frameBytes} B; most buffered ` +
         `${run.stats.maxBufferedAmount} B; resumed ${run.stats.resumed}, reset ${run.stats.resets}`,
