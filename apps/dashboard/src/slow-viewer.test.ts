@@ -1,9 +1,9 @@
 // A viewer that stops reading, among ordinary ones, on the single-process server: it
 // is cut with 4008 while the others keep their update rate (no frame skipped for them)
 // and their latency, measured in the same run before it joins and after it is cut.
-// The slow viewer keeps asking for snapshots (tens of KiB each) so that its buffers
-// fill in about a second; the server's 30 small updates a second would take minutes
-// to fill loopback's socket buffers (several MB). The tests import the built server.
+// The slow viewer keeps asking for snapshots (250 a second, several KiB each) so that
+// its buffers fill in a few seconds; the server's 30 small updates a second would take
+// minutes to fill loopback's socket buffers (~4 MB). The tests import the built server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DashboardServer } from './server.js';
