@@ -39,6 +39,11 @@ class FakeWebSocket {
     this.readyState = 3;
     this.onclose?.({ wasClean, code: wasClean ? 1000 : 1006, reason: '' });
   }
+  /** The server closes it with a code of its own, with a closing handshake (clean). */
+  closeByServer(code: number, reason: string): void {
+    this.readyState = 3;
+    this.onclose?.({ wasClean: true, code, reason });
+  }
   receive(message: unknown): void {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
@@ -187,6 +192,36 @@ describe('connect: reconnecting', () => {
       expect(seqs).toEqual([4, 5, 6]);
       // No gap, so no snapshot-request.
       expect(FakeWebSocket.last().sent).toEqual([]);
+    });
+  });
+
+  it('after a cut as too slow (4008), comes back after a jittered delay with the last seq and epoch', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.25);
+    virtually((flush) => {
+      const client = connect(`${url}?session=demo`, {
+        WebSocket: FakeWebSocket,
+        initialDelay: 100,
+      });
+      const statuses: string[] = [];
+      client.status.subscribe((s) => statuses.push(s));
+      const subscription = client.messages.subscribe();
+      FakeWebSocket.last().open();
+      FakeWebSocket.last().receive({ ...snapshot(), seq: 4, epoch: 'e1' });
+      FakeWebSocket.last().receive(update(5));
+      FakeWebSocket.last().closeByServer(4008, 'too slow: send buffer full');
+      flush();
+      FakeWebSocket.last().open();
+      subscription.unsubscribe();
+      flush();
+      expect(FakeWebSocket.made).toHaveLength(2);
+      expect([...new URL(FakeWebSocket.last().url).searchParams]).toEqual([
+        ['session', 'demo'],
+        ['seq', '5'],
+        ['epoch', 'e1'],
+      ]);
+      // Ceiling 100: half of it always, a quarter of the other half drawn.
+      expect(FakeWebSocket.times[1]! - FakeWebSocket.times[0]!).toBe(62.5);
+      expect(statuses).toEqual(['connecting', 'open', 'reconnecting', 'open', 'closed']);
     });
   });
 
