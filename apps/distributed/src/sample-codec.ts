@@ -68,7 +68,8 @@ export function encodeSamples(batch: SampleBatch): Uint8Array {
  * Decodes a message made by {@link encodeSamples}.
  *
  * @param bytes - the message body.
- * @returns the samples, as a batch `Learner.learnBatch` takes.
+ * @returns the samples, as a batch `Learner.learnBatch` takes; its `x` and `y` may be views
+ *   on `bytes` (no copy), so they change if `bytes` is written to.
  * @throws DistributedError `ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID` when the body is not such a message.
  * @example
  * ```ts
@@ -103,10 +104,29 @@ export function decodeSamples(bytes: Uint8Array): SampleBatch {
       `${bytes.byteLength} bytes, ${count} samples of ${features} features need ${expected}`,
     );
   }
-  const x = new Float64Array(count * features);
-  const y = new Float64Array(count);
-  let offset = HEADER;
-  for (let i = 0; i < x.length; i++, offset += 8) x[i] = view.getFloat64(offset, true);
-  for (let i = 0; i < count; i++, offset += 8) y[i] = view.getFloat64(offset, true);
+  const values = float64Values(bytes, HEADER, count * (features + 1));
+  const x = values.subarray(0, count * features);
+  const y = values.subarray(count * features);
   return { kind: 'sample-batch', features, count, x, y, start };
+}
+
+/** Whether this machine stores a float64 the way the layout does (little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * `length` float64 values from `offset` of `bytes`: a view on the message itself when
+ * the machine is little-endian and the values are 8-byte aligned in memory (the
+ * trainer's hot path decodes without copying), else one copy (a memcpy when only
+ * misaligned, a value-by-value read on a big-endian machine).
+ */
+function float64Values(bytes: Uint8Array, offset: number, length: number): Float64Array {
+  const at = bytes.byteOffset + offset;
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, at, length * 8);
+    const values = new Float64Array(length);
+    for (let i = 0; i < length; i++) values[i] = view.getFloat64(i * 8, true);
+    return values;
+  }
+  if (at % 8 === 0) return new Float64Array(bytes.buffer, at, length);
+  return new Float64Array(bytes.buffer.slice(at, at + length * 8));
 }
