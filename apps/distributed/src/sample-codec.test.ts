@@ -41,6 +41,25 @@ describe('sample messages', () => {
     expect(decoded).toEqual(Array(4).fill({ x: bits(batch.x), y: bits(batch.y) }));
   });
 
+  it('copy a misaligned message into the scratch array when it is large enough', () => {
+    const batch = createGenerator(multilinearSpec({ seed: 2, features: 2 })).nextBatch(8);
+    const bytes = encodeSamples(batch);
+    const misaligned = new Uint8Array(bytes.length + 1).subarray(1);
+    misaligned.set(bytes);
+    const scratch = new Float64Array(8 * 3);
+    const small = new Float64Array(8 * 3 - 1);
+    const decoded = [scratch, small].map((into) => decodeSamples(misaligned, into));
+    expect(
+      decoded.map(({ x, y }) => [x.buffer === scratch.buffer, y.buffer === scratch.buffer]),
+    ).toEqual([
+      [true, true],
+      [false, false],
+    ]);
+    expect(decoded.map(({ x, y }) => ({ x: bits(x), y: bits(y) }))).toEqual(
+      Array(2).fill({ x: bits(batch.x), y: bits(batch.y) }),
+    );
+  });
+
   it('read an aligned message without copying it', () => {
     const bytes = encodeSamples(createGenerator(multilinearSpec({ seed: 1 })).nextBatch(8));
     const decoded = decodeSamples(bytes);

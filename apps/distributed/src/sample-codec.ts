@@ -68,6 +68,9 @@ export function encodeSamples(batch: SampleBatch): Uint8Array {
  * Decodes a message made by {@link encodeSamples}.
  *
  * @param bytes - the message body.
+ * @param scratch - where to copy values that are not 8-byte aligned in memory, when it
+ *   is large enough (else a new array); the batch is then valid until the next decode
+ *   into it. A learner does not keep a batch, so a trainer reuses one scratch.
  * @returns the samples, as a batch `Learner.learnBatch` takes; its `x` and `y` may be views
  *   on `bytes` (no copy), so they change if `bytes` is written to.
  * @throws DistributedError `ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID` when the body is not such a message.
@@ -79,7 +82,7 @@ export function encodeSamples(batch: SampleBatch): Uint8Array {
  * batch.start; // 0
  * ```
  */
-export function decodeSamples(bytes: Uint8Array): SampleBatch {
+export function decodeSamples(bytes: Uint8Array, scratch?: Float64Array): SampleBatch {
   const invalid = (why: string) =>
     new DistributedError(
       'ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID',
@@ -104,7 +107,7 @@ export function decodeSamples(bytes: Uint8Array): SampleBatch {
       `${bytes.byteLength} bytes, ${count} samples of ${features} features need ${expected}`,
     );
   }
-  const values = float64Values(bytes, HEADER, count * (features + 1));
+  const values = float64Values(bytes, HEADER, count * (features + 1), scratch);
   const x = values.subarray(0, count * features);
   const y = values.subarray(count * features);
   return { kind: 'sample-batch', features, count, x, y, start };
@@ -116,10 +119,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 /**
  * `length` float64 values from `offset` of `bytes`: a view on the message itself when
  * the machine is little-endian and the values are 8-byte aligned in memory (the
- * trainer's hot path decodes without copying), else one copy (a memcpy when only
- * misaligned, a value-by-value read on a big-endian machine).
+ * trainer's hot path decodes without copying), else one copy (a memcpy into `scratch`
+ * when only misaligned, a value-by-value read on a big-endian machine).
  */
-function float64Values(bytes: Uint8Array, offset: number, length: number): Float64Array {
+function float64Values(
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  scratch: Float64Array | undefined,
+): Float64Array {
   const at = bytes.byteOffset + offset;
   if (!LITTLE_ENDIAN) {
     const view = new DataView(bytes.buffer, at, length * 8);
@@ -128,5 +136,12 @@ function float64Values(bytes: Uint8Array, offset: number, length: number): Float
     return values;
   }
   if (at % 8 === 0) return new Float64Array(bytes.buffer, at, length);
-  return new Float64Array(bytes.buffer.slice(at, at + length * 8));
+  const values =
+    scratch !== undefined && scratch.length >= length
+      ? scratch.subarray(0, length)
+      : new Float64Array(length);
+  new Uint8Array(values.buffer, values.byteOffset, length * 8).set(
+    bytes.subarray(offset, offset + length * 8),
+  );
+  return values;
 }
