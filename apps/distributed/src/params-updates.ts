@@ -175,6 +175,25 @@ export class ParamsUpdates {
   }
 
   /**
+   * Publishes the learner's state at the end of a run that stopped on a message
+   * boundary between two update boundaries, so a viewer sees the parameters the run
+   * ended with. It stays a pure function of the input up to `sequence`: a trainer
+   * that later goes on past it publishes the same bytes there or nothing.
+   *
+   * @param sequence - the input sequence just learned completely.
+   * @param learner - the learner.
+   */
+  async last(sequence: number, learner: Learner): Promise<void> {
+    if (this.every === 0 || sequence === 0 || sequence % this.every === 0) return;
+    await this.publish(sequence, {
+      samples: learner.samples,
+      step: learner.steps,
+      lossEma: learner.metrics.snapshot().lossEma,
+      params: learner.params,
+    });
+  }
+
+  /**
    * Publishes an update at input sequence `sequence` whatever `every` says (0 still
    * publishes nothing); the gradient trainer's workers pace themselves on every one.
    *

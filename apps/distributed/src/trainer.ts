@@ -348,6 +348,7 @@ async function trainHeld(
       }
     }
     if (fatal) throw fatal;
+    if (learner.samples >= until && offset === 0) await updates.last(sequence, learner);
     await save(false);
     if (fatal) throw fatal;
     emit({ event: 'done', samples: learner.samples, step: learner.steps });
