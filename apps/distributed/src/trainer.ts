@@ -183,9 +183,8 @@ async function trainHeld(
   // goes on while it is written: the KV entry is the commit point, whenever it lands.
   // Before it lands, every update up to its sequence is stored (updates.drain), so a
   // resumed trainer never skips one that was lost.
-  let savedSamples = stored ? learner.samples : -1;
   // The samples of the newest state handed to a write (saved or on its way).
-  let startedSamples = savedSamples;
+  let startedSamples = stored ? learner.samples : -1;
   let savedAt = Date.now();
   let writing = 0;
   let chain: Promise<void> = Promise.resolve();
@@ -202,7 +201,6 @@ async function trainHeld(
       } finally {
         writing--;
       }
-      savedSamples = checkpoint.samples;
       savedAt = Date.now();
       emit({
         event: 'checkpoint',
