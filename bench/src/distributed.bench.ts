@@ -1,9 +1,13 @@
 // Training through NATS JetStream against training in process, side by side in one
 // run: samples/s of the in-process learner on the seed's samples, of `adamflow
 // trainer` reading the same samples from a session's stream (after `adamflow
-// produce`), and gradients/s applied by `adamflow trainer --gradients` fed by one and
-// by two `adamflow worker`s (and by two with `--ahead 4`, up to four gradients in
-// flight each). The commands run as a person runs them (built, one process each)
+// produce --batch-samples K`), and gradients/s applied by `adamflow trainer
+// --gradients` fed by one and by two `adamflow worker`s (and by two with `--ahead 4`,
+// up to four gradients in flight each). The in-process learner learns the very
+// batches the messages hold (the same seed and batch size, generated beforehand,
+// after a warm-up pass), through the same `learnBatch`; the same loop with the
+// generator inside it (as a single-process trainer makes its samples) is reported
+// beside it. The commands run as a person runs them (built, one process each)
 // against a `nats-server -js` started here; each contender runs `ROUNDS` times on
 // fresh sessions and its median is kept. Bounded in time: every process is killed
 // after `LIMIT_MS`. Writes bench/results/distributed.json.
@@ -11,11 +15,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createGenerator, Learner, linearRegression, linearSpec } from '@adamflow/stream';
+import {
+  createGenerator,
+  Learner,
+  linearRegression,
+  linearSpec,
+  type SampleBatch,
+} from '@adamflow/stream';
 import { environment, median, printTable, writeResult } from './harness.js';
 import { startNats } from './nats-server.js';
 
-const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 200_000);
+const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 1_000_000);
+/** Samples per input message (`produce --batch-samples`), and per in-process `learnBatch`. */
+const MESSAGE_SAMPLES = Number(process.env['ADAMFLOW_BENCH_MESSAGE_SAMPLES'] ?? 4096);
+/** The same again with produce's default message size, on fewer samples. */
+const SMALL_SAMPLES = Number(process.env['ADAMFLOW_BENCH_SMALL_SAMPLES'] ?? 200_000);
+const SMALL_MESSAGE_SAMPLES = 256;
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
 const ROUNDS = Number(process.env['ADAMFLOW_BENCH_ROUNDS'] ?? 3);
 const SEED = 42;
@@ -59,36 +74,72 @@ function command(args: string[]): {
   return { child, done };
 }
 
-/** Seconds between the trainer's `resumed` and `done` events (reading, training, last checkpoint). */
-function trainingSeconds(events: Array<{ at: number; event: Record<string, unknown> }>): number {
-  const start = events.find((e) => e.event['event'] === 'resumed')!.at;
+type Events = Array<{ at: number; event: Record<string, unknown> }>;
+
+/** Seconds from the trainer's event `from` to its `done` (the last checkpoint stored). */
+function secondsToDone(events: Events, from = 'resumed'): number {
+  const start = events.find((e) => e.event['event'] === from)!.at;
   const end = events.find((e) => e.event['event'] === 'done')!.at;
   return (end - start) / 1000;
 }
 
-function inProcess(samples: number): number {
+/** The seed's first `samples` samples in batches of `batchSamples` (as the messages hold them). */
+function seedBatches(samples: number, batchSamples: number): SampleBatch[] {
+  const generator = createGenerator(linearSpec({ seed: SEED }));
+  const batches: SampleBatch[] = [];
+  for (let left = samples; left > 0; left -= batchSamples) {
+    batches.push(generator.nextBatch(Math.min(batchSamples, left)));
+  }
+  return batches;
+}
+
+/** The trainer's learner, as `adamflow trainer` makes it with the default options. */
+function seedLearner(): Learner {
   const learner = new Learner({ model: linearRegression(), optimizer: 'adam' });
   learner.optimizer.set({ lr: 0.01 });
+  return learner;
+}
+
+/** Samples/s of a fresh learner through `learnBatch` on batches made beforehand. */
+function inProcess(batches: SampleBatch[]): number {
+  const learner = seedLearner();
+  const start = performance.now();
+  for (const batch of batches) learner.learnBatch(batch);
+  return learner.samples / ((performance.now() - start) / 1000);
+}
+
+/** The same with the generator in the loop, as a single-process trainer makes its samples. */
+function inProcessGenerating(samples: number, batchSamples: number): number {
+  const learner = seedLearner();
   const generator = createGenerator(linearSpec({ seed: SEED }));
   const start = performance.now();
-  for (let left = samples; left > 0; left -= 256) {
-    learner.learnBatch(generator.nextBatch(Math.min(256, left)));
+  for (let left = samples; left > 0; left -= batchSamples) {
+    learner.learnBatch(generator.nextBatch(Math.min(batchSamples, left)));
   }
   return samples / ((performance.now() - start) / 1000);
 }
 
-async function throughJetStream(url: string, session: string) {
+async function throughJetStream(
+  url: string,
+  session: string,
+  samples: number,
+  batchSamples: number,
+) {
   const nats = ['--nats', url, '--session', session];
   const produceStart = performance.now();
-  await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(SAMPLES)]).done;
+  await command([
+    ...['produce', ...nats, '--seed', String(SEED), '--samples', String(samples)],
+    ...['--batch-samples', String(batchSamples)],
+  ]).done;
   const produceSeconds = (performance.now() - produceStart) / 1000;
   const trainerStart = performance.now();
-  const events = await command(['trainer', '--json', ...nats, '--until', String(SAMPLES)]).done;
+  const events = await command(['trainer', '--json', ...nats, '--until', String(samples)]).done;
   const wall = (performance.now() - trainerStart) / 1000;
   return {
-    produce: SAMPLES / produceSeconds,
-    trainer: SAMPLES / trainingSeconds(events),
-    trainerWithStart: SAMPLES / wall,
+    produce: samples / produceSeconds,
+    trainer: samples / secondsToDone(events, 'reading'),
+    trainerFromResumed: samples / secondsToDone(events),
+    trainerWithStart: samples / wall,
   };
 }
 
@@ -117,7 +168,7 @@ async function gradients(url: string, session: string, workers: number, ahead = 
   await Promise.all(running.map(({ done }) => done));
   const done = events.find((e) => e.event['event'] === 'done')!.event;
   return {
-    perSecond: GRADIENTS / trainingSeconds(events),
+    perSecond: GRADIENTS / secondsToDone(events),
     applied: Number(done['applied']),
     stale: Number(done['stale']),
   };
@@ -126,18 +177,42 @@ async function gradients(url: string, session: string, workers: number, ahead = 
 const server = await startNats();
 const rows: Array<Record<string, number>> = [];
 try {
-  inProcess(SAMPLES); // warm-up
+  const batches = seedBatches(SAMPLES, MESSAGE_SAMPLES);
+  const smallBatches = seedBatches(SMALL_SAMPLES, SMALL_MESSAGE_SAMPLES);
+  // Warm-up: every loop measured below, once.
+  inProcess(batches);
+  inProcess(smallBatches);
+  inProcessGenerating(SAMPLES, MESSAGE_SAMPLES);
   for (let round = 0; round < ROUNDS; round++) {
-    const local = inProcess(SAMPLES);
-    const jet = await throughJetStream(server.url, `bench-samples-${round}`);
+    const local = inProcess(batches);
+    const generating = inProcessGenerating(SAMPLES, MESSAGE_SAMPLES);
+    const jet = await throughJetStream(
+      server.url,
+      `bench-samples-${round}`,
+      SAMPLES,
+      MESSAGE_SAMPLES,
+    );
+    const smallLocal = inProcess(smallBatches);
+    const small = await throughJetStream(
+      server.url,
+      `bench-samples-small-${round}`,
+      SMALL_SAMPLES,
+      SMALL_MESSAGE_SAMPLES,
+    );
     const one = await gradients(server.url, `bench-gradients-1-${round}`, 1);
     const two = await gradients(server.url, `bench-gradients-2-${round}`, 2);
     const ahead = await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4);
     rows.push({
       inProcess: local,
+      inProcessGenerating: generating,
       produce: jet.produce,
       trainer: jet.trainer,
+      trainerFromResumed: jet.trainerFromResumed,
       trainerWithStart: jet.trainerWithStart,
+      smallInProcess: smallLocal,
+      smallProduce: small.produce,
+      smallTrainer: small.trainer,
+      smallTrainerWithStart: small.trainerWithStart,
       gradients1: one.perSecond,
       gradients2: two.perSecond,
       gradients2ahead4: ahead.perSecond,
@@ -153,9 +228,17 @@ try {
 const med = (key: string) => median(rows.map((row) => row[key]!));
 const samples = {
   inProcessPerSecond: med('inProcess'),
+  inProcessGeneratingPerSecond: med('inProcessGenerating'),
   producePerSecond: med('produce'),
   trainerPerSecond: med('trainer'),
+  trainerFromResumedPerSecond: med('trainerFromResumed'),
   trainerWithProcessStartPerSecond: med('trainerWithStart'),
+};
+const smallMessages = {
+  inProcessPerSecond: med('smallInProcess'),
+  producePerSecond: med('smallProduce'),
+  trainerPerSecond: med('smallTrainer'),
+  trainerWithProcessStartPerSecond: med('smallTrainerWithStart'),
 };
 const gradientRows = {
   oneWorkerPerSecond: med('gradients1'),
@@ -165,18 +248,35 @@ const gradientRows = {
   twoWorkersStale: med('stale2'),
   twoWorkersAhead4Stale: med('stale2ahead4'),
 };
+// Each ratio is a median over rounds of the per-round ratio (both sides measured together).
+const ratio = (over: string, under: string) => median(rows.map((row) => row[over]! / row[under]!));
 const ratios = {
-  trainerToInProcess: samples.trainerPerSecond / samples.inProcessPerSecond,
+  trainerToInProcess: ratio('trainer', 'inProcess'),
+  trainerToInProcessGenerating: ratio('trainer', 'inProcessGenerating'),
+  trainerWithProcessStartToInProcess: ratio('trainerWithStart', 'inProcess'),
+  smallMessagesTrainerToInProcess: ratio('smallTrainer', 'smallInProcess'),
   twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
   twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
 };
-printTable('samples/s (seed source, adam, batch 1, 256 samples per message)', [
+printTable(`samples/s (seed source, adam, batch 1, ${MESSAGE_SAMPLES} samples per message)`, [
   {
     'in process': samples.inProcessPerSecond,
+    'in process, generating': samples.inProcessGeneratingPerSecond,
     produce: samples.producePerSecond,
     'trainer (JetStream)': samples.trainerPerSecond,
+    'trainer from resumed': samples.trainerFromResumedPerSecond,
     'trainer incl. start': samples.trainerWithProcessStartPerSecond,
     'trainer / in process': ratios.trainerToInProcess,
+    'trainer / generating': ratios.trainerToInProcessGenerating,
+  },
+]);
+printTable(`samples/s with ${SMALL_MESSAGE_SAMPLES} samples per message (produce's default)`, [
+  {
+    'in process': smallMessages.inProcessPerSecond,
+    produce: smallMessages.producePerSecond,
+    'trainer (JetStream)': smallMessages.trainerPerSecond,
+    'trainer incl. start': smallMessages.trainerWithProcessStartPerSecond,
+    'trainer / in process': ratios.smallMessagesTrainerToInProcess,
   },
 ]);
 printTable('gradients/s applied by trainer --gradients (one per 256-sample message)', [
@@ -193,8 +293,16 @@ printTable('gradients/s applied by trainer --gradients (one per 256-sample messa
 ]);
 const path = writeResult('distributed', {
   environment: environment(),
-  config: { samples: SAMPLES, gradients: GRADIENTS, rounds: ROUNDS, samplesPerMessage: 256 },
+  config: {
+    samples: SAMPLES,
+    samplesPerMessage: MESSAGE_SAMPLES,
+    smallSamples: SMALL_SAMPLES,
+    smallSamplesPerMessage: SMALL_MESSAGE_SAMPLES,
+    gradients: GRADIENTS,
+    rounds: ROUNDS,
+  },
   samples,
+  smallMessages,
   gradients: gradientRows,
   ratios,
   rounds: rows,

@@ -7,6 +7,12 @@ import { decodeSamples } from './sample-codec.js';
 import type { SessionNames } from './session-names.js';
 
 /**
+ * Where misaligned messages are decoded: one array for every call, since a batch is
+ * learned completely before `learnMessage` returns and the learner keeps no reference.
+ */
+let scratch = new Float64Array(0);
+
+/**
  * Learns the part of an input message the trainer has not learned, stopping at
  * `until` and applying each recorded command at its sample count on the way.
  *
@@ -36,7 +42,10 @@ export function learnMessage(
       `stream ${names.stream}: expected sequence ${at.sequence + 1}, got ${message.seq}`,
     );
   }
-  const batch = decodeSamples(message.data);
+  if (scratch.length * 8 < message.data.byteLength) {
+    scratch = new Float64Array(Math.ceil(message.data.byteLength / 8));
+  }
+  const batch = decodeSamples(message.data, scratch);
   if (batch.start + at.offset !== learner.samples || batch.features !== learner.model.features) {
     throw new DistributedError(
       'ADAMFLOW_ERR_STREAM_CORRUPT',

@@ -144,6 +144,8 @@ function describe(session: string, event: TrainerEvent): string {
       return event.samples === 0
         ? `session ${session}: starting from the first sample`
         : `session ${session}: resuming at sample ${event.samples.toLocaleString('en')} (stream sequence ${event.sequence + 1})`;
+    case 'reading':
+      return `session ${session}: reading its stream from sequence ${event.sequence}`;
     case 'checkpoint':
       return `session ${session}: checkpoint at ${event.samples.toLocaleString('en')} samples, ${event.step.toLocaleString('en')} steps`;
     case 'command':

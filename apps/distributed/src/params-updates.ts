@@ -48,6 +48,8 @@ export interface TrainerStateMessage {
 
 /** Updates the updates stream keeps (older ones are dropped). */
 const KEEP = 100_000;
+/** Queued updates that may await JetStream's acknowledgement at once. */
+const MAX_IN_FLIGHT = 256;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -62,12 +64,18 @@ const decoder = new TextDecoder();
  * import { ParamsUpdates } from './params-updates.js';
  * declare const updates: ParamsUpdates;
  * declare const learner: import('@adamflow/stream').Learner;
- * await updates.after(4, learner); // publishes when 4 is a multiple of `every`
+ * updates.queue(4, learner); // publishes when 4 is a multiple of `every`
+ * await updates.drain(); // stored
  * ```
  */
 export class ParamsUpdates {
   /** Re-sends JetStream dropped as duplicates (after a resume). */
   duplicates = 0;
+  /** Queued updates not yet acknowledged. */
+  private outstanding = 0;
+  /** Settles once every update queued so far has been acknowledged or has failed. */
+  private stored: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
 
   /**
    * @param nats - an open context.
@@ -122,19 +130,48 @@ export class ParamsUpdates {
   }
 
   /**
-   * Publishes the learner's state if input message `sequence` is an update boundary.
+   * Publishes the learner's state if input message `sequence` is an update boundary,
+   * without waiting for JetStream's acknowledgement: the update is built now (so it holds the learner as of `sequence`) and published
+   * in order behind the ones before it. {@link ParamsUpdates.drain} waits for all of
+   * them; a trainer drains before it commits a checkpoint, so every update up to the
+   * checkpoint's sequence is stored before the checkpoint says it was passed. Waits
+   * for them all when `MAX_IN_FLIGHT` are unacknowledged (backpressure).
    *
    * @param sequence - the input sequence just learned completely.
    * @param learner - the learner.
+   * @returns a promise when the caller must wait for room, else undefined.
    */
-  async after(sequence: number, learner: Learner): Promise<void> {
-    if (this.every === 0 || sequence % this.every !== 0) return;
-    await this.publish(sequence, {
+  queue(sequence: number, learner: Learner): Promise<void> | undefined {
+    if (this.every === 0 || sequence % this.every !== 0) return undefined;
+    const ack = this.send(sequence, {
       samples: learner.samples,
       step: learner.steps,
       lossEma: learner.metrics.snapshot().lossEma,
       params: learner.params,
     });
+    // Handled here so no rejection goes unhandled; drain() reports the first one.
+    this.outstanding++;
+    const settled = ack.then(
+      () => {
+        this.outstanding--;
+      },
+      (error: unknown) => {
+        this.outstanding--;
+        this.failure ??= error as Error;
+      },
+    );
+    this.stored = Promise.all([this.stored, settled]).then(() => {});
+    return this.outstanding >= MAX_IN_FLIGHT ? this.drain() : undefined;
+  }
+
+  /**
+   * Waits until every update queued so far is stored (not those queued meanwhile).
+   *
+   * @throws the first publish error of a queued update.
+   */
+  async drain(): Promise<void> {
+    await this.stored;
+    if (this.failure) throw this.failure;
   }
 
   /**
@@ -168,6 +205,14 @@ export class ParamsUpdates {
     state: { samples: number; step: number; lossEma: number; params: ArrayLike<number> },
   ): Promise<void> {
     if (this.every === 0) return;
+    await this.send(sequence, state);
+  }
+
+  /** Starts publishing an update (built at once from `state`); resolves on the acknowledgement. */
+  private async send(
+    sequence: number,
+    state: { samples: number; step: number; lossEma: number; params: ArrayLike<number> },
+  ): Promise<void> {
     const update: ParamsUpdateMessage = {
       format: 'adamflow.params-update',
       version: 1,

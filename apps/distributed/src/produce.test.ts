@@ -1,6 +1,7 @@
 import { createGenerator, linearSpec } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsContext, openNats } from './nats-context.js';
+import { produce as produceInto } from './produce.js';
 import { decodeSamples } from './sample-codec.js';
 import { sessionNames } from './session-names.js';
 import { ADAMFLOW, runNode } from './testing/run-command.js';
@@ -19,7 +20,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-const produce = async (session: string, seed: number, samples: number) => {
+const produce = async (session: string, seed: number, samples: number, ...flags: string[]) => {
   const args = ['produce', '--nats', server.url, '--session', session, '--source', 'seed'];
   const run = await runNode(ADAMFLOW, [
     ...args,
@@ -28,6 +29,7 @@ const produce = async (session: string, seed: number, samples: number) => {
     '--samples',
     String(samples),
     '--json',
+    ...flags,
   ]);
   return { ...run, result: run.code === 0 ? JSON.parse(run.stdout) : undefined };
 };
@@ -86,6 +88,23 @@ describe('adamflow produce', () => {
     const { messages, xs, ys } = await streamContents('race');
     expect(messages).toBe(Math.ceil(30_000 / 256));
     expect({ xs, ys }).toEqual(generated(7, 30_000));
+  });
+
+  it('keeps the samples contiguous when producers with other message sizes race', async () => {
+    // In one process, started together: their pipelined publishes meet at the server.
+    const other = await openNats({ url: server.url, name: 'produce-test-other' });
+    try {
+      const spec = linearSpec({ seed: 9 });
+      const [a, b] = await Promise.all([
+        produceInto(nats, { session: 'race-sizes', spec, samples: 40_000 }),
+        produceInto(other, { session: 'race-sizes', spec, samples: 40_000, batchSamples: 1000 }),
+      ]);
+      expect(a.added + b.added).toBe(40_000);
+      const { xs, ys } = await streamContents('race-sizes');
+      expect({ xs, ys }).toEqual(generated(9, 40_000));
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses another source in the same session, with a stable code', async () => {

@@ -1,5 +1,5 @@
 import { createGenerator, type SourceSpec } from '@adamflow/stream';
-import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { DiscardPolicy, type PubAck, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { DistributedError } from './errors.js';
 import type { NatsContext } from './nats-context.js';
@@ -9,6 +9,8 @@ import { claimSource } from './session-source.js';
 
 /** Samples per message unless told otherwise. */
 export const DEFAULT_BATCH_SAMPLES = 256;
+/** Sample messages that may await JetStream's acknowledgement at once. */
+const PUBLISH_WINDOW = 64;
 /** How long JetStream remembers message ids to drop re-publishes. */
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
@@ -44,7 +46,8 @@ export interface ProduceResult {
  * idempotently: it continues after what is already there (so running it again adds
  * nothing), every message carries `Nats-Msg-Id` = session, first index and count (a
  * re-publish within the duplicate window is dropped by JetStream), and each publish
- * expects the stream's last sequence, so two producers racing cannot interleave.
+ * expects the stream's last sequence (or, pipelined, the previous message's id as the
+ * last message's), so two producers racing cannot interleave.
  *
  * @param nats - an open context.
  * @param options - {@link ProduceOptions}.
@@ -94,29 +97,50 @@ export async function produce(nats: NatsContext, options: ProduceOptions): Promi
       generator.nextBatch(count);
       skip -= count;
     }
+    // Publishes are pipelined, up to PUBLISH_WINDOW awaiting their acknowledgement:
+    // the first expects the stream's last sequence, each next one the previous one's
+    // id as the stream's last message id, so a message of another producer anywhere
+    // in between fails all those after it (one with the same id is the same samples).
     let raced = false;
-    while (have < options.samples && !raced) {
-      const batch = generator.nextBatch(Math.min(batchSamples, options.samples - have));
-      try {
-        const ack = await nats.js.publish(names.subject, encodeSamples(batch), {
-          msgID: `${names.session}:${batch.start}:${batch.count}`,
-          expect: { lastSequence },
-        });
-        // A duplicate means another producer stored this id first: re-read the stream.
-        raced = ack.duplicate;
-        if (!raced) {
-          lastSequence = ack.seq;
-          have += batch.count;
-          added += batch.count;
-          messages++;
+    let previousId: string | undefined;
+    let sent = have;
+    const inFlight: Array<Promise<Published>> = [];
+    while ((sent < options.samples && !raced) || inFlight.length > 0) {
+      while (!raced && sent < options.samples && inFlight.length < PUBLISH_WINDOW) {
+        const batch = generator.nextBatch(Math.min(batchSamples, options.samples - sent));
+        const id = `${names.session}:${batch.start}:${batch.count}`;
+        const expect = previousId === undefined ? { lastSequence } : { lastMsgID: previousId };
+        inFlight.push(
+          nats.js.publish(names.subject, encodeSamples(batch), { msgID: id, expect }).then(
+            (ack) => ({ ack, count: batch.count }),
+            (error: unknown) => ({ error, count: batch.count }),
+          ),
+        );
+        previousId = id;
+        sent += batch.count;
+      }
+      const published = await inFlight.shift()!;
+      if ('error' in published) {
+        if (!isWrongLastSequence(published.error)) {
+          await Promise.all(inFlight);
+          throw published.error;
         }
-      } catch (error) {
-        if (!isWrongLastSequence(error)) throw error;
         raced = true;
+      } else if (published.ack.duplicate) {
+        // Another producer stored this id first: re-read the stream once all are back.
+        raced = true;
+      } else {
+        lastSequence = published.ack.seq;
+        have += published.count;
+        added += published.count;
+        messages++;
       }
     }
   }
 }
+
+/** One pipelined publish, settled. */
+type Published = { ack: PubAck; count: number } | { error: unknown; count: number };
 
 /** Creates the session's stream unless it exists. */
 async function ensureStream(
@@ -178,7 +202,7 @@ export async function streamPosition(
 }
 
 function isWrongLastSequence(error: unknown): boolean {
-  return /wrong last sequence/i.test(String((error as Error)?.message));
+  return /wrong last (sequence|msg ?id)/i.test(String((error as Error)?.message));
 }
 
 function isNotFound(error: unknown): boolean {

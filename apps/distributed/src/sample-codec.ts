@@ -68,7 +68,11 @@ export function encodeSamples(batch: SampleBatch): Uint8Array {
  * Decodes a message made by {@link encodeSamples}.
  *
  * @param bytes - the message body.
- * @returns the samples, as a batch `Learner.learnBatch` takes.
+ * @param scratch - where to copy values that are not 8-byte aligned in memory, when it
+ *   is large enough (else a new array); the batch is then valid until the next decode
+ *   into it. A learner does not keep a batch, so a trainer reuses one scratch.
+ * @returns the samples, as a batch `Learner.learnBatch` takes; its `x` and `y` may be views
+ *   on `bytes` (no copy), so they change if `bytes` is written to.
  * @throws DistributedError `ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID` when the body is not such a message.
  * @example
  * ```ts
@@ -78,7 +82,7 @@ export function encodeSamples(batch: SampleBatch): Uint8Array {
  * batch.start; // 0
  * ```
  */
-export function decodeSamples(bytes: Uint8Array): SampleBatch {
+export function decodeSamples(bytes: Uint8Array, scratch?: Float64Array): SampleBatch {
   const invalid = (why: string) =>
     new DistributedError(
       'ADAMFLOW_ERR_SAMPLE_MESSAGE_INVALID',
@@ -103,10 +107,41 @@ export function decodeSamples(bytes: Uint8Array): SampleBatch {
       `${bytes.byteLength} bytes, ${count} samples of ${features} features need ${expected}`,
     );
   }
-  const x = new Float64Array(count * features);
-  const y = new Float64Array(count);
-  let offset = HEADER;
-  for (let i = 0; i < x.length; i++, offset += 8) x[i] = view.getFloat64(offset, true);
-  for (let i = 0; i < count; i++, offset += 8) y[i] = view.getFloat64(offset, true);
+  const values = float64Values(bytes, HEADER, count * (features + 1), scratch);
+  const x = values.subarray(0, count * features);
+  const y = values.subarray(count * features);
   return { kind: 'sample-batch', features, count, x, y, start };
+}
+
+/** Whether this machine stores a float64 the way the layout does (little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * `length` float64 values from `offset` of `bytes`: a view on the message itself when
+ * the machine is little-endian and the values are 8-byte aligned in memory (the
+ * trainer's hot path decodes without copying), else one copy (a memcpy into `scratch`
+ * when only misaligned, a value-by-value read on a big-endian machine).
+ */
+function float64Values(
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  scratch: Float64Array | undefined,
+): Float64Array {
+  const at = bytes.byteOffset + offset;
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, at, length * 8);
+    const values = new Float64Array(length);
+    for (let i = 0; i < length; i++) values[i] = view.getFloat64(i * 8, true);
+    return values;
+  }
+  if (at % 8 === 0) return new Float64Array(bytes.buffer, at, length);
+  const values =
+    scratch !== undefined && scratch.length >= length
+      ? scratch.subarray(0, length)
+      : new Float64Array(length);
+  new Uint8Array(values.buffer, values.byteOffset, length * 8).set(
+    bytes.subarray(offset, offset + length * 8),
+  );
+  return values;
 }

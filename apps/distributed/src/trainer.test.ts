@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from './checkpoint.js';
 import { type NatsContext, openNats } from './nats-context.js';
+import { decodeUpdate } from './params-updates.js';
 import { sessionNames } from './session-names.js';
-import { referenceRun } from './testing/reference.js';
+import { referenceRun, referenceUpdates } from './testing/reference.js';
 import { ADAMFLOW, runNode, TRAIN } from './testing/run-command.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
 
@@ -79,6 +80,33 @@ describe('adamflow trainer', () => {
     expect(end!.checkpoint).toMatchObject({ samples: 3000, offset: 0, epoch: 2 });
     // The whole learner state, optimizer moments and metrics included.
     expect(end!.checkpoint.learner).toEqual(referenceRun({ seed: 4, samples: 3000 }));
+  });
+
+  it('trains large messages (--batch-samples 5000) exactly, stopped and resumed inside one', async () => {
+    const produced = await adamflow(
+      'produce',
+      'large',
+      ...['--seed', '6', '--samples', '23000', '--batch-samples', '5000'],
+    );
+    const flags = ['--update-every', '1', '--checkpoint-samples', '3000'];
+    const first = await adamflow('trainer', 'large', '--until', '12345', ...flags);
+    const middle = await readCheckpoint(nats, sessionNames('large'));
+    const second = await adamflow('trainer', 'large', '--until', '23000', ...flags);
+    const end = await readCheckpoint(nats, sessionNames('large'));
+    expect([produced.code, first.code, second.code]).toEqual([0, 0, 0]);
+    expect(middle!.checkpoint).toMatchObject({ samples: 12345, sequence: 2, offset: 2345 });
+    expect(end!.checkpoint).toMatchObject({ samples: 23000, sequence: 5, offset: 0 });
+    expect(end!.checkpoint.learner).toEqual(referenceRun({ seed: 6, samples: 23000 }));
+    // One update per message, each once and as an uninterrupted run publishes it.
+    const names = sessionNames('large');
+    const { last_seq: last } = (await nats.jsm.streams.info(names.updatesStream)).state;
+    const updates = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const message = await nats.jsm.streams.getMessage(names.updatesStream, { seq });
+      const { seq: at, samples, step, lossEma, params } = decodeUpdate(message!.data);
+      updates.push({ seq: at, samples, step, lossEma, params });
+    }
+    expect(updates).toEqual(referenceUpdates(6, 23000, 1, 5000));
   });
 
   it('refuses to resume a checkpoint made with another configuration', async () => {

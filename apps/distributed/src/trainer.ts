@@ -54,6 +54,7 @@ export type TrainerEvent =
   | { event: 'lease-waiting'; holder: LeaseHolder }
   | { event: 'lease-acquired'; epoch: number }
   | { event: 'resumed'; samples: number; sequence: number; offset: number }
+  | { event: 'reading'; sequence: number }
   | { event: 'checkpoint'; samples: number; step: number; sequence: number; offset: number }
   | { event: 'command'; samples: number; command: RecordedCommand; replayed: boolean }
   | { event: 'done'; samples: number; step: number };
@@ -177,17 +178,29 @@ async function trainHeld(
     writtenAt: new Date().toISOString(),
   });
   // Writes are chained so that exactly one is in flight and each carries the revision
-  // the previous one produced. The state is taken when a write starts, which is always
-  // between two messages (a message is learned synchronously).
-  let savedSamples = stored ? learner.samples : -1;
+  // the previous one produced. The state is taken when a save is asked for, always
+  // between two messages (a message is learned synchronously), and the training loop
+  // goes on while it is written: the KV entry is the commit point, whenever it lands.
+  // Before it lands, every update up to its sequence is stored (updates.drain), so a
+  // resumed trainer never skips one that was lost.
+  // The samples of the newest state handed to a write (saved or on its way).
+  let startedSamples = stored ? learner.samples : -1;
   let savedAt = Date.now();
+  let writing = 0;
   let chain: Promise<void> = Promise.resolve();
   const save = (force: boolean): Promise<void> => {
+    if (!force && learner.samples === startedSamples) return chain;
+    const checkpoint = snapshot();
+    startedSamples = checkpoint.samples;
+    writing++;
+    const updatesStored = updates.drain();
     chain = chain.then(async () => {
-      if (!force && learner.samples === savedSamples) return;
-      const checkpoint = snapshot();
-      revision = await writeCheckpoint(nats, names, checkpoint, revision);
-      savedSamples = checkpoint.samples;
+      try {
+        await updatesStored;
+        revision = await writeCheckpoint(nats, names, checkpoint, revision);
+      } finally {
+        writing--;
+      }
       savedAt = Date.now();
       emit({
         event: 'checkpoint',
@@ -221,10 +234,16 @@ async function trainHeld(
   let fatal: Error | undefined;
   let messages: ConsumerMessages | undefined;
   // Commands and input messages take turns: a command is recorded and applied
-  // between two messages, at the sample count it is recorded with.
+  // between two messages, at the sample count it is recorded with. Commands queue
+  // behind each other; the loop, which learns a message synchronously, waits only
+  // while one is under way.
   let turn: Promise<unknown> = Promise.resolve();
+  let commandsUnderWay = 0;
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = turn.then(work);
+    commandsUnderWay++;
+    const run = turn.then(work).finally(() => {
+      commandsUnderWay--;
+    });
     turn = run.catch(() => {});
     return run;
   };
@@ -282,10 +301,10 @@ async function trainHeld(
   };
   options.signal?.addEventListener('abort', onAbort);
   const status = watchDisconnect(nats, fail);
+  const saveDue = () => writing === 0 && learner.samples !== startedSamples;
   const timer = setInterval(
     () => {
-      if (learner.samples !== savedSamples && Date.now() - savedAt >= everyMs)
-        save(false).catch(fail);
+      if (saveDue() && Date.now() - savedAt >= everyMs) save(false).catch(fail);
     },
     Math.max(10, Math.min(everyMs, 1000)),
   );
@@ -295,36 +314,41 @@ async function trainHeld(
         deliver_policy: DeliverPolicy.StartSequence,
         opt_start_seq: sequence + 1,
       });
-      messages = await consumer.consume({ max_messages: 256 });
+      messages = await consumer.consume({ max_bytes: READ_BYTES });
       if (options.signal?.aborted || fatal) messages.stop();
+      emit({ event: 'reading', sequence: sequence + 1 });
       for await (const message of messages) {
         if (gate.paused) {
           await gate.wait();
           if (options.signal?.aborted) break;
         }
+        while (commandsUnderWay > 0 && !fatal) await turn;
         if (fatal) break;
-        await exclusive(async () => {
-          const next = learnMessage(message, learner, commandLog, replayDue, {
-            names,
-            sequence,
-            offset,
-            until,
-          });
-          offset = next.offset;
-          if (next.sequence !== sequence) {
-            sequence = next.sequence;
-            await updates.after(sequence, learner);
-          }
+        const next = learnMessage(message, learner, commandLog, replayDue, {
+          names,
+          sequence,
+          offset,
+          until,
         });
+        offset = next.offset;
+        if (next.sequence !== sequence) {
+          sequence = next.sequence;
+          const room = updates.queue(sequence, learner);
+          if (room) await room;
+        }
         if (learner.samples >= until) break;
-        if (learner.samples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
-          await save(false);
+        if (
+          saveDue() &&
+          (learner.samples - startedSamples >= everySamples || Date.now() - savedAt >= everyMs)
+        ) {
+          save(false).catch(fail);
         }
       }
     }
     if (fatal) throw fatal;
     if (learner.samples >= until && offset === 0) await updates.last(sequence, learner);
     await save(false);
+    if (fatal) throw fatal;
     emit({ event: 'done', samples: learner.samples, step: learner.steps });
     return { samples: learner.samples, step: learner.steps, params: Array.from(learner.params) };
   } finally {
@@ -337,6 +361,13 @@ async function trainHeld(
     await chain.catch(() => {});
   }
 }
+
+/**
+ * Bytes the ordered consumer asks the server for at once: many messages per pull
+ * (the reads measured fastest with pulls by size, not by a count of messages), and
+ * more than a message may hold (the server's `max_payload`, 1 MiB by default).
+ */
+const READ_BYTES = 16 * 1024 * 1024;
 
 function freshLearner(config: TrainerConfig): Learner {
   const { features } = createGenerator(config.source);
