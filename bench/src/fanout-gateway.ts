@@ -20,14 +20,18 @@ const gateway = await startGateway({
 });
 process.stdout.write(`${JSON.stringify({ port: gateway.port })}\n`);
 let watch: { stop(): ProcessLoad } | undefined;
+let broadcastsAtStart = 0;
 process.on('SIGUSR2', () => {
   watch = watchLoad();
+  broadcastsAtStart = gateway.stats().broadcasts;
 });
 process.once('SIGTERM', () => {
   const load = watch?.stop() ?? null;
-  const { skippedFrames, maxBufferedAmount, lastBroadcastMs } = gateway.stats();
+  const { skippedFrames, maxBufferedAmount, broadcasts } = gateway.stats();
+  // Frames the gateway had from the broker per second of the window (30 when it keeps up).
+  const framesPerSecond = load ? (broadcasts - broadcastsAtStart) / load.seconds : null;
   process.stdout.write(
-    `${JSON.stringify({ load, skippedFrames, maxBufferedAmount, lastBroadcastMs })}\n`,
+    `${JSON.stringify({ load, framesPerSecond, skippedFrames, maxBufferedAmount })}\n`,
   );
   void gateway
     .close()

@@ -1,13 +1,17 @@
-// Fan-out of one session to 1000 WebSocket clients, side by side in one run: the
-// single-process dashboard serving all 1000, against two `adamflow gateway`
-// processes serving 500 each from NATS JetStream. Both broadcast 30 updates/s: the
-// dashboard's own (its trainer paced at `RATE` samples/s so that training is not
-// what is measured), and on NATS 30 `adamflow.params-update` messages/s in the
-// trainer's format published into the session's updates stream by this process.
-// Per client: frames/s delivered, and delivery latency from the frame's `time` (the
-// dashboard's send time; on the gateways JetStream's store time, whole ms) to its
-// arrival. Clients run in separate processes (dashboard-clients.ts), everything on
-// loopback, bounded in time. Writes bench/results/gateway-fanout.json.
+// Fan-out of one session to WebSocket clients at 30 updates/s, side by side in one
+// run: the single-process dashboard serving 1000 clients, against two `adamflow
+// gateway` processes fed from NATS JetStream serving 500 each (1000 in all), then
+// 1000 each (the issue's 2 gateways × 1000 clients). The dashboard broadcasts its own
+// updates (its trainer paced at `RATE` samples/s so that training is not what is
+// measured); on NATS this process publishes 30 `adamflow.params-update` messages/s
+// in the trainer's format into the session's updates stream.
+// Per client: frames/s delivered, and latency from the moment the update was
+// published to the moment the client process has read the frame (see `latency` in
+// the JSON): for the dashboard the frame's `time`, for the gateways the moment of the
+// js.publish call, matched by `seq`. Clients run in processes of at most 500
+// (dashboard-clients.ts) for both servers; each process's CPU and event-loop delay
+// is reported, and nats-server's CPU. Everything on loopback, bounded in time.
+// Writes bench/results/gateway-fanout.json.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,6 +29,7 @@ import { type ProcessLoad, watchLoad } from './process-load.js';
 const SECONDS = Number(process.env['ADAMFLOW_BENCH_SECONDS'] ?? 8);
 const CLIENTS = 1000;
 const GATEWAYS = 2;
+const CLIENTS_PER_PROCESS = 500;
 // Clients per gateway, one run each: 1000 in all (as many as the dashboard serves),
 // then 1000 each (the issue's 2 gateways × 1000 clients).
 const PER_GATEWAY = (process.env['ADAMFLOW_BENCH_PER_GATEWAY'] ?? '500,1000')
@@ -109,6 +114,18 @@ function runClients(
   return { child, measuring, result };
 }
 
+/**
+ * `count` clients on `url`, in processes of at most CLIENTS_PER_PROCESS each: the
+ * same for both servers, so neither is measured through a more crowded client.
+ */
+function runClientShards(url: string, count: number, publishedOnStdin: boolean): ClientProcess[] {
+  const shards: ClientProcess[] = [];
+  for (let left = count; left > 0; left -= CLIENTS_PER_PROCESS) {
+    shards.push(runClients(url, Math.min(left, CLIENTS_PER_PROCESS), SECONDS, publishedOnStdin));
+  }
+  return shards;
+}
+
 /** CPU seconds a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
   try {
@@ -123,9 +140,10 @@ function cpuSeconds(pid: number): number {
 /** What a gateway process reports as it stops. */
 interface GatewayReport {
   load: ProcessLoad | null;
+  /** Frames it had from the broker (and broadcast) per second of the window. */
+  framesPerSecond: number | null;
   skippedFrames: number;
   maxBufferedAmount: number;
-  lastBroadcastMs: number;
 }
 
 interface GatewayProcess {
@@ -170,7 +188,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** The dashboard, one process (this one): trains, serves and broadcasts. */
-async function dashboardPhase(): Promise<{ clients: ClientResult; server: ProcessLoad }> {
+async function dashboardPhase(): Promise<{ clients: ClientResult[]; server: ProcessLoad }> {
   // Every bench client comes from 127.0.0.1: lift the per-address limits.
   const server = await startDashboardServer({
     port: 0,
@@ -184,10 +202,10 @@ async function dashboardPhase(): Promise<{ clients: ClientResult; server: Proces
     await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
     // The clients print "measuring" only with published-on-stdin; open the window as
     // they connect and close it when they are done, which is their window and a bit.
-    const clients = runClients(server.wsUrl, CLIENTS, SECONDS, false);
+    const clients = runClientShards(server.wsUrl, CLIENTS, false);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // connecting, as they do
     const load = watchLoad();
-    const result = await clients.result;
+    const result = await Promise.all(clients.map((process) => process.result));
     return { clients: result, server: load.stop() };
   } finally {
     await server.close();
@@ -258,8 +276,8 @@ async function gatewaysPhase(perGateway: number): Promise<GatewaysResult> {
     );
     await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
     clients.push(
-      ...gateways.map(({ port }) =>
-        runClients(`ws://127.0.0.1:${port}/ws?session=${SESSION}`, perGateway, SECONDS, true),
+      ...gateways.flatMap(({ port }) =>
+        runClientShards(`ws://127.0.0.1:${port}/ws?session=${SESSION}`, perGateway, true),
       ),
     );
     await Promise.all(clients.map((process) => process.measuring));
@@ -289,11 +307,10 @@ async function gatewaysPhase(perGateway: number): Promise<GatewaysResult> {
 }
 
 /**
- * All clients of the gateways as one population: frames/s over all, p50 the mean of
- * the processes' (equal shares), p99 and max the worst (no better than the truth).
+ * All clients of one setup as one population: frames/s over all, p50 the mean of the
+ * client processes' (equal shares), p99 and max the worst (no better than the truth).
  */
-function combined(result: GatewaysResult) {
-  const { clients } = result;
+function combined(clients: ClientResult[]) {
   const total = clients.reduce((sum, client) => sum + client.clients, 0);
   return {
     clients: total,
@@ -308,22 +325,33 @@ function combined(result: GatewaysResult) {
 }
 
 const loadAtStart = loadavg();
-const dashboard = await dashboardPhase();
+const dashboardRun = await dashboardPhase();
+const dashboard = { ...dashboardRun, combined: combined(dashboardRun.clients) };
 const fanouts: GatewaysResult[] = [];
-for (const perGateway of PER_GATEWAY) fanouts.push(await gatewaysPhase(perGateway));
+// A run that could not be set up (on a loaded machine, client handshakes can stall
+// past every retry) is recorded as such, not dropped.
+const failed: { perGateway: number; error: string }[] = [];
+for (const perGateway of PER_GATEWAY) {
+  try {
+    fanouts.push(await gatewaysPhase(perGateway));
+  } catch (error) {
+    failed.push({ perGateway, error: String((error as Error)?.message ?? error) });
+    console.error(`${GATEWAYS} × ${perGateway}: ${failed.at(-1)!.error}`);
+  }
+}
 const loadAtEnd = loadavg();
 const rows = [
   {
     server: `dashboard (1 process, ${CLIENTS} clients)`,
-    'frames/client/s': dashboard.clients.perClientPerSecond,
-    'p50 ms': dashboard.clients.p50,
-    'p99 ms': dashboard.clients.p99,
-    'max ms': dashboard.clients.max,
+    'frames/client/s': dashboard.combined.perClientPerSecond,
+    'p50 ms': dashboard.combined.p50,
+    'p99 ms': dashboard.combined.p99,
+    'max ms': dashboard.combined.max,
     'server cpu': dashboard.server.cpu,
     'server loop p99 ms': dashboard.server.eventLoopDelayMs.p99,
   },
   ...fanouts.map((fanout) => {
-    const all = combined(fanout);
+    const all = combined(fanout.clients);
     return {
       server: `${GATEWAYS} gateways (${fanout.perGateway} clients each)`,
       'frames/client/s': all.perClientPerSecond,
@@ -339,14 +367,14 @@ const rows = [
 ];
 printTable(`One session to WebSocket clients at ${HZ} Hz, ${SECONDS} s each`, rows);
 const results = fanouts.map((fanout) => {
-  const all = combined(fanout);
+  const all = combined(fanout.clients);
   return {
     perGateway: fanout.perGateway,
     combined: all,
     ratios: {
-      framesPerClient: all.perClientPerSecond / dashboard.clients.perClientPerSecond,
-      p50: all.p50 / dashboard.clients.p50,
-      p99: all.p99 / dashboard.clients.p99,
+      framesPerClient: all.perClientPerSecond / dashboard.combined.perClientPerSecond,
+      p50: all.p50 / dashboard.combined.p50,
+      p99: all.p99 / dashboard.combined.p99,
     },
     clientProcesses: fanout.clients,
     gatewayProcesses: fanout.gateways,
@@ -373,16 +401,17 @@ const path = writeResult('gateway-fanout', {
     'Gateways: published is the moment this process called js.publish for the update (sent to ' +
     "the clients on a pipe, matched by the frame's `seq`): the broker hop, the gateway and the " +
     'socket are all inside. Percentiles over every frame of every client.',
+  clientsPerProcess: CLIENTS_PER_PROCESS,
   processes: {
-    dashboard: 'this process (server, trainer paced at dashboardRate) + 1 client process',
-    gateways:
-      'nats-server + this process (publisher) + one process per gateway + one client process per gateway',
+    dashboard: 'this process (server, trainer paced at dashboardRate) + client processes',
+    gateways: 'nats-server + this process (publisher) + one process per gateway + client processes',
   },
   note: process.env['ADAMFLOW_BENCH_NOTE'] ?? null,
   loadAverage: { start: loadAtStart, end: loadAtEnd },
   environment: environment(),
   dashboard,
   fanouts: results,
+  failed,
   targets: { p99Ms: 50 },
 });
 console.log(`\nwrote ${path}`);
