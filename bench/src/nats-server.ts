@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A nats-server with JetStream on a free port of 127.0.0.1, in a temporary directory. */
-export async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startNats(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'adamflow-bench-nats-'));
   const child = spawn(
     'nats-server',
@@ -31,6 +31,7 @@ export async function startNats(): Promise<{ url: string; stop(): Promise<void> 
   url = `nats://127.0.0.1:${new URL(url).port}`;
   return {
     url,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

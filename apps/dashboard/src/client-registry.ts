@@ -81,6 +81,11 @@ export interface Client {
   readonly topic: string;
 }
 
+// A client and the socket its WebSocket runs on, which broadcasts write to directly.
+interface Member extends Client {
+  readonly socket: Socket;
+}
+
 /** Why an upgrade is refused, as an HTTP status line. */
 export interface Refusal {
   status: 429 | 503;
@@ -100,7 +105,7 @@ export interface RegistryStats {
 
 // Spelled out so ws skips its per-call option defaults; text frames, no compression.
 const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
-const NO_CLIENTS: ReadonlySet<Client> = new Set();
+const NO_CLIENTS: ReadonlySet<Member> = new Set();
 // Rate-limited messages a client may keep sending before it is closed with 4009.
 const MAX_VIOLATIONS = 50;
 
@@ -108,7 +113,8 @@ const MAX_VIOLATIONS = 50;
  * The connected WebSocket clients and everything that bounds them: admission (per
  * address and in all), a per-connection rate limit on messages and pings, the
  * ping/pong heartbeat, and backpressure (a high-water mark per client, latest wins,
- * 4008 when stuck). Broadcasts are serialized once and sent as one buffer. It does not
+ * 4008 when stuck). A broadcast is serialized and framed once, and that one buffer is
+ * written to every client's socket (no per-client copy, header or JSON). It does not
  * know what the messages mean or where broadcasts come from: the owner passes
  * accepted messages to its handler and calls {@link ClientRegistry.broadcast}.
  *
@@ -121,8 +127,8 @@ const MAX_VIOLATIONS = 50;
  * ```
  */
 export class ClientRegistry {
-  private readonly clients = new Map<WebSocket, Client>();
-  private readonly topics = new Map<string, Set<Client>>();
+  private readonly clients = new Map<WebSocket, Member>();
+  private readonly topics = new Map<string, Set<Member>>();
   private readonly addresses: AddressTable;
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private pendingUpgrades = 0;
@@ -183,8 +189,9 @@ export class ClientRegistry {
     this.settlers.get(socket)?.();
     this.settlers.delete(socket);
     const { rateLimit, log } = this.options;
-    const client: Client = {
+    const client: Member = {
       ws,
+      socket,
       address: socket.remoteAddress ?? 'unknown',
       alive: true,
       bucket: new TokenBucket(rateLimit.capacity, rateLimit.perSecond),
@@ -234,18 +241,25 @@ export class ClientRegistry {
   }
 
   /**
-   * Serializes `message` once (unless it is already) and sends it to every client of
-   * `topic` (default '') that can take it (latest wins).
+   * Serializes `message` once (unless it is already), frames it once as a WebSocket
+   * text message, and writes that one buffer to every client of `topic` (default '')
+   * that can take it (latest wins).
    */
   broadcast(message: object | Buffer, topic = ''): void {
     const members = this.topics.get(topic) ?? NO_CLIENTS;
-    const data = Buffer.isBuffer(message) ? message : Buffer.from(JSON.stringify(message));
-    const { highWaterMark, stuckTimeoutMs, log } = this.options;
     const t = performance.now();
     this.broadcasts++;
+    if (members.size === 0) {
+      this.lastBroadcastMs = 0;
+      return;
+    }
+    const frame = textFrame(
+      Buffer.isBuffer(message) ? message : Buffer.from(JSON.stringify(message)),
+    );
+    const { highWaterMark, stuckTimeoutMs, log } = this.options;
     for (const client of members) {
-      const { ws } = client;
-      if (ws.readyState !== WebSocket.OPEN) continue;
+      const { ws, socket } = client;
+      if (ws.readyState !== WebSocket.OPEN || !socket.writable) continue;
       if (ws.bufferedAmount > highWaterMark) {
         this.skippedFrames++;
         client.stuckSince ??= t;
@@ -257,7 +271,10 @@ export class ClientRegistry {
         continue;
       }
       client.stuckSince = null;
-      ws.send(data, SEND_OPTIONS);
+      // ws writes each of its own frames (pings, closes, sends) whole and at once
+      // (compression is off), so a frame written here never lands inside one of them;
+      // what the kernel does not take yet counts in ws.bufferedAmount all the same.
+      socket.write(frame);
       this.noteBuffered(ws);
     }
     this.lastBroadcastMs = performance.now() - t;
@@ -327,7 +344,7 @@ export class ClientRegistry {
     }
   }
 
-  private remove(client: Client): void {
+  private remove(client: Member): void {
     this.clients.delete(client.ws);
     const members = this.topics.get(client.topic);
     members?.delete(client);
@@ -337,4 +354,32 @@ export class ClientRegistry {
   private noteBuffered(ws: WebSocket): void {
     if (ws.bufferedAmount > this.maxBufferedAmount) this.maxBufferedAmount = ws.bufferedAmount;
   }
+}
+
+/**
+ * `payload` as one final, unmasked, uncompressed WebSocket text frame (RFC 6455
+ * section 5.2): what a server sends, built once per broadcast.
+ *
+ * @param payload - the message, UTF-8.
+ * @returns the frame: its head, then `payload` copied.
+ * @example
+ * ```ts
+ * textFrame(Buffer.from('{}')); // <Buffer 81 02 7b 7d>
+ * ```
+ */
+export function textFrame(payload: Buffer): Buffer {
+  const { length } = payload;
+  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81; // FIN + text
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  payload.copy(frame, head);
+  return frame;
 }
