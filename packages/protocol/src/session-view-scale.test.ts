@@ -166,9 +166,7 @@ describe('applyServerMessage with many parameters', () => {
     const page = applyServerMessage(emptySessionView(), wire!, limits);
     expect(page.history.params).toHaveLength(3);
     const next = update(21, parameters);
-    expect(applyServerMessage(page, next, limits)).toEqual(
-      applyServerMessage(view, next, limits),
-    );
+    expect(applyServerMessage(page, next, limits)).toEqual(applyServerMessage(view, next, limits));
     // A page that keeps fewer takes the first of what it was sent.
     const fewer = applyServerMessage(emptySessionView(), wire!, { trajectoryLimit: 2 });
     expect(fewer.history.params).toEqual(view.history.params.slice(0, 2));
