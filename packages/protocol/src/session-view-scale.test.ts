@@ -61,12 +61,10 @@ const update = (
 
 const status = (id: string, step: number, parameters: number): ContestantStatus => ({
   id,
-  step,
-  samples: step,
+  steps: step,
   params: parametersAt(-step, parameters),
   loss: 1,
   lossEma: 1,
-  diverged: null,
 });
 
 /** The history arrays of `view`, each as the array object it is. */
