@@ -7,6 +7,8 @@
 // state: the stride has doubled and every other frame is a kept point. Keeping every
 // trajectory of 100 000 parameters over a full history would hold 10^8 numbers and copy
 // them per kept point: that row starts from 100 points instead (still ~10^7 copies).
+// The two 2-parameter rows run the same code (2 < 16): what tells them apart is noise
+// and the JIT's order (seen from 0.4x to 0.7x on a shared 2-core machine).
 // Writes bench/results/session-view.json.
 
 import {
@@ -20,7 +22,7 @@ import {
 import { environment, measure, printTable, writeResult } from './harness.js';
 
 const HISTORY = 1000;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const POOL = 8;
 
 function start(parameters: number): StateChanged {
@@ -98,7 +100,7 @@ function contender(c: Case) {
   };
 }
 
-const measured = await measure(CASES.map(contender), 1, ROUNDS);
+const measured = await measure(CASES.map(contender), 1, ROUNDS, 1);
 const rows = CASES.map((c, k) => {
   const m = measured[k]!;
   const first = measured[k - (c.kept === 'all' ? 1 : 0)]!;
