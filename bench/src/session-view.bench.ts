@@ -7,10 +7,12 @@
 // state: the stride has doubled and every other frame is a kept point. Keeping every
 // trajectory of 100 000 parameters over a full history would hold 10^8 numbers and copy
 // them per kept point: that row starts from 100 points instead (still ~10^7 copies).
-// The two 2-parameter rows run the same code (2 < 16): what tells them apart is noise
-// and the JIT's order (seen from 0.4x to 0.7x on a shared 2-core machine).
+// The two 2-parameter rows run the same code (2 < 16, both keep 2 columns), yet the
+// first has measured 0.3x-0.7x the second on a shared 2-core machine, depending on the
+// order they run in: not the limit's cost, which they share.
 // Writes bench/results/session-view.json.
 
+import { loadavg } from 'node:os';
 import {
   applyServerMessage,
   emptySessionView,
@@ -120,6 +122,8 @@ const path = writeResult('session-view', {
   historyLimit: HISTORY,
   rounds: ROUNDS,
   rows,
+  // The machine's 1, 5 and 15 minute load averages when the run ended.
+  load: loadavg(),
   environment: environment(),
 });
 console.log(`\nwritten to ${path}`);
