@@ -232,6 +232,11 @@ export class ClientRegistry {
     this.addresses.tokenFailed(address);
   }
 
+  /** Whether `client`'s send buffer is above the high-water mark (what it is sent now is skipped). */
+  backedUp(client: Client): boolean {
+    return client.ws.bufferedAmount > this.options.highWaterMark;
+  }
+
   /** Sends one message (or an already serialized one) to one client, unless it is backed up. */
   send(client: Client, message: object | Buffer): void {
     const { ws } = client;

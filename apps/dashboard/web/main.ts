@@ -75,7 +75,7 @@ function react(message: ServerMessage, before: SessionView): void {
       syncControls();
       return;
     case 'state-changed':
-      if (view.params.length !== before.params.length) rebuildParamsChart();
+      if (view.history.params.length !== before.history.params.length) rebuildParamsChart();
       syncControls();
       toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
       return;
@@ -125,7 +125,12 @@ function describeReason(reason: string): string {
 
 function rebuildParamsChart(): void {
   const element = $('params');
-  const count = view.params.length;
+  // The history keeps the first few trajectories only (trajectoryLimit): a model with
+  // thousands of parameters draws those, and the card says so.
+  const count = view.history.params.length;
+  const total = view.params.length;
+  $('params-note').textContent =
+    count < total ? `first ${count} of ${total.toLocaleString('en')} parameters · ` : '';
   if (paramsPlot && paramsCount === count) return;
   paramsPlot?.destroy();
   paramsPlot = paramsChart(element, count);
@@ -251,10 +256,10 @@ function draw(): void {
     floored(history.lossEma),
     ...slots.map((id) => floored(columnsOf(id)?.lossEma ?? none(history.step.length))),
   ] as uPlot.AlignedData);
-  if (paramsPlot && history.params.length === params.length) {
-    const truths = params.map((_, j) => history.step.map(() => truth?.[j] ?? null));
+  if (paramsPlot && history.params.length === paramsCount) {
+    const truths = history.params.map((_, j) => history.step.map(() => truth?.[j] ?? null));
     const trajectories = slots.flatMap((id) =>
-      params.map((_, j) => columnsOf(id)?.params[j] ?? none(history.step.length)),
+      history.params.map((_, j) => columnsOf(id)?.params[j] ?? none(history.step.length)),
     );
     paramsPlot.setData([
       history.step,

@@ -399,6 +399,41 @@ describe('connect: against a real ws server', () => {
   });
 });
 
+describe('connect: gaps in seq', () => {
+  it('asks for one snapshot at a time, and not about the gap right after a snapshot', () => {
+    let clock = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    virtually(() => {
+      const client = connect(url, { WebSocket: FakeWebSocket, requestTimeout: 5000 });
+      const subscription = client.messages.subscribe();
+      const socket = FakeWebSocket.last();
+      const asked = () =>
+        socket.sent.filter((m) => (m as { type: string }).type === 'snapshot-request');
+      socket.open();
+      socket.receive({ ...snapshot(), seq: 4 });
+      // Frames skipped while the snapshot filled the socket: not asked about.
+      socket.receive(update(9));
+      expect(asked()).toHaveLength(0);
+      socket.receive(update(12));
+      socket.receive(update(15));
+      socket.receive(update(18));
+      // One request out, however many gaps follow it.
+      expect(asked()).toHaveLength(1);
+      clock += 5000;
+      socket.receive(update(21));
+      // No snapshot within requestTimeout: asked again.
+      expect(asked()).toHaveLength(2);
+      socket.receive({ ...snapshot(), seq: 30 });
+      socket.receive(update(35));
+      socket.receive(update(36));
+      expect(asked()).toHaveLength(2);
+      socket.receive(update(40));
+      expect(asked()).toHaveLength(3);
+      subscription.unsubscribe();
+    });
+  });
+});
+
 function update(seq: number) {
   return {
     type: 'params-update',

@@ -72,7 +72,10 @@ export interface DashboardClient {
    * Every server message, validated. Hot and shared: the socket opens with the first
    * subscriber and closes with the last. It reconnects with exponential backoff and
    * the server's snapshot on reconnect resyncs it; a gap in `seq` triggers a
-   * `snapshot-request`.
+   * `snapshot-request`: one at a time (asked again only once a snapshot came, or after
+   * `requestTimeout` without one), and not for the gap right after a snapshot (the
+   * frames the server skipped while the snapshot filled the socket: asking again would
+   * bring another snapshot as large, skipped past in turn).
    */
   readonly messages: Observable<ServerMessage>;
   /** The connection status, starting with `'connecting'`. */
@@ -147,6 +150,10 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
   let lastSeq = -1;
   let epoch: string | undefined;
   const resume = options.resume ?? true;
+  /** When the outstanding `snapshot-request` went out (null: none out). */
+  let snapshotAskedAt: number | null = null;
+  /** Whether the last message was a snapshot: the gap after one is not asked about. */
+  let afterSnapshot = false;
 
   const reconnectDelay = () => timer(backoffDelay(++attempt, initialDelay, maxDelay));
 
@@ -189,6 +196,9 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
     });
     latest = current;
     open = false;
+    // A new socket starts from a snapshot (or a resume): nothing is asked of it yet.
+    snapshotAskedAt = null;
+    afterSnapshot = false;
     return current.pipe(
       filter((message): message is ServerMessage => message !== undefined),
       // A frame at or before the last one seen (replayed twice) is dropped.
@@ -203,8 +213,17 @@ export function connect(url: string, options: ConnectOptions = {}): DashboardCli
         if (message.type === 'snapshot') {
           lastSeq = message.seq;
           epoch = message.epoch;
+          snapshotAskedAt = null;
+          afterSnapshot = true;
         } else if ('seq' in message) {
-          if (lastSeq >= 0 && message.seq > lastSeq + 1) current.next({ type: 'snapshot-request' });
+          const gap = lastSeq >= 0 && message.seq > lastSeq + 1;
+          const asked =
+            snapshotAskedAt !== null && performance.now() - snapshotAskedAt < requestTimeout;
+          if (gap && !asked && !afterSnapshot) {
+            snapshotAskedAt = performance.now();
+            current.next({ type: 'snapshot-request' });
+          }
+          afterSnapshot = false;
           lastSeq = message.seq;
         }
       }),

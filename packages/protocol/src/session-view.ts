@@ -9,11 +9,15 @@ import type {
   StateChanged,
 } from './messages.js';
 
-/** The downsampled loss and parameter history, as columns (one array per parameter). */
+/**
+ * The downsampled loss and parameter history, as columns: one array per kept parameter
+ * trajectory, the first `trajectoryLimit` parameters (see {@link SessionViewLimits}).
+ */
 export interface ViewHistory {
   step: number[];
   loss: number[];
   lossEma: number[];
+  /** The trajectories of the first min(parameters, `trajectoryLimit`) parameters. */
   params: number[][];
   /** One point is kept per `stride` offered; doubles each time the history fills. */
   stride: number;
@@ -66,10 +70,19 @@ export interface SessionViewLimits {
   historyLimit?: number;
   /** Samples kept for the scatter; default 400. */
   recentLimit?: number;
+  /**
+   * Parameter trajectories the history keeps: those of the first this many parameters
+   * (and of each contestant's first this many); default 16. Every kept point copies
+   * each kept column (a view is never changed under its holder), so this bounds a
+   * frame's cost however many parameters a model has: a page cannot usefully draw
+   * thousands of lines anyway. The latest parameters (`params`) are always all there.
+   */
+  trajectoryLimit?: number;
 }
 
 const DEFAULT_HISTORY = 1000;
 const DEFAULT_RECENT = 400;
+const DEFAULT_TRAJECTORIES = 16;
 // The reasons after which a client starts its history over.
 const RESTART_REASONS: ReadonlySet<StateChanged['reason']> = new Set([
   'reset',
@@ -136,13 +149,14 @@ export function applyServerMessage(
   message: ServerMessage,
   limits: SessionViewLimits = {},
 ): SessionView {
+  const trajectories = trajectoryLimitOf(limits);
   switch (message.type) {
     case 'snapshot':
-      return fromSnapshot(message, limits);
+      return fromSnapshot(message, limits, trajectories);
     case 'params-update':
-      return applyUpdate(view, message, limits);
+      return applyUpdate(view, message, limits, trajectories);
     case 'state-changed':
-      return applyStateChanged(view, message);
+      return applyStateChanged(view, message, trajectories);
     default:
       return view;
   }
@@ -196,9 +210,38 @@ export function snapshotOfView(
   };
 }
 
-function fromSnapshot(snapshot: Snapshot, limits: SessionViewLimits): SessionView {
+function trajectoryLimitOf(limits: SessionViewLimits): number {
+  const limit = limits.trajectoryLimit ?? DEFAULT_TRAJECTORIES;
+  if (!(Number.isInteger(limit) && limit >= 0)) {
+    throw new RangeError(
+      `applyServerMessage: trajectoryLimit must be a non-negative integer, got ${limit}`,
+    );
+  }
+  return limit;
+}
+
+/** The first `limit` columns (the same array when there are no more). */
+function firstColumns<T>(columns: T[], limit: number): T[] {
+  return columns.length > limit ? columns.slice(0, limit) : columns;
+}
+
+function fromSnapshot(
+  snapshot: Snapshot,
+  limits: SessionViewLimits,
+  trajectories: number,
+): SessionView {
   const { history } = snapshot;
   const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
+  const parameters = snapshot.params.length;
+  // A server keeps the first few trajectories (or, if older, all of them): accepted as
+  // long as they are the first ones; anything else gets empty (NaN) columns.
+  const sent = history.params.length;
+  const columns =
+    sent === parameters || (sent > 0 && sent < parameters)
+      ? firstColumns(history.params, trajectories)
+      : Array.from({ length: Math.min(parameters, trajectories) }, () =>
+          history.step.map(() => Number.NaN),
+        );
   return {
     config: snapshot.config,
     truth: snapshot.truth,
@@ -214,14 +257,14 @@ function fromSnapshot(snapshot: Snapshot, limits: SessionViewLimits): SessionVie
       step: history.step,
       loss: history.loss,
       lossEma: history.lossEma,
-      // One column per parameter, whatever an older server sent.
-      params:
-        history.params.length === snapshot.params.length
-          ? history.params
-          : snapshot.params.map(() => history.step.map(() => Number.NaN)),
+      params: columns,
       stride: history.stride ?? 1,
       offered: history.offered ?? history.step.length,
-      contestants: history.contestants ?? [],
+      contestants: (history.contestants ?? []).map((kept) =>
+        kept.params.length > trajectories
+          ? { ...kept, params: firstColumns(kept.params, trajectories) }
+          : kept,
+      ),
     },
     recent: {
       x: snapshot.recent.x.slice(-recentLimit),
@@ -237,20 +280,27 @@ function applyUpdate(
   view: SessionView,
   update: ParamsUpdate,
   limits: SessionViewLimits,
+  trajectories: number,
 ): SessionView {
   // A non-finite parameter would not survive JSON; a producer that lets one through
   // (in memory, before serializing) gets its frame ignored rather than drawn.
   if (!update.params.every(Number.isFinite)) return view;
   const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
   const contestants = update.contestants ?? view.contestants;
+  // A new parameter count (another source) starts the history over.
+  const parameters = update.params.length;
+  const base =
+    view.params.length === parameters && view.history.params.length <= parameters
+      ? view.history
+      : emptyHistory(Math.min(parameters, trajectories));
   const history =
     update.loss !== null && update.lossEma !== null
       ? addPoint(
-          view.history,
+          base,
           { ...update, loss: update.loss, lossEma: update.lossEma, contestants },
           limits.historyLimit ?? DEFAULT_HISTORY,
         )
-      : view.history;
+      : base;
   return {
     ...view,
     truth: update.truth,
@@ -271,8 +321,15 @@ function applyUpdate(
   };
 }
 
-function applyStateChanged(view: SessionView, change: StateChanged): SessionView {
+function applyStateChanged(
+  view: SessionView,
+  change: StateChanged,
+  trajectories: number,
+): SessionView {
   const restarted = RESTART_REASONS.has(change.reason) || change.step < view.step;
+  // Another parameter count makes the kept trajectories another model's.
+  const reshaped = change.params.length !== view.params.length;
+  const history = emptyHistory(Math.min(change.params.length, trajectories));
   return {
     ...view,
     config: change.config,
@@ -284,21 +341,20 @@ function applyStateChanged(view: SessionView, change: StateChanged): SessionView
     samplesPerSecond: change.config.paused ? 0 : view.samplesPerSecond,
     diverged: change.diverged,
     contestants: change.contestants ?? [],
-    ...(restarted
-      ? { loss: null, lossEma: null, history: emptyHistory(change.params.length) }
-      : {}),
+    ...(reshaped ? { history } : {}),
+    ...(restarted ? { loss: null, lossEma: null, history } : {}),
     ...(NEW_DATA_REASONS.has(change.reason) ? { recent: { x: [], y: [] } } : {}),
     seq: change.seq,
     time: change.time,
   };
 }
 
-function emptyHistory(parameters: number): ViewHistory {
+function emptyHistory(columns: number): ViewHistory {
   return {
     step: [],
     loss: [],
     lossEma: [],
-    params: Array.from({ length: parameters }, () => []),
+    params: Array.from({ length: columns }, () => []),
     stride: 1,
     offered: 0,
     contestants: [],
@@ -317,12 +373,10 @@ interface Point {
 /**
  * Offers a point to the history: kept if it falls on the stride; when the history is
  * full, every other point goes and the stride doubles, so it always spans the whole
- * run at roughly even spacing.
+ * run at roughly even spacing. Only the kept columns (the history's first
+ * trajectories) are copied: a point costs O(kept columns × points), not O(parameters × points).
  */
-function addPoint(history: ViewHistory, point: Point, limit: number): ViewHistory {
-  // A new parameter count (another source) starts the history over.
-  const base =
-    history.params.length === point.params.length ? history : emptyHistory(point.params.length);
+function addPoint(base: ViewHistory, point: Point, limit: number): ViewHistory {
   if (base.offered % base.stride !== 0) return { ...base, offered: base.offered + 1 };
   const length = base.step.length;
   let next: ViewHistory = {
@@ -340,7 +394,7 @@ function addPoint(history: ViewHistory, point: Point, limit: number): ViewHistor
       return {
         id: status.id,
         lossEma: [...before(kept?.lossEma), status.lossEma],
-        params: point.params.map((_, j) => [...before(kept?.params[j]), status.params[j] ?? null]),
+        params: base.params.map((_, j) => [...before(kept?.params[j]), status.params[j] ?? null]),
       };
     }),
   };
