@@ -164,8 +164,12 @@ describe('adamflow gateway', () => {
     await publish('behind', 1, 3);
     await first.until((f) => f.seq === 3);
     const epoch = String(first.frames[0]!.epoch);
+    // A witness that stays: the gateway has frame 12 once it has shown it, so the
+    // snapshots below cannot race the gateway's own read of the stream.
+    const witness = await viewer(at, 'session=behind');
     await first.close();
     await publish('behind', 4, 12);
+    await witness.until((f) => f.seq === 12);
     const behind = await viewer(at, `session=behind&seq=3&epoch=${epoch}`);
     // Within the ring, but of another history.
     const otherEpoch = await viewer(at, 'session=behind&seq=11&epoch=another');

@@ -25,16 +25,14 @@ const PARAMS = 1000;
 const INTERVAL_MS = 20;
 const BASELINE_FRAMES = 100;
 // Frames published after the slow viewer is back and caught up: the second half of the
-// baseline, so that the baseline brackets the slow phase. Latency drifts up over a run
-// without any slow viewer: the gateway's view keeps a history of every parameter, and
-// each frame costs more as it grows (with 1000 parameters, from ~10 ms to ~80 ms median
-// over 600 frames at load 7).
+// baseline, so that the baseline brackets the slow phase: whatever else changes over a
+// run (the machine's load, the view's history) weighs on both halves alike.
 const AFTER_FRAMES = 100;
 // The most frames a run publishes: a gateway that never cuts ends the run here.
 const MAX_FRAMES = 600;
 // A resume replays at most a high-water mark of frames: this one holds ~100 of them (2 s),
 // several times what is missed between the first skipped frame and the reconnect (a
-// reset would send a snapshot of the whole history, megabytes at this frame size).
+// reset would send a whole snapshot instead).
 const HIGH_WATER_MARK = 2 * 1024 * 1024;
 const STUCK_MS = 250;
 // The cut comes on the first broadcast after STUCK_MS above the mark; a busy machine
