@@ -224,6 +224,7 @@ describe('gradient staleness', () => {
         consumedSamples: 6 * 256,
         maxStaleness: 1,
         sequence: 6,
+        model: { kind: 'linear-regression', features: 1 },
       },
     });
   });
@@ -241,6 +242,7 @@ describe('gradient staleness', () => {
         consumedSamples: 6 * 256,
         maxStaleness: 2,
         sequence: 6,
+        model: { kind: 'linear-regression', features: 1 },
       },
     });
   });
