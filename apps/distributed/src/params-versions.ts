@@ -190,7 +190,10 @@ export function float64s(bytes: Uint8Array, offset: number, count: number): Floa
   const start = bytes.byteOffset + offset;
   if (LITTLE_ENDIAN && start % 8 === 0) return new Float64Array(bytes.buffer, start, count);
   if (LITTLE_ENDIAN) {
-    return new Float64Array(bytes.slice(offset, offset + 8 * count).buffer);
+    // Copied into a buffer of its own (a Node Buffer's `slice` would share the pool).
+    const copy = new Uint8Array(8 * count);
+    copy.set(bytes.subarray(offset, offset + 8 * count));
+    return new Float64Array(copy.buffer);
   }
   const view = new DataView(bytes.buffer, start, 8 * count);
   const values = new Float64Array(count);
