@@ -87,6 +87,8 @@ describe('a gradient trainer killed at random moments', () => {
       );
       if (end.code === 0) break;
     }
+    // The workers rode through the broker restart: every one still running.
+    const running = workers.map((worker) => worker.child.exitCode === null);
     for (const worker of workers) worker.child.kill('SIGTERM');
     const stopped = await Promise.all(workers.map((worker) => worker.exited));
     expect(outcomes).toEqual([
@@ -95,7 +97,7 @@ describe('a gradient trainer killed at random moments', () => {
       ...Array(KILLS - BROKER_RESTART_AFTER).fill('SIGKILL'),
       'done',
     ]);
-    // The workers rode through the restart: all still running until told to stop.
+    expect(running).toEqual(Array(WORKERS).fill(true));
     expect(stopped.map((end) => [end.code, end.signal])).toEqual(Array(WORKERS).fill([0, null]));
 
     const nats: NatsContext = await openNats({ url: server.url, name: 'gradient-crash-test' });
