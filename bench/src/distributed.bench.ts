@@ -18,7 +18,7 @@ import { startNats } from './nats-server.js';
 
 const SAMPLES = Number(process.env['ADAMFLOW_BENCH_SAMPLES'] ?? 200_000);
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
-const MLP_GRADIENTS = Number(process.env['ADAMFLOW_BENCH_MLP_GRADIENTS'] ?? 60);
+const MLP_GRADIENTS = Number(process.env['ADAMFLOW_BENCH_MLP_GRADIENTS'] ?? 32);
 /** The MLP of the 1e5-parameter rows: 1 input, 300 and 300 tanh units, 1 output. */
 const MLP_FLAGS = ['--model', 'mlp', '--hidden', '300,300'];
 const MLP_PARAMETERS = 300 * 2 + 300 * 301 + 301;
