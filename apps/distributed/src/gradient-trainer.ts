@@ -300,10 +300,16 @@ async function trainHeld(
   let savedSequence = stored ? at.sequence : -1;
   let savedSamples = at.consumedSamples;
   let savedAt = Date.now();
+  // A big model's checkpoint (several MB of exact JSON into the object store) takes
+  // long: time-based checkpoints wait ten times the last one's duration, so they cost
+  // at most about a tenth of the run (samples-based ones and the last are kept).
+  let saveMs = 0;
+  const due = () => Date.now() - savedAt >= Math.max(everyMs, 10 * saveMs);
   let chain: Promise<void> = Promise.resolve();
   const save = (force: boolean): Promise<void> => {
     chain = chain.then(async () => {
       if (!force && at.sequence === savedSequence) return;
+      const started = Date.now();
       const checkpoint = snapshot();
       // Every update up to the checkpoint must be stored before it: a resumed trainer
       // re-sends only those after it.
@@ -313,6 +319,7 @@ async function trainHeld(
       savedSequence = checkpoint.sequence;
       savedSamples = checkpoint.consumedSamples;
       savedAt = Date.now();
+      saveMs = savedAt - started;
       emit({
         event: 'checkpoint',
         ...counts(checkpoint),
@@ -338,7 +345,7 @@ async function trainHeld(
   const status = watchDisconnect(nats, fail);
   const timer = setInterval(
     () => {
-      if (at.sequence !== savedSequence && Date.now() - savedAt >= everyMs) save(false).catch(fail);
+      if (at.sequence !== savedSequence && due()) save(false).catch(fail);
     },
     Math.max(10, Math.min(everyMs, 1000)),
   );
@@ -376,7 +383,7 @@ async function trainHeld(
         );
         while (owed.length > MAX_OWED) await owed.shift();
         if (at.consumedSamples >= until) break;
-        if (at.consumedSamples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
+        if (at.consumedSamples - savedSamples >= everySamples || due()) {
           await save(false);
         }
       }
