@@ -3,11 +3,13 @@
 // trainer` reading the same samples from a session's stream (after `adamflow
 // produce --batch-samples K`), and gradients/s applied by `adamflow trainer
 // --gradients` fed by one and by two `adamflow worker`s (and by two with `--ahead 4`,
-// up to four gradients in flight each). The in-process learner learns the very
-// batches the messages hold (the same seed and batch size, generated beforehand,
-// after a warm-up pass), through the same `learnBatch`; the same loop with the
-// generator inside it (as a single-process trainer makes its samples) is reported
-// beside it. The commands run as a person runs them (built, one process each)
+// up to four gradients in flight each), for the seed's 2-parameter model and for an
+// MLP of about 1e5 parameters (`--model mlp --hidden 300,300`: 91,201). The
+// in-process learner learns the very batches the messages hold (the same seed and
+// batch size, generated beforehand, after a warm-up pass), through the same
+// `learnBatch`; the same loop with the generator inside it (as a single-process
+// trainer makes its samples) is reported beside it. The commands run as a person
+// runs them (built, one process each)
 // against a `nats-server -js` started here; each contender runs `ROUNDS` times on
 // fresh sessions and its median is kept. Bounded in time: every process is killed
 // after `LIMIT_MS`. Writes bench/results/distributed.json.
@@ -32,6 +34,10 @@ const MESSAGE_SAMPLES = Number(process.env['ADAMFLOW_BENCH_MESSAGE_SAMPLES'] ?? 
 const SMALL_SAMPLES = Number(process.env['ADAMFLOW_BENCH_SMALL_SAMPLES'] ?? 200_000);
 const SMALL_MESSAGE_SAMPLES = 256;
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
+const MLP_GRADIENTS = Number(process.env['ADAMFLOW_BENCH_MLP_GRADIENTS'] ?? 32);
+/** The MLP of the 1e5-parameter rows: 1 input, 300 and 300 tanh units, 1 output. */
+const MLP_FLAGS = ['--model', 'mlp', '--hidden', '300,300'];
+const MLP_PARAMETERS = 300 * 2 + 300 * 301 + 301;
 const ROUNDS = Number(process.env['ADAMFLOW_BENCH_ROUNDS'] ?? 3);
 const SEED = 42;
 const LIMIT_MS = 120_000;
@@ -143,12 +149,19 @@ async function throughJetStream(
   };
 }
 
-async function gradients(url: string, session: string, workers: number, ahead = 1) {
+async function gradients(
+  url: string,
+  session: string,
+  workers: number,
+  ahead = 1,
+  model: string[] = [],
+  count = GRADIENTS,
+) {
   const nats = ['--nats', url, '--session', session];
-  await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(GRADIENTS * 256)])
+  await command(['produce', ...nats, '--seed', String(SEED), '--samples', String(count * 256)])
     .done;
   const running = Array.from({ length: workers }, () =>
-    command(['worker', '--json', ...nats, '--ahead', String(ahead)]),
+    command(['worker', '--json', ...nats, '--ahead', String(ahead), ...model]),
   );
   // Workers ready first, so the figure is the steady state, not their start-up.
   await Promise.all(
@@ -160,17 +173,29 @@ async function gradients(url: string, session: string, workers: number, ahead = 
     ),
   );
   const trainer = command([
-    ...['trainer', '--gradients', '--json', ...nats],
-    ...['--until', String(GRADIENTS * 256)],
+    ...['trainer', '--gradients', '--json', ...nats, ...model],
+    ...['--until', String(count * 256)],
   ]);
   const events = await trainer.done;
   for (const { child } of running) child.kill('SIGTERM');
   await Promise.all(running.map(({ done }) => done));
   const done = events.find((e) => e.event['event'] === 'done')!.event;
   return {
-    perSecond: GRADIENTS / secondsToDone(events),
+    perSecond: count / secondsToDone(events),
     applied: Number(done['applied']),
     stale: Number(done['stale']),
+  };
+}
+
+/** Gradients/s of the ~1e5-parameter MLP with one and with two workers. */
+async function mlpGradients(url: string, round: number): Promise<Record<string, number>> {
+  const one = await gradients(url, `bench-mlp-1-${round}`, 1, 1, MLP_FLAGS, MLP_GRADIENTS);
+  const two = await gradients(url, `bench-mlp-2-${round}`, 2, 1, MLP_FLAGS, MLP_GRADIENTS);
+  return {
+    mlpGradients1: one.perSecond,
+    mlpGradients2: two.perSecond,
+    mlpStale1: one.stale,
+    mlpStale2: two.stale,
   };
 }
 
@@ -219,6 +244,7 @@ try {
       stale1: one.stale,
       stale2: two.stale,
       stale2ahead4: ahead.stale,
+      ...(await mlpGradients(server.url, round)),
     });
   }
 } finally {
@@ -247,6 +273,11 @@ const gradientRows = {
   oneWorkerStale: med('stale1'),
   twoWorkersStale: med('stale2'),
   twoWorkersAhead4Stale: med('stale2ahead4'),
+  mlpParameters: MLP_PARAMETERS,
+  mlpOneWorkerPerSecond: med('mlpGradients1'),
+  mlpTwoWorkersPerSecond: med('mlpGradients2'),
+  mlpOneWorkerStale: med('mlpStale1'),
+  mlpTwoWorkersStale: med('mlpStale2'),
 };
 // Each ratio is a median over rounds of the per-round ratio (both sides measured together).
 const ratio = (over: string, under: string) => median(rows.map((row) => row[over]! / row[under]!));
@@ -257,6 +288,7 @@ const ratios = {
   smallMessagesTrainerToInProcess: ratio('smallTrainer', 'smallInProcess'),
   twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
   twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
+  mlpTwoWorkersToOne: gradientRows.mlpTwoWorkersPerSecond / gradientRows.mlpOneWorkerPerSecond,
 };
 printTable(`samples/s (seed source, adam, batch 1, ${MESSAGE_SAMPLES} samples per message)`, [
   {
@@ -291,6 +323,15 @@ printTable('gradients/s applied by trainer --gradients (one per 256-sample messa
     'stale (2, ahead 4)': gradientRows.twoWorkersAhead4Stale,
   },
 ]);
+printTable(`gradients/s of an MLP of ${MLP_PARAMETERS} parameters (--hidden 300,300)`, [
+  {
+    '1 worker': gradientRows.mlpOneWorkerPerSecond,
+    '2 workers': gradientRows.mlpTwoWorkersPerSecond,
+    '2 / 1': ratios.mlpTwoWorkersToOne,
+    'stale (1)': gradientRows.mlpOneWorkerStale,
+    'stale (2)': gradientRows.mlpTwoWorkersStale,
+  },
+]);
 const path = writeResult('distributed', {
   environment: environment(),
   config: {
@@ -299,6 +340,7 @@ const path = writeResult('distributed', {
     smallSamples: SMALL_SAMPLES,
     smallSamplesPerMessage: SMALL_MESSAGE_SAMPLES,
     gradients: GRADIENTS,
+    mlpGradients: MLP_GRADIENTS,
     rounds: ROUNDS,
   },
   samples,

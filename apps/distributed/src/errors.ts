@@ -25,7 +25,11 @@ export type DistributedErrorCode =
   /** This trainer lost its lease (another one took over); it stops without writing. */
   | 'ADAMFLOW_ERR_LEASE_LOST'
   /** The connection to NATS was lost. */
-  | 'ADAMFLOW_ERR_NATS_DISCONNECTED';
+  | 'ADAMFLOW_ERR_NATS_DISCONNECTED'
+  /** A gradient session's trainer or worker builds another model than the session records. */
+  | 'ADAMFLOW_ERR_MODEL_MISMATCH'
+  /** The model's gradient messages would exceed the server's max_payload. */
+  | 'ADAMFLOW_ERR_MODEL_TOO_LARGE';
 
 /**
  * An error with a stable `code`; the commands print the message and the code.

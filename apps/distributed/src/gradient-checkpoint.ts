@@ -1,5 +1,5 @@
 import type { OptimizerName, OptimizerState } from '@adamflow/core';
-import type { SourceSpec } from '@adamflow/stream';
+import type { ModelSpec, SourceSpec } from '@adamflow/stream';
 import { readCheckpointEntry, writeCheckpointEntry } from './checkpoint-store.js';
 import { DistributedError } from './errors.js';
 import type { NatsContext } from './nats-context.js';
@@ -9,6 +9,8 @@ import type { SessionNames } from './session-names.js';
 export interface GradientTrainerConfig {
   mode: 'gradients';
   source: SourceSpec;
+  /** The model trained (the source's own, or an MLP). */
+  model: ModelSpec;
   optimizer: OptimizerName;
   lr: number;
   /** Gradients computed more than this many steps ago are rejected. */

@@ -16,6 +16,23 @@ describe('gradient messages', () => {
     expect(Object.is(decoded.gradient[1], -0)).toBe(true);
   });
 
+  it('decode at any offset of a larger buffer (a Node Buffer from a shared pool too)', () => {
+    const bytes = encodeGradient(message);
+    const decoded = [0, 3, 8].map((pad) => {
+      const inside = Buffer.concat([Buffer.alloc(pad, 0xff), Buffer.from(bytes), Buffer.alloc(5)]);
+      return decodeGradient(inside.subarray(pad, pad + bytes.byteLength));
+    });
+    expect(decoded).toEqual([message, message, message]);
+  });
+
+  it('lay the gradient out little-endian after the header', () => {
+    const bytes = encodeGradient(message);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    expect(Array.from(message.gradient, (_, i) => view.getFloat64(40 + 8 * i, true))).toEqual(
+      Array.from(message.gradient),
+    );
+  });
+
   it('are 40 header bytes and 8 per parameter', () => {
     expect(encodeGradient(message).byteLength).toBe(40 + 8 * 4);
   });

@@ -30,6 +30,7 @@ export async function runGradientMode(command: TrainerCommand, nats: NatsContext
     optimizer: command.optimizer,
     lr: command.lr,
     maxStaleness: command.maxStaleness,
+    model: command.model,
     ...(command.until === undefined ? {} : { until: command.until }),
     checkpointSamples: command.checkpointSamples,
     checkpointMs: command.checkpointMs,
@@ -88,6 +89,7 @@ export async function runWorkerCommand(command: WorkerCommand, nats: NatsContext
   await runWorker(nats, {
     session: command.session,
     ahead: command.ahead,
+    model: command.model,
     signal: controller.signal,
     onEvent: report,
   });

@@ -24,13 +24,15 @@ const SAMPLES = MESSAGES * 256;
 const WORKERS = 4;
 const KILLS = 4;
 const STALENESS = 2;
+/** After this many kills the broker itself is restarted under the running trainer and workers. */
+const BROKER_RESTART_AFTER = 2;
 
 /** The float64 bits of each number, so that equality is bitwise. */
 const bits = (values: number[]) =>
   Array.from(new BigUint64Array(Float64Array.from(values).buffer), (b) => b.toString(16));
 
 describe('a gradient trainer killed at random moments', () => {
-  it('ends bitwise equal to a replay of the gradient stream (4 workers, 4 SIGKILLs)', async () => {
+  it('ends bitwise equal to a replay of the gradient stream (4 workers, 4 SIGKILLs, a broker restart)', async () => {
     const session = 'gcrash';
     const produced = await runNode(ADAMFLOW, [
       ...['produce', '--nats', server.url, '--session', session],
@@ -47,7 +49,8 @@ describe('a gradient trainer killed at random moments', () => {
     ).sort((a, b) => a - b);
     const outcomes: string[] = [];
     let kills = 0;
-    for (let run = 0; run < 2 * KILLS + 3; run++) {
+    let brokerRestarted = false;
+    for (let run = 0; run < 2 * KILLS + 5; run++) {
       const trainer = startTrainer([
         ...['--gradients', '--nats', server.url, '--session', session],
         ...['--until', String(SAMPLES), '--max-staleness', String(STALENESS)],
@@ -66,18 +69,36 @@ describe('a gradient trainer killed at random moments', () => {
           );
         if (reached) {
           await new Promise((resolve) => setTimeout(resolve, random.uniform() * 30));
-          trainer.child.kill('SIGKILL');
-          kills++;
+          if (kills === BROKER_RESTART_AFTER && !brokerRestarted) {
+            // Same port, same store: the workers reconnect and carry on; the trainer
+            // stops with a code and the next run resumes from its checkpoint.
+            brokerRestarted = true;
+            await server.restart();
+          } else {
+            trainer.child.kill('SIGKILL');
+            kills++;
+          }
         }
       }
       const end = await trainer.exited;
-      outcomes.push(end.signal ?? (end.code === 0 ? 'done' : `exit ${end.code}: ${end.stderr}`));
+      outcomes.push(
+        end.signal ??
+          (end.code === 0 ? 'done' : `exit ${end.code}: ${end.stderr.trim().split('\n').at(-1)}`),
+      );
       if (end.code === 0) break;
     }
+    // The workers rode through the broker restart: every one still running.
+    const running = workers.map((worker) => worker.child.exitCode === null);
     for (const worker of workers) worker.child.kill('SIGTERM');
     const stopped = await Promise.all(workers.map((worker) => worker.exited));
-    expect(outcomes).toEqual([...Array(KILLS).fill('SIGKILL'), 'done']);
-    expect(stopped.map((end) => end.code)).toEqual(Array(WORKERS).fill(0));
+    expect(outcomes).toEqual([
+      ...Array(BROKER_RESTART_AFTER).fill('SIGKILL'),
+      expect.stringMatching(/^exit 1: .*ADAMFLOW_ERR_NATS_DISCONNECTED/),
+      ...Array(KILLS - BROKER_RESTART_AFTER).fill('SIGKILL'),
+      'done',
+    ]);
+    expect(running).toEqual(Array(WORKERS).fill(true));
+    expect(stopped.map((end) => [end.code, end.signal])).toEqual(Array(WORKERS).fill([0, null]));
 
     const nats: NatsContext = await openNats({ url: server.url, name: 'gradient-crash-test' });
     try {

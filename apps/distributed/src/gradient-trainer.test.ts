@@ -154,6 +154,13 @@ describe('workers that die', () => {
       maxStaleness: 4,
       until: messages * 256,
     });
+    // The trainer may finish before the message whose gradient was already stored is
+    // redelivered: stop the workers once every sample message is acknowledged.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const info = await nats.jsm.consumers.info(names.stream, names.workersConsumer);
+      if (info.num_ack_pending === 0 && info.num_pending === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const results = await workers.stop();
     const replay = await replayGradients(nats, session, { ...OPTIONS, maxStaleness: 4 });
     expect([...replay.sampleSequences].sort((a, b) => a - b)).toEqual(
@@ -224,6 +231,7 @@ describe('gradient staleness', () => {
         consumedSamples: 6 * 256,
         maxStaleness: 1,
         sequence: 6,
+        model: { kind: 'linear-regression', features: 1 },
       },
     });
   });
@@ -241,6 +249,7 @@ describe('gradient staleness', () => {
         consumedSamples: 6 * 256,
         maxStaleness: 2,
         sequence: 6,
+        model: { kind: 'linear-regression', features: 1 },
       },
     });
   });

@@ -6,7 +6,7 @@ import {
   type OptimizerState,
   optimizers,
 } from '@adamflow/core';
-import { applyGradients, type GradientUpdate, modelFor } from '@adamflow/stream';
+import { applyGradients, type GradientUpdate, type Model } from '@adamflow/stream';
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import { Subject } from 'rxjs';
 import { configHash } from './checkpoint.js';
@@ -20,10 +20,18 @@ import {
   writeGradientCheckpoint,
 } from './gradient-checkpoint.js';
 import { decodeGradient, type GradientMessage } from './gradient-codec.js';
+import {
+  buildGradientModel,
+  checkMessageFits,
+  claimGradientModel,
+  type GradientModelChoice,
+  SOURCE_MODEL,
+} from './gradient-model.js';
 import { ensureGradientStream } from './gradient-stream.js';
 import { Lease } from './lease.js';
 import type { NatsContext } from './nats-context.js';
 import { ParamsUpdates } from './params-updates.js';
+import { encodeParamsVersion, openParamsVersions, paramsVersionNames } from './params-versions.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
 import type { TrainerEvent } from './trainer.js';
@@ -35,6 +43,8 @@ export interface GradientTrainerOptions {
   lr: number;
   /** Reject gradients computed more than this many optimizer steps ago. */
   maxStaleness: number;
+  /** The model (every trainer and worker of the session must agree); default the source's own. */
+  model?: GradientModelChoice;
   /** Stop once the gradients consumed cover this many samples (and are checkpointed). */
   until?: number;
   /** Checkpoint after gradients covering this many samples; default 65536. */
@@ -75,6 +85,10 @@ export interface GradientTrainerResult extends GradientCounts {
 const MAX_OWED = 64;
 /** β of the loss EMA (as the learner's metrics). */
 const LOSS_BETA = 0.99;
+/** Bytes an exact-JSON parameter takes at most in a viewers' update (sign, 17 digits, exponent, comma). */
+const JSON_BYTES_PER_PARAM = 25;
+/** Room in a viewers' update for everything but the parameters. */
+const JSON_UPDATE_OVERHEAD = 4096;
 
 /**
  * Trains a session from its gradient stream (data parallel: `adamflow worker`s compute
@@ -83,7 +97,11 @@ const LOSS_BETA = 0.99;
  * when it was computed at most `maxStaleness` steps ago, otherwise rejected and
  * counted. Every decision depends only on the stream, so the run replays bitwise from
  * it, and a trainer killed at any moment ends where an uninterrupted one ends. After
- * every gradient it publishes the parameters (the version workers compute at).
+ * every gradient it publishes the parameters: in binary on the session's versions
+ * stream (what workers compute at; 8 bytes per parameter), and as the viewers' JSON
+ * update on the updates stream when one fits in a NATS message (up to about 40,000
+ * parameters under the default 1 MB `max_payload`; a larger model has no viewer
+ * updates).
  *
  * @param nats - an open context.
  * @param options - {@link GradientTrainerOptions}.
@@ -114,9 +132,14 @@ export async function runGradientTrainer(
       `session ${names.session} has no samples; run \`adamflow produce --session ${names.session} ...\` first`,
     );
   }
+  const model = buildGradientModel(options.model ?? SOURCE_MODEL, source);
+  // Checked before the claim: a model that cannot run is not recorded for the session.
+  checkMessageFits(nats, model.size);
+  await claimGradientModel(nats.kv, names, model);
   const config: GradientTrainerConfig = {
     mode: 'gradients',
     source: source.spec,
+    model: model.spec!,
     optimizer: options.optimizer,
     lr: options.lr,
     maxStaleness: options.maxStaleness,
@@ -132,7 +155,7 @@ export async function runGradientTrainer(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    const result = await trainHeld(nats, names, options, config, source.features, owner, lease);
+    const result = await trainHeld(nats, names, options, config, model, owner, lease);
     await lease.release();
     return result;
   } catch (thrown) {
@@ -156,7 +179,7 @@ async function trainHeld(
   names: SessionNames,
   options: GradientTrainerOptions,
   config: GradientTrainerConfig,
-  features: number,
+  model: Model,
   owner: string,
   lease: Lease,
 ): Promise<GradientTrainerResult> {
@@ -192,7 +215,6 @@ async function trainHeld(
 
   // The optimizer runs inside applyGradients: gradients go in through a subject, the
   // parameters come out synchronously, and `take` reads the state for checkpoints.
-  const model = modelFor(config.source.kind, features);
   const initial = new Float64Array(model.size);
   model.initialize?.(initial);
   let take: (() => OptimizerState) | undefined;
@@ -226,9 +248,27 @@ async function trainHeld(
     });
   if (stored) params = Float64Array.from(stored.checkpoint.params);
 
-  // An update after every gradient: the workers pace themselves on them.
-  const updates = new ParamsUpdates(nats, names, streamCreated, 1);
+  // A version after every gradient: the workers pace themselves on them. Viewers get
+  // the same as a JSON update when it fits in a message (a function of the model and
+  // the server, so a resumed trainer's re-sends are still identical).
+  const limit = nats.nc.info?.max_payload ?? 1024 * 1024;
+  const viewable = JSON_UPDATE_OVERHEAD + JSON_BYTES_PER_PARAM * model.size <= limit;
+  const updates = new ParamsUpdates(nats, names, streamCreated, viewable ? 1 : 0);
   await updates.open();
+  await openParamsVersions(nats, names);
+  const versionsSubject = paramsVersionNames(names).subject;
+  const publishVersion = () =>
+    nats.js
+      .publish(
+        versionsSubject,
+        encodeParamsVersion({
+          epoch: streamCreated,
+          step: at.step,
+          sequence: at.sequence,
+          params,
+        }),
+      )
+      .then(() => {});
   const snapshot = (): GradientCheckpoint => ({
     format: 'adamflow.gradient-checkpoint',
     version: 1,
@@ -260,10 +300,16 @@ async function trainHeld(
   let savedSequence = stored ? at.sequence : -1;
   let savedSamples = at.consumedSamples;
   let savedAt = Date.now();
+  // A big model's checkpoint (several MB of exact JSON into the object store) takes
+  // long: time-based checkpoints wait ten times the last one's duration, so they cost
+  // at most about a tenth of the run (samples-based ones and the last are kept).
+  let saveMs = 0;
+  const due = () => Date.now() - savedAt >= Math.max(everyMs, 10 * saveMs);
   let chain: Promise<void> = Promise.resolve();
   const save = (force: boolean): Promise<void> => {
     chain = chain.then(async () => {
       if (!force && at.sequence === savedSequence) return;
+      const started = Date.now();
       const checkpoint = snapshot();
       // Every update up to the checkpoint must be stored before it: a resumed trainer
       // re-sends only those after it.
@@ -273,6 +319,7 @@ async function trainHeld(
       savedSequence = checkpoint.sequence;
       savedSamples = checkpoint.consumedSamples;
       savedAt = Date.now();
+      saveMs = savedAt - started;
       emit({
         event: 'checkpoint',
         ...counts(checkpoint),
@@ -286,6 +333,8 @@ async function trainHeld(
   };
   // Claim: bump the entry's revision at once, fencing off a predecessor's next write.
   await save(true);
+  // Workers waiting for a version (their predecessor's last one lost with it) start again.
+  await publishVersion();
 
   const until = options.until ?? Number.POSITIVE_INFINITY;
   const everySamples = options.checkpointSamples ?? 65_536;
@@ -296,7 +345,7 @@ async function trainHeld(
   const status = watchDisconnect(nats, fail);
   const timer = setInterval(
     () => {
-      if (at.sequence !== savedSequence && Date.now() - savedAt >= everyMs) save(false).catch(fail);
+      if (at.sequence !== savedSequence && due()) save(false).catch(fail);
     },
     Math.max(10, Math.min(everyMs, 1000)),
   );
@@ -321,6 +370,7 @@ async function trainHeld(
         );
         if (failure) throw failure;
         at.sequence = message.seq;
+        owed.push(publishVersion().catch(fail));
         owed.push(
           updates
             .publish(at.sequence, {
@@ -331,9 +381,9 @@ async function trainHeld(
             })
             .catch(fail),
         );
-        if (owed.length > MAX_OWED) await owed.shift();
+        while (owed.length > MAX_OWED) await owed.shift();
         if (at.consumedSamples >= until) break;
-        if (at.consumedSamples - savedSamples >= everySamples || Date.now() - savedAt >= everyMs) {
+        if (at.consumedSamples - savedSamples >= everySamples || due()) {
           await save(false);
         }
       }
@@ -413,7 +463,7 @@ function checkResumable(
     const was = checkpoint.config;
     throw new DistributedError(
       'ADAMFLOW_ERR_CONFIG_MISMATCH',
-      `session ${names.session} was trained from gradients with optimizer ${was.optimizer}, lr ${was.lr}, max staleness ${was.maxStaleness}; pass the same options, or train another session`,
+      `session ${names.session} was trained from gradients with optimizer ${was.optimizer}, lr ${was.lr}, max staleness ${was.maxStaleness}, model ${JSON.stringify(was.model)}; pass the same options, or train another session`,
     );
   }
   if (checkpoint.streamCreated !== streamCreated) {

@@ -1,3 +1,4 @@
+import type { ModelSpec } from '@adamflow/stream';
 import type { TrainerCheckpoint } from './checkpoint.js';
 import { readCheckpoint } from './checkpoint.js';
 import { readCheckpointEntry } from './checkpoint-store.js';
@@ -20,6 +21,8 @@ export interface InspectResult {
     consumedSamples: number;
     maxStaleness: number;
     sequence: number;
+    /** The model trained. */
+    model: ModelSpec;
   };
 }
 
@@ -75,6 +78,7 @@ export async function inspect(nats: NatsContext, session: string): Promise<Inspe
       consumedSamples,
       maxStaleness: config.maxStaleness,
       sequence,
+      model: config.model,
     },
   };
 }

@@ -124,7 +124,15 @@ describe('command line', () => {
     });
     expect(
       parseCommand(['worker', '--nats', URL, '--session', 'a', '--ahead', '3', '--json'], {}),
-    ).toEqual({ command: 'worker', nats: URL, help: false, session: 'a', ahead: 3, json: true });
+    ).toEqual({
+      command: 'worker',
+      nats: URL,
+      help: false,
+      session: 'a',
+      ahead: 3,
+      model: { kind: 'source' },
+      json: true,
+    });
     expect([
       usage(['trainer', '--nats', URL, '--session', 'a', '--gradients', '--max-staleness=-1']),
       usage(['worker', '--nats', URL, '--session', 'a', '--ahead', '0']),
@@ -133,6 +141,37 @@ describe('command line', () => {
       'trainer: --max-staleness must be an integer >= 0, got "-1"',
       'worker: --ahead must be an integer in 1..1024, got "0"',
       'worker: --session NAME is required',
+    ]);
+  });
+
+  it('reads the gradient model flags, and says what is wrong with them', () => {
+    const at = ['--nats', URL, '--session', 'a'];
+    expect([
+      parseCommand(['worker', ...at, '--model', 'mlp', '--hidden', '300, 300'], {}),
+      parseCommand(['trainer', '--gradients', ...at, '--model', 'mlp'], {}),
+      parseCommand(
+        ['worker', ...at, '--model', 'mlp', '--activation', 'relu', '--model-seed', '7'],
+        {},
+      ),
+    ]).toMatchObject([
+      { model: { kind: 'mlp', hidden: [300, 300], activation: 'tanh', seed: 0 } },
+      { model: { kind: 'mlp', hidden: [32], activation: 'tanh', seed: 0 } },
+      { model: { kind: 'mlp', hidden: [32], activation: 'relu', seed: 7 } },
+    ]);
+    expect([
+      usage(['trainer', ...at, '--model', 'mlp']),
+      usage(['worker', ...at, '--model', 'tree']),
+      usage(['worker', ...at, '--hidden', '8']),
+      usage(['worker', ...at, '--model', 'mlp', '--hidden', '8,0']),
+      usage(['worker', ...at, '--model', 'mlp', '--activation', 'sigmoid']),
+      usage(['worker', ...at, '--model', 'mlp', '--model-seed=-1']),
+    ]).toEqual([
+      "trainer: --model is for gradient sessions (trainer --gradients and worker); a trainer on samples trains the source's own model",
+      'worker: --model must be one of source, mlp, got "tree"',
+      'worker: --hidden is for --model mlp, not --model source',
+      `worker: --hidden takes the hidden layers' widths, positive integers separated by commas (e.g. 32 or 300,300), got "8,0"`,
+      'worker: --activation must be one of tanh, relu, got "sigmoid"',
+      'worker: --model-seed must be an integer in 0..4294967295, got "-1"',
     ]);
   });
 });

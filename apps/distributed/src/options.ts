@@ -8,6 +8,7 @@ import {
   sourceCatalogue,
   sourceNames,
 } from '@adamflow/stream';
+import type { GradientModelChoice } from './gradient-model.js';
 import { SESSION_PATTERN } from './session-names.js';
 
 /** A usage error: the command prints its message and exits with code 2. */
@@ -28,12 +29,18 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            [--on-held wait|exit] [--json]
            trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
            publishes params on adamflow.updates.NAME after every M input messages (0: none)
-  trainer  --gradients --session NAME [--max-staleness K] [--optimizer adam] [--lr LR] [--until N] ...
+  trainer  --gradients --session NAME [--max-staleness K] [--optimizer adam] [--lr LR] [--until N]
+           [MODEL] ...
            trains from the session's gradient stream (data parallel, fed by workers), rejecting
            and counting gradients more than K steps stale (default 8); replays bitwise from it
-  worker   --session NAME [--ahead A] [--json]
+  worker   --session NAME [--ahead A] [MODEL] [--json]
            computes gradients of the session's samples (shared among all its workers) at the
            latest params, into adamflow.gradients.NAME; at most A per update seen (default 1)
+
+  MODEL    [--model source|mlp] [--hidden W1,W2,..] [--activation tanh|relu] [--model-seed S]
+           the gradient session's model: the source's own (default) or an MLP on its features
+           (default --hidden 32, tanh, seed 0; --hidden 300,300 on seed has 91,201 parameters);
+           the first trainer or worker records it, the others must pass the same
   inspect  --session NAME [--json]
            prints {"samples":N,"step":S,"params":[...]} from the session's checkpoint
   gateway  --port P [--host H] [--ring R] [--max-sessions S]
@@ -86,6 +93,8 @@ export interface TrainerCommand extends CommonOptions {
   gradients: boolean;
   /** Gradient mode: reject gradients computed more than this many steps ago. */
   maxStaleness: number;
+  /** Gradient mode: the model. */
+  model: GradientModelChoice;
 }
 
 /** `adamflow worker`. */
@@ -93,6 +102,7 @@ export interface WorkerCommand extends CommonOptions {
   command: 'worker';
   session: string;
   ahead: number;
+  model: GradientModelChoice;
   json: boolean;
 }
 
@@ -124,6 +134,8 @@ export type Command =
   | InspectCommand
   | GatewayCommand;
 
+const MODEL_FLAGS = ['model', 'hidden', 'activation', 'model-seed'] as const;
+
 const FLAGS = {
   produce: ['session', 'source', 'seed', 'samples', 'batch-samples', 'replicas', 'json'],
   trainer: [
@@ -140,8 +152,9 @@ const FLAGS = {
     'json',
     'gradients',
     'max-staleness',
+    ...MODEL_FLAGS,
   ],
-  worker: ['session', 'ahead', 'json'],
+  worker: ['session', 'ahead', 'json', ...MODEL_FLAGS],
   inspect: ['session', 'json'],
   gateway: ['port', 'host', 'ring', 'max-sessions'],
 } as const;
@@ -238,6 +251,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         json: values['json'] === true,
         gradients: values['gradients'] === true,
         maxStaleness: read.integer('max-staleness', 8, 0),
+        model: read.model(values['gradients'] === true),
       };
     }
     case 'worker':
@@ -246,6 +260,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         ...common,
         session: read.session(help),
         ahead: read.integer('ahead', 1, 1, 1024),
+        model: read.model(true),
         json: values['json'] === true,
       };
     case 'inspect':
@@ -319,6 +334,37 @@ class Reader {
       );
     }
     return n;
+  }
+
+  /** The model flags; `allowed` false (a sample-mode trainer) refuses them. */
+  model(allowed: boolean): GradientModelChoice {
+    const given = MODEL_FLAGS.filter((flag) => this.values[flag] !== undefined);
+    if (!allowed && given.length > 0) {
+      throw new UsageError(
+        `${this.command}: --${given[0]} is for gradient sessions (trainer --gradients and worker); a trainer on samples trains the source's own model`,
+      );
+    }
+    const kind = this.choice('model', ['source', 'mlp'] as const, 'source');
+    if (kind === 'source') {
+      const extra = given.find((flag) => flag !== 'model');
+      if (extra !== undefined) {
+        throw new UsageError(`${this.command}: --${extra} is for --model mlp, not --model source`);
+      }
+      return { kind };
+    }
+    const text = this.values['hidden'] ?? '32';
+    const widths = typeof text === 'string' ? text.split(',').map((width) => width.trim()) : [];
+    if (!widths.length || !widths.every((width) => /^\d+$/.test(width) && Number(width) >= 1)) {
+      throw new UsageError(
+        `${this.command}: --hidden takes the hidden layers' widths, positive integers separated by commas (e.g. 32 or 300,300), got ${JSON.stringify(text)}`,
+      );
+    }
+    return {
+      kind,
+      hidden: widths.map(Number),
+      activation: this.choice('activation', ['tanh', 'relu'] as const, 'tanh'),
+      seed: this.integer('model-seed', 0, 0, 0xffffffff),
+    };
   }
 
   choice<T extends string>(flag: string, choices: readonly T[], fallback: T): T {

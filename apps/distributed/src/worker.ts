@@ -1,11 +1,19 @@
-import { type Model, modelFor, type SampleBatch } from '@adamflow/stream';
-import { AckPolicy, type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
+import type { Model, SampleBatch } from '@adamflow/stream';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type PubAck } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { asDisconnect } from './disconnect.js';
 import { DistributedError } from './errors.js';
 import { encodeGradient } from './gradient-codec.js';
+import {
+  buildGradientModel,
+  checkMessageFits,
+  claimGradientModel,
+  type GradientModelChoice,
+  SOURCE_MODEL,
+} from './gradient-model.js';
 import { ensureGradientStream } from './gradient-stream.js';
 import type { NatsContext } from './nats-context.js';
-import { decodeUpdate, ParamsUpdates } from './params-updates.js';
+import { decodeParamsVersion, openParamsVersions, paramsVersionNames } from './params-versions.js';
 import { decodeSamples } from './sample-codec.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
@@ -20,6 +28,8 @@ export interface WorkerOptions {
   ahead?: number;
   /** How long an unacknowledged sample message stays with a worker before another gets it; default 30000 ms. */
   ackWaitMs?: number;
+  /** The model (every trainer and worker of the session must agree); default the source's own. */
+  model?: GradientModelChoice;
   /** Told what happens. */
   onEvent?: (event: WorkerEvent) => void;
   /** Stops the worker (the sample message in hand is finished first). */
@@ -48,12 +58,16 @@ export interface WorkerResult {
  * session's parameter updates and computes the mean gradient of each message's
  * samples at the latest parameters it knows, tagged with their version (optimizer
  * steps), into the session's gradient stream. A message redelivered after a worker
- * died yields a gradient with the same `Nats-Msg-Id`, which JetStream drops.
+ * died yields a gradient with the same `Nats-Msg-Id`, which JetStream drops. It rides
+ * through a lost connection (a broker restart): the client reconnects, and a publish
+ * that failed meanwhile is sent again under the same id.
  *
  * @param nats - an open context.
  * @param options - {@link WorkerOptions}.
  * @returns what it published, once stopped by the signal.
- * @throws DistributedError `ADAMFLOW_ERR_SESSION_UNKNOWN` when nothing was produced into the session.
+ * @throws DistributedError `ADAMFLOW_ERR_SESSION_UNKNOWN` when nothing was produced into the session,
+ *   `ADAMFLOW_ERR_MODEL_MISMATCH` when the session trains another model,
+ *   `ADAMFLOW_ERR_MODEL_TOO_LARGE` when its gradients do not fit in a NATS message.
  * @example
  * ```ts
  * import { openNats } from './nats-context.js';
@@ -77,16 +91,19 @@ export async function runWorker(nats: NatsContext, options: WorkerOptions): Prom
       `session ${names.session} has no samples; run \`adamflow produce --session ${names.session} ...\` first`,
     );
   }
-  const model = modelFor(source.spec.kind, source.features);
+  const model = buildGradientModel(options.model ?? SOURCE_MODEL, source);
+  // Checked before the claim: a model that cannot run is not recorded for the session.
+  checkMessageFits(nats, model.size);
+  await claimGradientModel(nats.kv, names, model);
   const params = new Float64Array(model.size);
   model.initialize?.(params);
   const epoch = await ensureGradientStream(nats, names);
   const samplesCreated = (await nats.jsm.streams.info(names.stream)).created;
-  // The updates stream must exist before it can be followed; the trainer creates it too.
-  await new ParamsUpdates(nats, names, epoch, 1).open();
+  // The versions stream must exist before it can be followed; the trainer creates it too.
+  await openParamsVersions(nats, names);
   const pace = new Pace(ahead);
   let step = 0;
-  const updates = await followUpdates(nats, names, epoch, model.size, (update) => {
+  const updates = await followVersions(nats, names, epoch, model.size, (update) => {
     params.set(update.params);
     step = update.step;
     pace.grant(ahead);
@@ -112,11 +129,14 @@ export async function runWorker(nats: NatsContext, options: WorkerOptions): Prom
       if (done) break;
       const batch = decodeSamples(message.data);
       const loss = meanGradient(model, params, batch, gradient, out);
-      const ack = await nats.js.publish(
+      const ack = await publishSurely(
+        nats,
         names.gradientsSubject,
         encodeGradient({ step, sampleSequence: message.seq, samples: batch.count, loss, gradient }),
-        { msgID: `${names.session}:${samplesCreated}:${message.seq}` },
+        `${names.session}:${samplesCreated}:${message.seq}`,
+        options.signal,
       );
+      if (ack === undefined) break;
       // Acknowledged once its gradient is stored; a lost ack only means a redelivery
       // whose gradient JetStream drops by id.
       message.ack();
@@ -180,28 +200,51 @@ async function sharedConsumer(nats: NatsContext, names: SessionNames, ackWaitMs:
   return nats.js.consumers.get(names.stream, names.workersConsumer);
 }
 
-/** Follows the session's updates of this gradient history, from the last one stored. */
-async function followUpdates(
+/**
+ * Publishes under a message id until JetStream stores it (a re-send after a lost
+ * connection is dropped by id if the first one got through), or undefined once stopped.
+ */
+async function publishSurely(
+  nats: NatsContext,
+  subject: string,
+  bytes: Uint8Array,
+  msgID: string,
+  signal: AbortSignal | undefined,
+): Promise<PubAck | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await nats.js.publish(subject, bytes, { msgID });
+    } catch (error) {
+      const disconnect = asDisconnect(error);
+      if ((disconnect as { code?: string }).code !== 'ADAMFLOW_ERR_NATS_DISCONNECTED') throw error;
+      if (signal?.aborted || nats.nc.isClosed()) return undefined;
+      // The client reconnects on its own; wait a little longer each time for JetStream to be back.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+    }
+  }
+}
+
+/** Follows the session's parameter versions of this gradient history, from the last one stored. */
+async function followVersions(
   nats: NatsContext,
   names: SessionNames,
   epoch: string,
   size: number,
-  onUpdate: (update: { step: number; params: number[] }) => void,
+  onUpdate: (update: { step: number; params: Float64Array }) => void,
 ): Promise<{ stop(): void }> {
-  const consumer = await nats.js.consumers.get(names.updatesStream, {
+  const consumer = await nats.js.consumers.get(paramsVersionNames(names).stream, {
     deliver_policy: DeliverPolicy.Last,
   });
   let messages: ConsumerMessages | undefined = await consumer.consume();
   void (async () => {
     for await (const message of messages!) {
-      let update: ReturnType<typeof decodeUpdate>;
+      let update: ReturnType<typeof decodeParamsVersion>;
       try {
-        update = decodeUpdate(message.data);
+        update = decodeParamsVersion(message.data);
       } catch {
-        // A trainer-state message (pause, resume) or a malformed one: no version to compute at.
         continue;
       }
-      // Updates of a sample-mode trainer or of another gradient history are not ours.
+      // Versions of another gradient history (a recreated stream) are not ours.
       if (update.epoch === epoch && update.params.length === size) onUpdate(update);
     }
   })().catch(() => {});

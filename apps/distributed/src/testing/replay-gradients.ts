@@ -6,7 +6,7 @@ import {
   type OptimizerState,
   optimizers,
 } from '@adamflow/core';
-import { modelFor } from '@adamflow/stream';
+import { createModel, type ModelSpec, modelFor } from '@adamflow/stream';
 import { decodeGradient } from '../gradient-codec.js';
 import type { NatsContext } from '../nats-context.js';
 import { sessionNames } from '../session-names.js';
@@ -30,7 +30,8 @@ export interface Replay {
  *
  * @param nats - an open context.
  * @param session - the session.
- * @param options - the trainer's optimizer, lr and staleness bound.
+ * @param options - the trainer's optimizer, lr and staleness bound, and the model when
+ *   it is not the source's own.
  * @returns the final params, optimizer state and counts.
  * @example
  * ```ts
@@ -42,11 +43,13 @@ export interface Replay {
 export async function replayGradients(
   nats: NatsContext,
   session: string,
-  options: { optimizer: OptimizerName; lr: number; maxStaleness: number },
+  options: { optimizer: OptimizerName; lr: number; maxStaleness: number; model?: ModelSpec },
 ): Promise<Replay> {
   const names = sessionNames(session);
   const source = await readSource(nats.kv, names);
-  const model = modelFor(source!.spec.kind, source!.features);
+  const model = options.model
+    ? createModel(options.model)
+    : modelFor(source!.spec.kind, source!.features);
   const params = new Float64Array(model.size);
   model.initialize?.(params);
   const optimizer = createOptimizer(options.optimizer, params, {
