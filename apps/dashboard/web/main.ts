@@ -75,9 +75,18 @@ function react(message: ServerMessage, before: SessionView): void {
       syncControls();
       return;
     case 'state-changed':
-      if (view.history.params.length !== before.history.params.length) rebuildParamsChart();
+      if (
+        view.history.params.length !== before.history.params.length ||
+        view.paramCount !== before.paramCount
+      ) {
+        rebuildParamsChart();
+      }
       syncControls();
       toast(`${describeReason(message.reason)}`, message.reason === 'diverged');
+      return;
+    case 'params-update':
+      // A new model's first update (e.g. a big one's, after a session's placeholder).
+      if (view.paramCount !== before.paramCount) rebuildParamsChart();
       return;
     case 'command-ack':
       // The other commands show in the state-changed that follows; a checkpoint changes nothing.
@@ -128,7 +137,8 @@ function rebuildParamsChart(): void {
   // The history keeps the first few trajectories only (trajectoryLimit): a model with
   // thousands of parameters draws those, and the card says so.
   const count = view.history.params.length;
-  const total = view.params.length;
+  // A big model's frames carry its first parameters and its count (paramCount).
+  const total = view.paramCount;
   $('params-note').textContent =
     count < total ? `first ${count} of ${total.toLocaleString('en')} parameters · ` : '';
   if (paramsPlot && paramsCount === count) return;

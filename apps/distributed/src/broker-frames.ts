@@ -1,4 +1,10 @@
-import { type Config, OPTIMIZERS, type ParamsUpdate, type StateChanged } from '@adamflow/protocol';
+import {
+  type Config,
+  MAX_PARAM_COUNT,
+  OPTIMIZERS,
+  type ParamsUpdate,
+  type StateChanged,
+} from '@adamflow/protocol';
 
 /** One message of a session's updates stream, as the gateway reads it. */
 export interface BrokerMessage {
@@ -80,7 +86,9 @@ export class FrameBuilder {
       return { ok: false, reason: `not a message of session ${this.look.session}` };
     }
     const position = readPosition(body);
-    if (position === undefined) return { ok: false, reason: 'samples, step or params invalid' };
+    if (position === undefined) {
+      return { ok: false, reason: 'samples, step, params or paramCount invalid' };
+    }
     if (body['format'] === 'adamflow.params-update' && body['version'] === 1) {
       const lossEma = body['lossEma'];
       if (!(typeof lossEma === 'number' && Number.isFinite(lossEma))) {
@@ -130,16 +138,27 @@ export class FrameBuilder {
   }
 }
 
+/**
+ * Samples, step and params of a message, and its `paramCount` when it sent a big
+ * model's first parameters only (then at least their number, at most the protocol's
+ * bound; a small model's message has none, and neither has its frame).
+ */
 function readPosition(
   body: Record<string, unknown>,
-): { samples: number; step: number; params: number[] } | undefined {
-  const { samples, step, params } = body;
+): { samples: number; step: number; params: number[]; paramCount?: number } | undefined {
+  const { samples, step, params, paramCount } = body;
   if (!(Number.isSafeInteger(samples) && (samples as number) >= 0)) return undefined;
   if (!(Number.isSafeInteger(step) && (step as number) >= 0)) return undefined;
   if (!Array.isArray(params) || params.length === 0) return undefined;
   for (const value of params)
     if (!(typeof value === 'number' && Number.isFinite(value))) return undefined;
-  return { samples: samples as number, step: step as number, params: params as number[] };
+  const position = { samples: samples as number, step: step as number, params: params as number[] };
+  if (paramCount === undefined) return position;
+  const count = paramCount as number;
+  if (!(Number.isSafeInteger(count) && count >= params.length && count <= MAX_PARAM_COUNT)) {
+    return undefined;
+  }
+  return { ...position, paramCount: count };
 }
 
 function readConfig(body: Record<string, unknown>, base: Config): Config | undefined {

@@ -85,10 +85,6 @@ export interface GradientTrainerResult extends GradientCounts {
 const MAX_OWED = 64;
 /** β of the loss EMA (as the learner's metrics). */
 const LOSS_BETA = 0.99;
-/** Bytes an exact-JSON parameter takes at most in a viewers' update (sign, 17 digits, exponent, comma). */
-const JSON_BYTES_PER_PARAM = 25;
-/** Room in a viewers' update for everything but the parameters. */
-const JSON_UPDATE_OVERHEAD = 4096;
 
 /**
  * Trains a session from its gradient stream (data parallel: `adamflow worker`s compute
@@ -99,9 +95,9 @@ const JSON_UPDATE_OVERHEAD = 4096;
  * it, and a trainer killed at any moment ends where an uninterrupted one ends. After
  * every gradient it publishes the parameters: in binary on the session's versions
  * stream (what workers compute at; 8 bytes per parameter), and as the viewers' JSON
- * update on the updates stream when one fits in a NATS message (up to about 40,000
- * parameters under the default 1 MB `max_payload`; a larger model has no viewer
- * updates).
+ * update on the updates stream: the whole model, or a model bigger than
+ * `MAX_VIEWER_PARAMS`'s first ones and its parameter count (a JSON update of 1e5
+ * parameters would not fit a NATS message).
  *
  * @param nats - an open context.
  * @param options - {@link GradientTrainerOptions}.
@@ -249,11 +245,9 @@ async function trainHeld(
   if (stored) params = Float64Array.from(stored.checkpoint.params);
 
   // A version after every gradient: the workers pace themselves on them. Viewers get
-  // the same as a JSON update when it fits in a message (a function of the model and
-  // the server, so a resumed trainer's re-sends are still identical).
-  const limit = nats.nc.info?.max_payload ?? 1024 * 1024;
-  const viewable = JSON_UPDATE_OVERHEAD + JSON_BYTES_PER_PARAM * model.size <= limit;
-  const updates = new ParamsUpdates(nats, names, streamCreated, viewable ? 1 : 0);
+  // the same as a JSON update, cut to its first parameters for a big model (a function
+  // of the parameters alone, so a resumed trainer's re-sends are still identical).
+  const updates = new ParamsUpdates(nats, names, streamCreated, 1);
   await updates.open();
   await openParamsVersions(nats, names);
   const versionsSubject = paramsVersionNames(names).subject;

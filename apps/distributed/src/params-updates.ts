@@ -19,8 +19,19 @@ export interface ParamsUpdateMessage {
   step: number;
   /** The debiased EMA of the prequential loss (restored with the checkpoint, so re-sends match). */
   lossEma: number;
+  /** The parameters: all of them, or the first {@link MAX_VIEWER_PARAMS} of a bigger model. */
   params: number[];
+  /** The model's parameter count, present only when `params` holds the first ones of more. */
+  paramCount?: number;
 }
+
+/**
+ * Parameters a viewers' update or trainer state carries at most: a bigger model's
+ * first this many, with its count (`paramCount`). A page draws a few trajectories, and
+ * a model of 1e5 parameters would not fit one NATS message as JSON; a model this size
+ * or smaller is sent whole, exactly as before there was a bound.
+ */
+export const MAX_VIEWER_PARAMS = 1024;
 
 /** Why a trainer's state changed: a viewer's command. */
 export type TrainerStateReason = 'pause' | 'resume' | 'reset' | 'set-lr' | 'set-optimizer';
@@ -40,7 +51,9 @@ export interface TrainerStateMessage {
   paused: boolean;
   samples: number;
   step: number;
+  /** As in {@link ParamsUpdateMessage}: all, or the first {@link MAX_VIEWER_PARAMS}. */
   params: number[];
+  paramCount?: number;
   optimizer: string;
   lr: number;
   batchSize: number;
@@ -121,7 +134,7 @@ export class ParamsUpdates {
       paused: config.paused,
       samples: learner.samples,
       step: learner.steps,
-      params: Array.from(learner.params),
+      ...viewerParams(learner.params),
       optimizer: config.optimizer,
       lr: config.lr,
       batchSize: config.batchSize,
@@ -222,13 +235,35 @@ export class ParamsUpdates {
       samples: state.samples,
       step: state.step,
       lossEma: state.lossEma,
-      params: Array.from(state.params),
+      ...viewerParams(state.params),
     };
     const ack = await this.nats.js.publish(this.names.updatesSubject, encodeUpdate(update), {
       msgID: `${this.names.session}:${this.epoch}:${sequence}`,
     });
     if (ack.duplicate) this.duplicates++;
   }
+}
+
+/**
+ * The parameters viewers are sent: all of them (no `paramCount`, so a small model's
+ * update is what it always was), or a bigger model's first {@link MAX_VIEWER_PARAMS}
+ * and its count.
+ *
+ * @param params - the model's parameters.
+ * @returns `params` (a copy) and, when cut, `paramCount`.
+ * @example
+ * ```ts
+ * import { viewerParams } from './params-updates.js';
+ * viewerParams(new Float64Array(91_201)).paramCount; // 91201, with 1024 params
+ * viewerParams([1, 2]); // { params: [1, 2] }
+ * ```
+ */
+export function viewerParams(params: ArrayLike<number>): { params: number[]; paramCount?: number } {
+  if (params.length <= MAX_VIEWER_PARAMS) return { params: Array.from(params) };
+  return {
+    params: Array.from({ length: MAX_VIEWER_PARAMS }, (_, i) => params[i]!),
+    paramCount: params.length,
+  };
 }
 
 /**

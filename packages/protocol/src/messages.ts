@@ -144,6 +144,21 @@ export const CLIENT_TYPES = [
 const finiteOrNull = v.nullable(v.number());
 const numbers = v.array(v.number());
 
+/**
+ * The largest model parameter count a frame may claim (`paramCount`): far above any
+ * model a page follows, and a bound on what a peer can make a client believe.
+ */
+export const MAX_PARAM_COUNT = 1_000_000_000;
+/**
+ * The model's parameter count, sent with `params` when they are only its first ones (a
+ * big model: a gateway relays a trainer's first 1024). At least `params.length` (checked
+ * by {@link ServerMessageSchema}) and at most {@link MAX_PARAM_COUNT}; absent, `params`
+ * is the whole model.
+ */
+const paramCount = v.optional(
+  v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_PARAM_COUNT)),
+);
+
 const RecentSchema = v.object({ x: numbers, y: numbers });
 
 /**
@@ -217,6 +232,7 @@ export const SnapshotSchema = v.object({
   /** The true parameters (intercept first) for reference lines, when the source has them. */
   truth: v.nullable(numbers),
   params: numbers,
+  paramCount,
   step: v.number(),
   samples: v.number(),
   samplesPerSecond: v.number(),
@@ -268,6 +284,7 @@ export const ParamsUpdateSchema = v.object({
   step: v.number(),
   samples: v.number(),
   params: numbers,
+  paramCount,
   loss: finiteOrNull,
   lossEma: finiteOrNull,
   samplesPerSecond: v.number(),
@@ -311,6 +328,7 @@ export const StateChangedSchema = v.object({
   config: ConfigSchema,
   truth: v.nullable(numbers),
   params: numbers,
+  paramCount,
   step: v.number(),
   samples: v.number(),
   /** Set when training stopped because the run diverged; null while it is healthy. */
@@ -337,14 +355,26 @@ export const ErrorMessageSchema = v.object({
 });
 export type ErrorMessage = v.InferOutput<typeof ErrorMessageSchema>;
 
-/** Validator of every server message. */
-export const ServerMessageSchema = v.variant('type', [
-  SnapshotSchema,
-  ParamsUpdateSchema,
-  StateChangedSchema,
-  CommandAckSchema,
-  ErrorMessageSchema,
-]);
+/**
+ * Validator of every server message. A frame's `paramCount`, when present, is at least
+ * its `params.length` (it counts the parameters `params` are the first of).
+ */
+export const ServerMessageSchema = v.pipe(
+  v.variant('type', [
+    SnapshotSchema,
+    ParamsUpdateSchema,
+    StateChangedSchema,
+    CommandAckSchema,
+    ErrorMessageSchema,
+  ]),
+  v.check(
+    (message) =>
+      !('paramCount' in message) ||
+      message.paramCount === undefined ||
+      message.paramCount >= message.params.length,
+    'paramCount must be at least the number of params sent',
+  ),
+);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 
 /** The outcome of parsing untrusted input. */

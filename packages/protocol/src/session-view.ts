@@ -45,7 +45,13 @@ export interface SessionView {
   /** The run's configuration; null until the first snapshot or state change. */
   config: Config | null;
   truth: number[] | null;
+  /** The latest parameters: all of them, or the first ones of a big model (see `paramCount`). */
   params: number[];
+  /**
+   * The model's parameter count: `params.length`, or more when the server sends only
+   * the first parameters of a big model (a frame's `paramCount`).
+   */
+  paramCount: number;
   step: number;
   samples: number;
   samplesPerSecond: number;
@@ -108,6 +114,7 @@ export function emptySessionView(): SessionView {
     config: null,
     truth: null,
     params: [],
+    paramCount: 0,
     step: 0,
     samples: 0,
     samplesPerSecond: 0,
@@ -189,6 +196,8 @@ export function snapshotOfView(
     config: view.config,
     truth: view.truth,
     params: view.params,
+    // Only a big model's: a small one's snapshot is what it was before there was a count.
+    ...(view.paramCount > view.params.length ? { paramCount: view.paramCount } : {}),
     step: view.step,
     samples: view.samples,
     samplesPerSecond: view.samplesPerSecond,
@@ -246,6 +255,7 @@ function fromSnapshot(
     config: snapshot.config,
     truth: snapshot.truth,
     params: snapshot.params,
+    paramCount: snapshot.paramCount ?? parameters,
     step: snapshot.step,
     samples: snapshot.samples,
     samplesPerSecond: snapshot.samplesPerSecond,
@@ -287,10 +297,13 @@ function applyUpdate(
   if (!update.params.every(Number.isFinite)) return view;
   const recentLimit = limits.recentLimit ?? DEFAULT_RECENT;
   const contestants = update.contestants ?? view.contestants;
-  // A new parameter count (another source) starts the history over.
+  // A new parameter count (another source or model) starts the history over.
   const parameters = update.params.length;
+  const paramCount = update.paramCount ?? parameters;
   const base =
-    view.params.length === parameters && view.history.params.length <= parameters
+    view.params.length === parameters &&
+    view.paramCount === paramCount &&
+    view.history.params.length <= parameters
       ? view.history
       : emptyHistory(Math.min(parameters, trajectories));
   const history =
@@ -305,6 +318,7 @@ function applyUpdate(
     ...view,
     truth: update.truth,
     params: update.params,
+    paramCount,
     step: update.step,
     samples: update.samples,
     samplesPerSecond: update.samplesPerSecond,
@@ -328,13 +342,15 @@ function applyStateChanged(
 ): SessionView {
   const restarted = RESTART_REASONS.has(change.reason) || change.step < view.step;
   // Another parameter count makes the kept trajectories another model's.
-  const reshaped = change.params.length !== view.params.length;
+  const paramCount = change.paramCount ?? change.params.length;
+  const reshaped = change.params.length !== view.params.length || paramCount !== view.paramCount;
   const history = emptyHistory(Math.min(change.params.length, trajectories));
   return {
     ...view,
     config: change.config,
     truth: change.truth,
     params: change.params,
+    paramCount,
     step: change.step,
     samples: change.samples,
     // Nothing is trained while paused: no rate to show.
