@@ -3,6 +3,7 @@ import {
   CLIENT_TYPES,
   MAX_CLIENT_DEPTH,
   MAX_ERROR_LENGTH,
+  MAX_PARAM_COUNT,
   MAX_RATE,
   MIN_RATE,
   parseClientFrame,
@@ -167,6 +168,39 @@ describe('parseServerMessage', () => {
     expect(parseServerMessage(update)).toEqual(update);
     expect(parseServerMessage({ ...update, params: 'x' })).toBeUndefined();
     expect(parseServerMessage({ type: 'nope' })).toBeUndefined();
+  });
+  it("accepts a big model's first params with its paramCount, and refuses a bad count", () => {
+    const big = { ...update, params: [1, 2, 3], paramCount: 91_201 };
+    const change = {
+      type: 'state-changed',
+      seq: 4,
+      time: 2,
+      reason: 'pause',
+      config: {
+        ...{ source: 'seed', model: 'linear-regression', features: 1, optimizer: 'adam' },
+        ...{ lr: 0.01, batchSize: 1, rate: null, paused: true },
+      },
+      truth: null,
+      params: [1, 2, 3],
+      paramCount: 3,
+      step: 10,
+      samples: 10,
+      diverged: null,
+    };
+    const accepted = [big, { ...big, paramCount: MAX_PARAM_COUNT }, change];
+    const refused = [
+      { ...big, paramCount: 2 },
+      { ...big, paramCount: 0 },
+      { ...big, paramCount: -5 },
+      { ...big, paramCount: 1000.5 },
+      { ...big, paramCount: MAX_PARAM_COUNT + 1 },
+      { ...big, paramCount: '91201' },
+      { ...change, paramCount: 2 },
+    ];
+    expect({
+      accepted: accepted.map((message) => parseServerMessage(message)),
+      refused: refused.map((message) => parseServerMessage(message)),
+    }).toEqual({ accepted, refused: refused.map(() => undefined) });
   });
   it('accepts errors and acks', () => {
     expect(

@@ -160,6 +160,43 @@ describe('applyServerMessage', () => {
   });
 });
 
+describe("a big model's view (its first params and paramCount)", () => {
+  const first = (step: number) => Array.from({ length: 20 }, (_, j) => step + j);
+  it('keeps the count, draws the first trajectories, and snapshots it', () => {
+    const view = fold([
+      change('reset'),
+      update(1, { params: first(1), paramCount: 91_201 }),
+      update(2, { params: first(2), paramCount: 91_201 }),
+    ]);
+    expect({
+      paramCount: view.paramCount,
+      params: view.params.length,
+      columns: view.history.params.length,
+      points: view.history.step,
+    }).toEqual({ paramCount: 91_201, params: 20, columns: 16, points: [1, 2] });
+    const snapshot = snapshotOfView(view, { seq: view.seq, time: 9, clients: 1 });
+    expect(snapshot.paramCount).toBe(91_201);
+    expect(parseServerMessage(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
+    const again = applyServerMessage(emptySessionView(), snapshot);
+    expect(again).toEqual({ ...view, time: 9, clients: 1 });
+  });
+  it('starts the history over when the count changes though as many params are sent', () => {
+    const view = fold([
+      update(1, { params: first(1), paramCount: 91_201 }),
+      update(2, { params: first(2), paramCount: 91_201 }),
+      update(3, { params: first(3), paramCount: 50_000 }),
+    ]);
+    expect([view.paramCount, view.history.step]).toEqual([50_000, [3]]);
+    const changed = applyServerMessage(view, change('pause', { params: first(3), step: 3 }));
+    expect([changed.paramCount, changed.history.step]).toEqual([20, []]);
+  });
+  it("leaves a small model's snapshot without a count, as it always was", () => {
+    const view = fold([change('reset'), update(1), update(2)]);
+    const snapshot = snapshotOfView(view, { seq: view.seq, time: 9, clients: 1 });
+    expect([view.paramCount, 'paramCount' in snapshot]).toEqual([2, false]);
+  });
+});
+
 describe('the race in the view', () => {
   const race = {
     ...config,
