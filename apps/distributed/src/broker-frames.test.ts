@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameBuilder, type SessionLook } from './broker-frames.js';
-import { encodeUpdate } from './params-updates.js';
+import { encodeUpdate, type ParamsUpdateMessage } from './params-updates.js';
 
 const look: SessionLook = {
   session: 'demo',
@@ -17,7 +17,7 @@ const look: SessionLook = {
   truth: [4, 3],
 };
 const encoder = new TextEncoder();
-const update = (n: number, params = [n, -n]) =>
+const update = (n: number, params = [n, -n], extra: Partial<ParamsUpdateMessage> = {}) =>
   encodeUpdate({
     format: 'adamflow.params-update',
     version: 1,
@@ -28,6 +28,7 @@ const update = (n: number, params = [n, -n]) =>
     step: n * 1000,
     lossEma: 0.5,
     params,
+    ...extra,
   });
 
 describe('FrameBuilder', () => {
@@ -50,6 +51,20 @@ describe('FrameBuilder', () => {
         truth: [4, 3],
       },
     });
+  });
+
+  it("carries a big model's paramCount into its frame, skips a bad one, adds none to a small model's", () => {
+    const frames = new FrameBuilder(look);
+    const first = Array.from({ length: 1024 }, (_, j) => j / 8);
+    const big = frames.next({ seq: 1, time: 1000, data: update(1, first, { paramCount: 91_201 }) });
+    const small = frames.next({ seq: 2, time: 1000, data: update(2) });
+    const bad = [1023, 0, 2.5, 1e10, -1].map((paramCount, i) =>
+      frames.next({ seq: 3 + i, time: 1000, data: update(3 + i, first, { paramCount }) }),
+    );
+    expect(big).toMatchObject({ ok: true, frame: { params: first, paramCount: 91_201 } });
+    expect(small.ok && 'paramCount' in small.frame).toBe(false);
+    expect(bad.map((result) => result.ok)).toEqual([false, false, false, false, false]);
+    expect(bad[0]).toEqual({ ok: false, reason: 'samples, step, params or paramCount invalid' });
   });
 
   it('makes a state-changed frame of a trainer state', () => {

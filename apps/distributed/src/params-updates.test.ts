@@ -1,7 +1,13 @@
 import { createGenerator, Learner, linearRegression, linearSpec } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsContext, openNats } from './nats-context.js';
-import { decodeUpdate, ParamsUpdates } from './params-updates.js';
+import {
+  decodeUpdate,
+  encodeUpdate,
+  MAX_VIEWER_PARAMS,
+  ParamsUpdates,
+  viewerParams,
+} from './params-updates.js';
 import { sessionNames } from './session-names.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
 
@@ -75,5 +81,37 @@ describe('ParamsUpdates.queue', () => {
     await nats.jsm.streams.delete(names.updatesStream);
     updates.queue(1, learner());
     await expect(updates.drain()).rejects.toThrow();
+  });
+});
+
+describe("a big model's viewers' update", () => {
+  it('carries its first MAX_VIEWER_PARAMS parameters and its count; a small one is unchanged, byte for byte', async () => {
+    const names = sessionNames('big-view');
+    const updates = new ParamsUpdates(nats, names, 'epoch-1', 1);
+    await updates.open();
+    const state = { samples: 256, step: 1, lossEma: 0.25 };
+    const big = Float64Array.from({ length: 91_201 }, (_, j) => j / 3);
+    const small = Float64Array.from({ length: MAX_VIEWER_PARAMS }, (_, j) => -j / 3);
+    await updates.publish(1, { ...state, params: big });
+    await updates.publish(2, { ...state, params: small });
+    const [first, second] = await stored('big-view');
+    expect({ params: first!.params, paramCount: first!.paramCount }).toEqual({
+      params: Array.from(big.subarray(0, MAX_VIEWER_PARAMS)),
+      paramCount: 91_201,
+    });
+    // What a small model's update was before there was a count: every field, in this order.
+    const before = {
+      format: 'adamflow.params-update',
+      version: 1,
+      session: 'big-view',
+      epoch: 'epoch-1',
+      seq: 2,
+      ...state,
+      params: Array.from(small),
+    } as const;
+    const message = await nats.jsm.streams.getMessage(names.updatesStream, { seq: 2 });
+    expect(Buffer.from(message!.data).equals(Buffer.from(encodeUpdate(before)))).toBe(true);
+    expect('paramCount' in second!).toBe(false);
+    expect(viewerParams([1, 2])).toEqual({ params: [1, 2] });
   });
 });
