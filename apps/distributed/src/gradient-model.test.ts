@@ -1,14 +1,18 @@
+import { MAX_PARAM_COUNT, parseServerMessage } from '@adamflow/protocol';
 import { linearSpec, mlp } from '@adamflow/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from './gateway.js';
 import { readGradientCheckpoint } from './gradient-checkpoint.js';
 import { checkMessageFits } from './gradient-model.js';
 import { runGradientTrainer } from './gradient-trainer.js';
 import { type NatsContext, openNats } from './nats-context.js';
+import { MAX_VIEWER_PARAMS } from './params-updates.js';
 import { produce } from './produce.js';
 import { sessionNames } from './session-names.js';
 import { replayGradients } from './testing/replay-gradients.js';
 import { ADAMFLOW, runNode } from './testing/run-command.js';
 import { type NatsServerHandle, startNatsServer } from './testing/start-nats-server.js';
+import { openViewer } from './testing/viewer.js';
 import { runWorker, type WorkerResult } from './worker.js';
 
 let server: NatsServerHandle;
@@ -82,6 +86,104 @@ describe('a gradient session with an MLP of about 1e5 parameters', () => {
     });
     // Something was learned: the replay is not of an empty or all-rejected stream.
     expect(replay.applied).toBeGreaterThan(messages / 2);
+  }, 300_000);
+});
+
+describe('viewers of a gradient session with an MLP of about 1e5 parameters', () => {
+  it('get its step, samples, loss and first parameters with the count through a gateway', async () => {
+    const session = 'mlp-view';
+    const messages = 3;
+    await produce(nats, { session, spec: linearSpec({ seed: 5 }), samples: messages * 256 });
+    const gateway = await startGateway({ nats, port: 0 });
+    const early = await openViewer(`${gateway.wsUrl}?session=${session}`);
+    try {
+      await early.until((frame) => frame.type === 'snapshot');
+      const controller = new AbortController();
+      const context = await openNats({ url: server.url, name: 'mlp-view-worker' });
+      const run = runWorker(context, {
+        session,
+        model: { ...MLP, hidden: [...MLP.hidden] },
+        signal: controller.signal,
+      });
+      const trained = await runGradientTrainer(nats, {
+        session,
+        ...OPTIONS,
+        model: { ...MLP, hidden: [...MLP.hidden] },
+        until: messages * 256,
+      });
+      controller.abort();
+      await run;
+      await context.close();
+      const names = sessionNames(session);
+      const last = (await nats.jsm.streams.info(names.updatesStream)).state.last_seq;
+      await early.until((frame) => frame.seq === last);
+      const late = await openViewer(`${gateway.wsUrl}?session=${session}`);
+      await late.until((frame) => frame.type === 'snapshot');
+      // A message claiming fewer parameters than it sends is skipped, not relayed; the
+      // (small) one after it shows the gateway has read past it.
+      const skipped = gateway.stats().skippedMessages;
+      const { params: _, ...claim } = early.frames.at(-1)!;
+      const message = (params: number[], count: object) =>
+        JSON.stringify({
+          ...{ format: 'adamflow.params-update', version: 1, session, epoch: 'x', seq: 1 },
+          ...{ samples: 1, step: 1, lossEma: 1, params, ...count },
+        });
+      await nats.js.publish(names.updatesSubject, message([1, 2, 3], { paramCount: 2 }));
+      await nats.js.publish(names.updatesSubject, message([1, 2], {}));
+      await early.until((frame) => frame.seq === last + 2);
+      await late.close();
+
+      const updates = early.frames.filter(
+        (frame) => frame.type === 'params-update' && frame.seq! <= last,
+      );
+      const first = trained.params.slice(0, MAX_VIEWER_PARAMS);
+      const snapshot = late.frames[0]!;
+      expect(claim).toMatchObject({ type: 'params-update', paramCount: 91_201 });
+      expect({
+        updates: updates.length > 0,
+        sizes: [...new Set(updates.map((frame) => (frame['params'] as number[]).length))],
+        counts: [...new Set(updates.map((frame) => frame['paramCount']))],
+        parsed: updates.every((frame) => parseServerMessage(frame) !== undefined),
+        last: updates.at(-1)!['params'],
+        snapshot: {
+          type: snapshot.type,
+          params: snapshot['params'],
+          paramCount: snapshot['paramCount'],
+          step: snapshot['step'],
+          samples: snapshot['samples'],
+          parsed: parseServerMessage(snapshot) !== undefined,
+        },
+        skipped: gateway.stats().skippedMessages - skipped,
+        relayed: early.frames.filter((frame) => frame.seq === last + 1).length,
+        after: early.frames.at(-1)!['paramCount'],
+      }).toEqual({
+        updates: true,
+        sizes: [MAX_VIEWER_PARAMS],
+        counts: [91_201],
+        parsed: true,
+        last: first,
+        snapshot: {
+          type: 'snapshot',
+          params: first,
+          paramCount: 91_201,
+          step: trained.step,
+          samples: trained.samples,
+          parsed: true,
+        },
+        skipped: 1,
+        relayed: 0,
+        after: undefined,
+      });
+      // The protocol refuses a frame whose count is below what it sends, or past its bound.
+      const frame = updates.at(-1)!;
+      expect([
+        parseServerMessage({ ...frame, paramCount: MAX_VIEWER_PARAMS - 1 }),
+        parseServerMessage({ ...frame, paramCount: MAX_PARAM_COUNT + 1 }),
+      ]).toEqual([undefined, undefined]);
+    } finally {
+      early.ws.terminate();
+      await gateway.close();
+    }
   }, 300_000);
 });
 
