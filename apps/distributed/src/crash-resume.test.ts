@@ -36,8 +36,11 @@ describe('a trainer killed at random moments', () => {
     // checkpoint past a random position, so it lands while learning, while reading
     // the stream or in the middle of a checkpoint write.
     const random = new Random(2026);
+    // Positions in the first half: the last kill still leaves the trainer 150 000
+    // samples (hundreds of ms) to learn, so a test process slowed by a busy machine
+    // still kills it before it is done.
     const targets = Array.from({ length: KILLS }, () =>
-      Math.floor(random.uniform() * SAMPLES * 0.9),
+      Math.floor(random.uniform() * SAMPLES * 0.5),
     ).sort((a, b) => a - b);
     const outcomes: string[] = [];
     let kills = 0;

@@ -8,8 +8,8 @@
 //   - `--port 8081` becomes `--port 0` (the gateway says which port it got);
 //   - `kill -9 $(pgrep -f 'PATTERN')` kills the process that pattern names (checked
 //     to match it), at its first checkpoint: never another test's trainer;
-//   - the crash and watch blocks run on a tenth and a fiftieth of their sample counts,
-//     to keep the test short; everything else is as written.
+//   - the crash and watch blocks run on a tenth of their sample counts, to keep the
+//     test short; everything else is as written.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -200,18 +200,18 @@ describe("the README's distributed commands, pasted", () => {
   it('two gateways show the session through a trainer kill, the same frames, ending at `pnpm train`', async () => {
     const [produce, gatewayA, gatewayB, trainer, ...rest] = blocks[2]!;
     expect(rest).toEqual([]);
-    await run(produce!, 50);
+    await run(produce!, 10);
     const viewers: Viewer[] = [];
     for (const line of [gatewayA!, gatewayB!]) {
-      const gateway = start(line, 50);
+      const gateway = start(line, 10);
       await waitForOutput(gateway, /serving (http:\/\/\S+)\?session=NAME/);
       const url = /serving http(:\/\/\S+)\?session=NAME/.exec(gateway.stderr)![1]!;
       viewers.push(await openViewer(`ws${url}ws?session=live`));
     }
-    const first = start(trainer!, 50);
+    const first = start(trainer!, 10);
     await killAtFirstCheckpoint("kill -9 $(pgrep -f 'dist/main.js trainer')", first);
-    await run(trainer!, 50);
-    const trained = await run('pnpm train --samples 100000 --seed 7 --json');
+    await run(trainer!, 10);
+    const trained = await run('pnpm train --samples 500000 --seed 7 --json');
     const final = paramsOf(trained.stdout);
     const updates = (viewer: Viewer) =>
       viewer.texts.filter((_, i) => viewer.frames[i]!.type === 'params-update');
