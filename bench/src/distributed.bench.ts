@@ -1,7 +1,8 @@
 // Training through NATS JetStream against training in process, side by side in one
 // run: samples/s of the in-process learner on the seed's samples, of `adamflow
 // trainer` reading the same samples from a session's stream (after `adamflow
-// produce --batch-samples K`), and gradients/s applied by `adamflow trainer
+// produce --batch-samples K`), reading on its training thread (the default) and with
+// `--reader thread` (in a worker thread of its own), and gradients/s applied by `adamflow trainer
 // --gradients` fed by one and by two `adamflow worker`s (and by two with `--ahead 4`,
 // up to four gradients in flight each). The in-process learner learns the very
 // batches the messages hold (the same seed and batch size, generated beforehand,
@@ -31,6 +32,7 @@ const MESSAGE_SAMPLES = Number(process.env['ADAMFLOW_BENCH_MESSAGE_SAMPLES'] ?? 
 /** The same again with produce's default message size, on fewer samples. */
 const SMALL_SAMPLES = Number(process.env['ADAMFLOW_BENCH_SMALL_SAMPLES'] ?? 200_000);
 const SMALL_MESSAGE_SAMPLES = 256;
+/** Gradients per gradient run; 0 skips the gradient runs. */
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
 const ROUNDS = Number(process.env['ADAMFLOW_BENCH_ROUNDS'] ?? 3);
 const SEED = 42;
@@ -124,6 +126,7 @@ async function throughJetStream(
   session: string,
   samples: number,
   batchSamples: number,
+  reader: 'thread' | 'inline' = 'inline',
 ) {
   const nats = ['--nats', url, '--session', session];
   const produceStart = performance.now();
@@ -133,7 +136,9 @@ async function throughJetStream(
   ]).done;
   const produceSeconds = (performance.now() - produceStart) / 1000;
   const trainerStart = performance.now();
-  const events = await command(['trainer', '--json', ...nats, '--until', String(samples)]).done;
+  const events = await command([
+    ...['trainer', '--json', ...nats, '--until', String(samples), '--reader', reader],
+  ]).done;
   const wall = (performance.now() - trainerStart) / 1000;
   return {
     produce: samples / produceSeconds,
@@ -192,6 +197,13 @@ try {
       SAMPLES,
       MESSAGE_SAMPLES,
     );
+    const threaded = await throughJetStream(
+      server.url,
+      `bench-samples-thread-${round}`,
+      SAMPLES,
+      MESSAGE_SAMPLES,
+      'thread',
+    );
     const smallLocal = inProcess(smallBatches);
     const small = await throughJetStream(
       server.url,
@@ -199,9 +211,22 @@ try {
       SMALL_SAMPLES,
       SMALL_MESSAGE_SAMPLES,
     );
-    const one = await gradients(server.url, `bench-gradients-1-${round}`, 1);
-    const two = await gradients(server.url, `bench-gradients-2-${round}`, 2);
-    const ahead = await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4);
+    const smallThreaded = await throughJetStream(
+      server.url,
+      `bench-samples-small-thread-${round}`,
+      SMALL_SAMPLES,
+      SMALL_MESSAGE_SAMPLES,
+      'thread',
+    );
+    const skipped = { perSecond: Number.NaN, applied: 0, stale: Number.NaN };
+    const one =
+      GRADIENTS > 0 ? await gradients(server.url, `bench-gradients-1-${round}`, 1) : skipped;
+    const two =
+      GRADIENTS > 0 ? await gradients(server.url, `bench-gradients-2-${round}`, 2) : skipped;
+    const ahead =
+      GRADIENTS > 0
+        ? await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4)
+        : skipped;
     rows.push({
       inProcess: local,
       inProcessGenerating: generating,
@@ -209,10 +234,13 @@ try {
       trainer: jet.trainer,
       trainerFromResumed: jet.trainerFromResumed,
       trainerWithStart: jet.trainerWithStart,
+      trainerThread: threaded.trainer,
+      trainerThreadWithStart: threaded.trainerWithStart,
       smallInProcess: smallLocal,
       smallProduce: small.produce,
       smallTrainer: small.trainer,
       smallTrainerWithStart: small.trainerWithStart,
+      smallTrainerThread: smallThreaded.trainer,
       gradients1: one.perSecond,
       gradients2: two.perSecond,
       gradients2ahead4: ahead.perSecond,
@@ -233,12 +261,15 @@ const samples = {
   trainerPerSecond: med('trainer'),
   trainerFromResumedPerSecond: med('trainerFromResumed'),
   trainerWithProcessStartPerSecond: med('trainerWithStart'),
+  trainerThreadReaderPerSecond: med('trainerThread'),
+  trainerThreadReaderWithProcessStartPerSecond: med('trainerThreadWithStart'),
 };
 const smallMessages = {
   inProcessPerSecond: med('smallInProcess'),
   producePerSecond: med('smallProduce'),
   trainerPerSecond: med('smallTrainer'),
   trainerWithProcessStartPerSecond: med('smallTrainerWithStart'),
+  trainerThreadReaderPerSecond: med('smallTrainerThread'),
 };
 const gradientRows = {
   oneWorkerPerSecond: med('gradients1'),
@@ -254,6 +285,10 @@ const ratios = {
   trainerToInProcess: ratio('trainer', 'inProcess'),
   trainerToInProcessGenerating: ratio('trainer', 'inProcessGenerating'),
   trainerWithProcessStartToInProcess: ratio('trainerWithStart', 'inProcess'),
+  trainerThreadReaderToInProcess: ratio('trainerThread', 'inProcess'),
+  trainerThreadReaderToInProcessGenerating: ratio('trainerThread', 'inProcessGenerating'),
+  trainerThreadReaderToInline: ratio('trainerThread', 'trainer'),
+  smallMessagesThreadReaderToInline: ratio('smallTrainerThread', 'smallTrainer'),
   smallMessagesTrainerToInProcess: ratio('smallTrainer', 'smallInProcess'),
   twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
   twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
@@ -264,6 +299,7 @@ printTable(`samples/s (seed source, adam, batch 1, ${MESSAGE_SAMPLES} samples pe
     'in process, generating': samples.inProcessGeneratingPerSecond,
     produce: samples.producePerSecond,
     'trainer (JetStream)': samples.trainerPerSecond,
+    'trainer, --reader thread': samples.trainerThreadReaderPerSecond,
     'trainer from resumed': samples.trainerFromResumedPerSecond,
     'trainer incl. start': samples.trainerWithProcessStartPerSecond,
     'trainer / in process': ratios.trainerToInProcess,
@@ -275,6 +311,7 @@ printTable(`samples/s with ${SMALL_MESSAGE_SAMPLES} samples per message (produce
     'in process': smallMessages.inProcessPerSecond,
     produce: smallMessages.producePerSecond,
     'trainer (JetStream)': smallMessages.trainerPerSecond,
+    'trainer, --reader thread': smallMessages.trainerThreadReaderPerSecond,
     'trainer incl. start': smallMessages.trainerWithProcessStartPerSecond,
     'trainer / in process': ratios.smallMessagesTrainerToInProcess,
   },
