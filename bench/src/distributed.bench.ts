@@ -1,7 +1,8 @@
 // Training through NATS JetStream against training in process, side by side in one
 // run: samples/s of the in-process learner on the seed's samples, of `adamflow
 // trainer` reading the same samples from a session's stream (after `adamflow
-// produce --batch-samples K`), and gradients/s applied by `adamflow trainer
+// produce --batch-samples K`), reading on its training thread (the default) and with
+// `--reader thread` (in a worker thread of its own), and gradients/s applied by `adamflow trainer
 // --gradients` fed by one and by two `adamflow worker`s (and by two with `--ahead 4`,
 // up to four gradients in flight each), for the seed's 2-parameter model and for an
 // MLP of about 1e5 parameters (`--model mlp --hidden 300,300`: 91,201). The
@@ -33,6 +34,7 @@ const MESSAGE_SAMPLES = Number(process.env['ADAMFLOW_BENCH_MESSAGE_SAMPLES'] ?? 
 /** The same again with produce's default message size, on fewer samples. */
 const SMALL_SAMPLES = Number(process.env['ADAMFLOW_BENCH_SMALL_SAMPLES'] ?? 200_000);
 const SMALL_MESSAGE_SAMPLES = 256;
+/** Gradients per gradient run; 0 skips the gradient runs. */
 const GRADIENTS = Number(process.env['ADAMFLOW_BENCH_GRADIENTS'] ?? 400);
 const MLP_GRADIENTS = Number(process.env['ADAMFLOW_BENCH_MLP_GRADIENTS'] ?? 32);
 /** The MLP of the 1e5-parameter rows: 1 input, 300 and 300 tanh units, 1 output. */
@@ -130,6 +132,7 @@ async function throughJetStream(
   session: string,
   samples: number,
   batchSamples: number,
+  reader: 'thread' | 'inline' = 'inline',
 ) {
   const nats = ['--nats', url, '--session', session];
   const produceStart = performance.now();
@@ -139,7 +142,9 @@ async function throughJetStream(
   ]).done;
   const produceSeconds = (performance.now() - produceStart) / 1000;
   const trainerStart = performance.now();
-  const events = await command(['trainer', '--json', ...nats, '--until', String(samples)]).done;
+  const events = await command([
+    ...['trainer', '--json', ...nats, '--until', String(samples), '--reader', reader],
+  ]).done;
   const wall = (performance.now() - trainerStart) / 1000;
   return {
     produce: samples / produceSeconds,
@@ -217,6 +222,13 @@ try {
       SAMPLES,
       MESSAGE_SAMPLES,
     );
+    const threaded = await throughJetStream(
+      server.url,
+      `bench-samples-thread-${round}`,
+      SAMPLES,
+      MESSAGE_SAMPLES,
+      'thread',
+    );
     const smallLocal = inProcess(smallBatches);
     const small = await throughJetStream(
       server.url,
@@ -224,9 +236,22 @@ try {
       SMALL_SAMPLES,
       SMALL_MESSAGE_SAMPLES,
     );
-    const one = await gradients(server.url, `bench-gradients-1-${round}`, 1);
-    const two = await gradients(server.url, `bench-gradients-2-${round}`, 2);
-    const ahead = await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4);
+    const smallThreaded = await throughJetStream(
+      server.url,
+      `bench-samples-small-thread-${round}`,
+      SMALL_SAMPLES,
+      SMALL_MESSAGE_SAMPLES,
+      'thread',
+    );
+    const skipped = { perSecond: Number.NaN, applied: 0, stale: Number.NaN };
+    const one =
+      GRADIENTS > 0 ? await gradients(server.url, `bench-gradients-1-${round}`, 1) : skipped;
+    const two =
+      GRADIENTS > 0 ? await gradients(server.url, `bench-gradients-2-${round}`, 2) : skipped;
+    const ahead =
+      GRADIENTS > 0
+        ? await gradients(server.url, `bench-gradients-2-ahead-${round}`, 2, 4)
+        : skipped;
     rows.push({
       inProcess: local,
       inProcessGenerating: generating,
@@ -234,10 +259,13 @@ try {
       trainer: jet.trainer,
       trainerFromResumed: jet.trainerFromResumed,
       trainerWithStart: jet.trainerWithStart,
+      trainerThread: threaded.trainer,
+      trainerThreadWithStart: threaded.trainerWithStart,
       smallInProcess: smallLocal,
       smallProduce: small.produce,
       smallTrainer: small.trainer,
       smallTrainerWithStart: small.trainerWithStart,
+      smallTrainerThread: smallThreaded.trainer,
       gradients1: one.perSecond,
       gradients2: two.perSecond,
       gradients2ahead4: ahead.perSecond,
@@ -259,12 +287,15 @@ const samples = {
   trainerPerSecond: med('trainer'),
   trainerFromResumedPerSecond: med('trainerFromResumed'),
   trainerWithProcessStartPerSecond: med('trainerWithStart'),
+  trainerThreadReaderPerSecond: med('trainerThread'),
+  trainerThreadReaderWithProcessStartPerSecond: med('trainerThreadWithStart'),
 };
 const smallMessages = {
   inProcessPerSecond: med('smallInProcess'),
   producePerSecond: med('smallProduce'),
   trainerPerSecond: med('smallTrainer'),
   trainerWithProcessStartPerSecond: med('smallTrainerWithStart'),
+  trainerThreadReaderPerSecond: med('smallTrainerThread'),
 };
 const gradientRows = {
   oneWorkerPerSecond: med('gradients1'),
@@ -285,6 +316,10 @@ const ratios = {
   trainerToInProcess: ratio('trainer', 'inProcess'),
   trainerToInProcessGenerating: ratio('trainer', 'inProcessGenerating'),
   trainerWithProcessStartToInProcess: ratio('trainerWithStart', 'inProcess'),
+  trainerThreadReaderToInProcess: ratio('trainerThread', 'inProcess'),
+  trainerThreadReaderToInProcessGenerating: ratio('trainerThread', 'inProcessGenerating'),
+  trainerThreadReaderToInline: ratio('trainerThread', 'trainer'),
+  smallMessagesThreadReaderToInline: ratio('smallTrainerThread', 'smallTrainer'),
   smallMessagesTrainerToInProcess: ratio('smallTrainer', 'smallInProcess'),
   twoWorkersToOne: gradientRows.twoWorkersPerSecond / gradientRows.oneWorkerPerSecond,
   twoWorkersAhead4ToOne: gradientRows.twoWorkersAhead4PerSecond / gradientRows.oneWorkerPerSecond,
@@ -296,6 +331,7 @@ printTable(`samples/s (seed source, adam, batch 1, ${MESSAGE_SAMPLES} samples pe
     'in process, generating': samples.inProcessGeneratingPerSecond,
     produce: samples.producePerSecond,
     'trainer (JetStream)': samples.trainerPerSecond,
+    'trainer, --reader thread': samples.trainerThreadReaderPerSecond,
     'trainer from resumed': samples.trainerFromResumedPerSecond,
     'trainer incl. start': samples.trainerWithProcessStartPerSecond,
     'trainer / in process': ratios.trainerToInProcess,
@@ -307,6 +343,7 @@ printTable(`samples/s with ${SMALL_MESSAGE_SAMPLES} samples per message (produce
     'in process': smallMessages.inProcessPerSecond,
     produce: smallMessages.producePerSecond,
     'trainer (JetStream)': smallMessages.trainerPerSecond,
+    'trainer, --reader thread': smallMessages.trainerThreadReaderPerSecond,
     'trainer incl. start': smallMessages.trainerWithProcessStartPerSecond,
     'trainer / in process': ratios.smallMessagesTrainerToInProcess,
   },

@@ -1,6 +1,5 @@
 import type { Command } from '@adamflow/protocol';
 import type { Learner, SampleBatch } from '@adamflow/stream';
-import type { JsMsg } from '@nats-io/jetstream';
 import type { CommandLog, RecordedCommand } from './command-log.js';
 import { DistributedError } from './errors.js';
 import { decodeSamples } from './sample-codec.js';
@@ -13,7 +12,8 @@ import type { SessionNames } from './session-names.js';
 let scratch = new Float64Array(0);
 
 /**
- * Learns the part of an input message the trainer has not learned, stopping at
+ * Learns the part of an input message (a consumer's `JsMsg`, or as a `SampleReader`
+ * hands it over) the trainer has not learned, stopping at
  * `until` and applying each recorded command at its sample count on the way.
  *
  * @returns the new position: the message's sequence when it was learned completely.
@@ -29,7 +29,7 @@ let scratch = new Float64Array(0);
  * ```
  */
 export function learnMessage(
-  message: JsMsg,
+  message: { seq: number; data: Uint8Array },
   learner: Learner,
   log: CommandLog,
   replayDue: () => void,

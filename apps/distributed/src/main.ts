@@ -114,6 +114,7 @@ async function execute(
         updateEvery: command.updateEvery,
         leaseMs: command.leaseMs,
         onHeld: command.onHeld,
+        reader: command.reader,
         onEvent: report,
         signal: controller.signal,
       });

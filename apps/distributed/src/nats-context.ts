@@ -11,6 +11,8 @@ import { CHECKPOINTS_BUCKET, SESSIONS_BUCKET } from './session-names.js';
 
 /** An open connection with the JetStream and KV handles every command needs. */
 export interface NatsContext {
+  /** The server URL(s) it was opened with (a reader thread opens its own connection). */
+  url: string;
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -57,6 +59,7 @@ export async function openNats(options: OpenNatsOptions): Promise<NatsContext> {
     const kv = await new Kvm(js).create(SESSIONS_BUCKET, { history: 5 });
     let objects: Promise<ObjectStore> | undefined;
     return {
+      url: options.url,
       nc,
       js,
       jsm,

@@ -26,8 +26,9 @@ export const USAGE = `Usage: adamflow <command> [options]   (every command: --na
            puts the first N samples of a seeded source into the session's stream (idempotent)
   trainer  --session NAME [--optimizer adam] [--lr LR] [--batch B] [--until N]
            [--checkpoint-samples K] [--checkpoint-ms T] [--update-every M] [--lease-ms L]
-           [--on-held wait|exit] [--json]
+           [--on-held wait|exit] [--reader thread|inline] [--json]
            trains on the session's stream, checkpointing to KV; resumes exactly after a crash;
+           reads the stream on the training thread (--reader thread: in a worker thread);
            publishes params on adamflow.updates.NAME after every M input messages (0: none)
   trainer  --gradients --session NAME [--max-staleness K] [--optimizer adam] [--lr LR] [--until N]
            [MODEL] ...
@@ -88,6 +89,8 @@ export interface TrainerCommand extends CommonOptions {
   updateEvery: number;
   leaseMs: number;
   onHeld: 'wait' | 'exit';
+  /** Where the sample stream is read: a worker thread, or the training thread. */
+  reader: 'thread' | 'inline';
   json: boolean;
   /** Train from the session's gradient stream rather than its samples. */
   gradients: boolean;
@@ -149,6 +152,7 @@ const FLAGS = {
     'update-every',
     'lease-ms',
     'on-held',
+    'reader',
     'json',
     'gradients',
     'max-staleness',
@@ -248,6 +252,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         updateEvery: read.integer('update-every', 4, 0),
         leaseMs: read.integer('lease-ms', 5000, 100),
         onHeld: read.choice('on-held', ['wait', 'exit'] as const, 'wait'),
+        reader: read.choice('reader', ['inline', 'thread'] as const, 'inline'),
         json: values['json'] === true,
         gradients: values['gradients'] === true,
         maxStaleness: read.integer('max-staleness', 8, 0),

@@ -109,6 +109,28 @@ describe('adamflow trainer', () => {
     expect(updates).toEqual(referenceUpdates(6, 23000, 1, 5000));
   });
 
+  it('reads in a worker thread (--reader thread) exactly: stopped inside a message, resumed', async () => {
+    await adamflow(
+      'produce',
+      'thread',
+      '--seed',
+      '8',
+      '--samples',
+      '30000',
+      '--batch-samples',
+      '1000',
+    );
+    const flags = ['--reader', 'thread', '--checkpoint-samples', '2000'];
+    const first = await adamflow('trainer', 'thread', '--until', '12345', ...flags);
+    const middle = await readCheckpoint(nats, sessionNames('thread'));
+    const second = await adamflow('trainer', 'thread', '--until', '30000', ...flags);
+    const end = await readCheckpoint(nats, sessionNames('thread'));
+    expect([first.code, second.code, second.stderr]).toEqual([0, 0, expect.any(String)]);
+    expect(middle!.checkpoint).toMatchObject({ samples: 12345, sequence: 12, offset: 345 });
+    expect(end!.checkpoint).toMatchObject({ samples: 30000, sequence: 30, offset: 0 });
+    expect(end!.checkpoint.learner).toEqual(referenceRun({ seed: 8, samples: 30000 }));
+  });
+
   it('refuses to resume a checkpoint made with another configuration', async () => {
     await adamflow('produce', 'config', '--seed', '5', '--samples', '600');
     await adamflow('trainer', 'config', '--until', '300');

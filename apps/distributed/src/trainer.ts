@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { OptimizerName } from '@adamflow/core';
 import type { Command } from '@adamflow/protocol';
 import { createGenerator, Learner, modelFor } from '@adamflow/stream';
-import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import {
   configHash,
   readCheckpoint,
@@ -19,6 +19,7 @@ import { Lease, type LeaseHolder } from './lease.js';
 import type { NatsContext } from './nats-context.js';
 import { ParamsUpdates } from './params-updates.js';
 import { PauseGate } from './pause-gate.js';
+import { type ReadMessage, SampleReader } from './sample-reader.js';
 import { type SessionNames, sessionNames } from './session-names.js';
 import { readSource } from './session-source.js';
 import { type CommandReply, serveCommands } from './trainer-commands.js';
@@ -45,6 +46,13 @@ export interface TrainerOptions {
   onHeld?: 'wait' | 'exit';
   /** Told what happens (lease, resume, checkpoints, end). */
   onEvent?: (event: TrainerEvent) => void;
+  /**
+   * Where the sample stream is read: on the trainer's own connection and thread
+   * (`inline`, the default), or in a worker thread with its own connection, so that
+   * receiving overlaps with learning (`thread`; see `SampleReader`: not faster on a
+   * busy 2-core machine, where no core is free for it).
+   */
+  reader?: 'thread' | 'inline';
   /** Stops the trainer gracefully (final checkpoint, lease released). */
   signal?: AbortSignal;
 }
@@ -122,11 +130,18 @@ export async function runTrainer(
     onWait: (holder) => emit({ event: 'lease-waiting', holder }),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  // Started now, so that the thread connects while the checkpoint is read.
+  const reader =
+    options.reader === 'thread'
+      ? SampleReader.open({ url: nats.url, stream: names.stream })
+      : undefined;
   try {
-    const result = await trainHeld(nats, names, options, config, hash, owner, lease, emit);
+    const result = await trainHeld(nats, names, options, config, hash, owner, lease, emit, reader);
+    await reader?.stop();
     await lease.release();
     return result;
   } catch (thrown) {
+    await reader?.stop();
     const error = asDisconnect(thrown);
     // Without a connection a release would only wait for a timeout; the lease expires.
     if (error.code === 'ADAMFLOW_ERR_NATS_DISCONNECTED') lease.abandon();
@@ -144,6 +159,7 @@ async function trainHeld(
   owner: string,
   lease: Lease,
   emit: (event: TrainerEvent) => void,
+  reader: SampleReader | undefined,
 ): Promise<TrainerResult> {
   const streamCreated = (await nats.jsm.streams.info(names.stream)).created;
   const stored = await readCheckpoint(nats, names);
@@ -232,7 +248,7 @@ async function trainHeld(
   const everySamples = options.checkpointSamples ?? 65_536;
   const everyMs = options.checkpointMs ?? 1000;
   let fatal: Error | undefined;
-  let messages: ConsumerMessages | undefined;
+  let messages: (AsyncIterable<ReadMessage> & { stop(): unknown }) | undefined;
   // Commands and input messages take turns: a command is recorded and applied
   // between two messages, at the sample count it is recorded with. Commands queue
   // behind each other; the loop, which learns a message synchronously, waits only
@@ -310,11 +326,17 @@ async function trainHeld(
   );
   try {
     if (learner.samples < until && !options.signal?.aborted) {
-      const consumer = await nats.js.consumers.get(names.stream, {
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: sequence + 1,
-      });
-      messages = await consumer.consume({ max_bytes: READ_BYTES });
+      if (reader) {
+        reader.onFailure(fail);
+        messages = reader;
+        await reader.start(sequence + 1);
+      } else {
+        const consumer = await nats.js.consumers.get(names.stream, {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: sequence + 1,
+        });
+        messages = await consumer.consume({ max_bytes: READ_BYTES });
+      }
       if (options.signal?.aborted || fatal) messages.stop();
       emit({ event: 'reading', sequence: sequence + 1 });
       for await (const message of messages) {
