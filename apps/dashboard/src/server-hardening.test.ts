@@ -398,19 +398,11 @@ describe('dashboard server: limits across connections', () => {
       await new Promise((resolve) => setTimeout(resolve, ms));
       const seconds = (Date.now() - from) / 1000;
       const received = viewer.messages.slice(mark);
-      // Gaps between state changes by the server's own stamps (a busy machine bunches
-      // deliveries); the median ignores one late tick.
-      const stamps = received.filter(isType('state-changed')).map((m) => m['time'] as number);
-      const gaps = stamps
-        .slice(1)
-        .map((t, i) => t - stamps[i]!)
-        .sort((a, b) => a - b);
+      const changes = received.filter(isType('state-changed'));
       return {
         seconds,
         updates: received.filter(isType('params-update')).length / seconds,
-        states: stamps.length / seconds,
-        // Fewer than two in the window is within the bound too.
-        medianStateGap: gaps[gaps.length >> 1] ?? Number.POSITIVE_INFINITY,
+        states: changes.length / seconds,
       };
     };
     const flood = spawn(
@@ -452,10 +444,12 @@ describe('dashboard server: limits across connections', () => {
       const applied = after.commandsApplied - before.commandsApplied;
       expect(served).toBeLessThanOrEqual(20 + 10 * during.seconds);
       expect(applied).toBeLessThanOrEqual(40 + 20 * during.seconds);
-      // State changes are merged: at most one per broadcast tick (30 Hz, 33 ms apart). A
-      // loaded machine runs a late tick and then an on-time one closer together, so the
-      // bound is half a tick; one state change per applied command would be far closer.
-      expect(during.medianStateGap).toBeGreaterThanOrEqual(1000 / 60);
+      // State changes are merged between ticks, so there are no more of them than ticks
+      // (30 Hz): unprotected, a viewer got 110 a second. Counted, not timed: a loaded
+      // machine delivers the worker's reports in bursts, and a tick that carries a burst
+      // keeps its changes and updates in order (two changes 0 ms apart), but the count
+      // over the window stays within the ticks.
+      expect(during.states).toBeLessThanOrEqual(1000 / 33 + 2);
       // So a viewer keeps most of its updates: unprotected it got 0.3/s of 30/s (and
       // 110 state changes/s).
       expect(during.updates).toBeGreaterThan(baseline.updates / 4);
